@@ -1,0 +1,110 @@
+/**
+ * The error catalogue. Every failure the control plane expects has a class with a stable `name`: ASL `Retry`/`Catch`
+ * match on it (Lambda reports `errorType` = name), the API maps it to an HTTP status, and the journal records it.
+ * Tasks throw these; they never return error payloads.
+ */
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `safety.timeout_seconds` or `probes[0].name`. */
+  field: string;
+  message: string;
+}
+
+export abstract class ChaosDuckError extends Error {
+  abstract override readonly name: string;
+  /** HTTP status when this error reaches an API client; 5xx errors are shown only as a generic message. */
+  abstract readonly status: number;
+  get code(): string {
+    return this.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+  }
+}
+
+export class ValidationError extends ChaosDuckError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  constructor(
+    readonly issues: FieldIssue[],
+    what = 'experiment',
+  ) {
+    super(`Invalid ${what}: ${issues.map((i) => `${i.field || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+}
+
+export class NotFoundError extends ChaosDuckError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+}
+
+/** A guardrail said no: nothing was injected. */
+export abstract class GuardrailError extends ChaosDuckError {
+  readonly status: number = 409;
+}
+export class BlastRadiusExceededError extends GuardrailError {
+  override readonly name = 'BlastRadiusExceededError';
+}
+export class NoTargetsError extends GuardrailError {
+  override readonly name = 'NoTargetsError';
+}
+export class TimeoutCapExceededError extends GuardrailError {
+  override readonly name = 'TimeoutCapExceededError';
+}
+export class ProductionGuardError extends GuardrailError {
+  override readonly name = 'ProductionGuardError';
+}
+export class TargetLeasedError extends GuardrailError {
+  override readonly name = 'TargetLeasedError';
+}
+export class EmergencyStopActiveError extends GuardrailError {
+  override readonly name = 'EmergencyStopActiveError';
+  override readonly status = 503;
+}
+export class ProviderUnavailableError extends GuardrailError {
+  override readonly name = 'ProviderUnavailableError';
+  override readonly status = 400;
+}
+
+/** OBSERVE halts when the probes failed `health_check_failure_threshold` times in a row. */
+export class HealthCheckThresholdError extends ChaosDuckError {
+  override readonly name = 'HealthCheckThresholdError';
+  readonly status = 500;
+}
+/** The experiment ran past `safety.timeout_seconds`. */
+export class ExperimentTimeoutError extends ChaosDuckError {
+  override readonly name = 'ExperimentTimeoutError';
+  readonly status = 500;
+}
+/** Applying a fault failed; whatever was written ahead is rolled back. */
+export class InjectionFailedError extends ChaosDuckError {
+  override readonly name = 'InjectionFailedError';
+  readonly status = 500;
+}
+export class ConflictError extends ChaosDuckError {
+  override readonly name = 'ConflictError';
+  readonly status = 409;
+}
+
+/** Turns zod issues into field issues with readable paths (`probes[0].properties.url`). */
+export function fieldIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }>,
+): FieldIssue[] {
+  return issues.flatMap((issue) =>
+    // An unknown key is named as the field itself, so `parameters.latncy_ms` points at the typo.
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'unknown field' }))
+      : [{ field: fieldPath(issue.path), message: issue.message }],
+  );
+}
+
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,231 @@
+/**
+ * The experiment model: the ChaosDuck request shape, validated with zod at every boundary (REST, CLI, Lambda input).
+ *
+ * Defaults follow ChaosDuck (timeout 120 s, blast radius 30 %, health check every 5 s, 3 failures to halt).
+ * Unknown keys are rejected everywhere: a typo such as `latncy_ms` must fail loudly, not silently run a default.
+ */
+import { z } from 'zod';
+import { selectionSchema } from './selection.js';
+
+export const KUBERNETES_CHAOS_TYPES = ['pod_delete', 'network_latency', 'network_loss', 'cpu_stress', 'memory_stress'] as const;
+export const AWS_CHAOS_TYPES = ['ec2_stop', 'rds_failover', 'route_blackhole'] as const;
+export const CHAOS_TYPES = [...KUBERNETES_CHAOS_TYPES, ...AWS_CHAOS_TYPES] as const;
+export type ChaosType = (typeof CHAOS_TYPES)[number];
+
+export const PROBE_MODES = ['sot', 'eot', 'continuous', 'on_chaos'] as const;
+export type ProbeMode = (typeof PROBE_MODES)[number];
+
+const labelKey = z.string().min(1).max(317).regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/, 'not a valid label key');
+const labels = z.record(labelKey, z.string().max(63));
+const durationSeconds = z.number().int().min(1).max(86_400).default(30);
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS region such as eu-west-1');
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN');
+const awsTags = z.record(z.string().min(1).max(128), z.string().max(256));
+
+// ---- targets -------------------------------------------------------------------------------------------------------
+
+/**
+ * Pod-like targets. `provider` says where they live: a Kubernetes cluster (the default, as in the seed examples) or
+ * the local sandbox service that the embedded runtime runs for newcomers and tests.
+ */
+const workloadTarget = z.strictObject({
+  provider: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a provider name').default('kubernetes'),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').max(63).default('default'),
+  labels: labels.refine((l) => Object.keys(l).length > 0, 'at least one label is needed to select targets'),
+  field_selectors: z.string().max(1024).optional(),
+  cluster: z.string().max(100).optional(),
+  selection: selectionSchema,
+});
+
+const awsCommon = {
+  region: awsRegion.optional(),
+  role_arn: roleArn.optional(),
+  selection: selectionSchema,
+};
+
+const ec2Target = z
+  .strictObject({
+    provider: z.literal('aws').default('aws'),
+    instance_ids: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'not an EC2 instance id')).min(1).max(1000).optional(),
+    tags: awsTags.optional(),
+    filters: z.array(z.strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) })).optional(),
+    ...awsCommon,
+  })
+  .refine((t) => t.instance_ids !== undefined || t.tags !== undefined, {
+    message: 'give instance_ids or tags to select instances',
+    path: ['instance_ids'],
+  });
+
+const dbIdentifier = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'not a DB identifier');
+const rdsTarget = z
+  .strictObject({
+    provider: z.literal('aws').default('aws'),
+    db_cluster_identifier: dbIdentifier.optional(),
+    db_instance_identifier: dbIdentifier.optional(),
+    tags: awsTags.optional(),
+    ...awsCommon,
+  })
+  .refine((t) => [t.db_cluster_identifier, t.db_instance_identifier, t.tags].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of db_cluster_identifier, db_instance_identifier or tags',
+    path: ['db_cluster_identifier'],
+  });
+
+const routeTarget = z
+  .strictObject({
+    provider: z.literal('aws').default('aws'),
+    route_table_id: z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'not a route table id').optional(),
+    subnet_ids: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'not a subnet id')).min(1).optional(),
+    tags: awsTags.optional(),
+    ...awsCommon,
+  })
+  .refine((t) => t.route_table_id !== undefined || t.subnet_ids !== undefined || t.tags !== undefined, {
+    message: 'give route_table_id, subnet_ids or tags',
+    path: ['route_table_id'],
+  });
+
+// ---- parameters ----------------------------------------------------------------------------------------------------
+
+const podDeleteParameters = z.strictObject({
+  grace_period_seconds: z.number().int().min(0).max(3600).optional(),
+  allow_unmanaged: z.boolean().default(false),
+  duration_seconds: durationSeconds,
+});
+const latencyParameters = z.strictObject({
+  latency_ms: z.number().int().min(1).max(60_000).default(100),
+  jitter_ms: z.number().int().min(0).max(60_000).default(0),
+  duration_seconds: durationSeconds,
+});
+const lossParameters = z.strictObject({
+  loss_percent: z.number().gt(0).max(100).default(10),
+  duration_seconds: durationSeconds,
+});
+const cpuParameters = z.strictObject({
+  cpu_cores: z.number().int().min(1).max(256).default(1),
+  cpu_load_percent: z.number().int().min(1).max(100).default(100),
+  duration_seconds: durationSeconds,
+});
+const memoryParameters = z.strictObject({
+  memory_mb: z.number().int().min(1).max(1_048_576).default(256),
+  duration_seconds: durationSeconds,
+});
+const ec2StopParameters = z.strictObject({
+  force: z.boolean().default(false),
+  duration_seconds: durationSeconds,
+});
+const rdsFailoverParameters = z.strictObject({
+  target_db_instance_identifier: dbIdentifier.optional(),
+  duration_seconds: durationSeconds,
+});
+const routeBlackholeParameters = z.strictObject({
+  destination_cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'not an IPv4 CIDR').default('0.0.0.0/0'),
+  duration_seconds: durationSeconds,
+});
+
+// ---- safety and probes ---------------------------------------------------------------------------------------------
+
+export const safetySchema = z.strictObject({
+  timeout_seconds: z.number().int().min(1).max(86_400).default(120),
+  max_blast_radius: z.number().gt(0).max(1).default(0.3),
+  require_confirmation: z.boolean().default(false),
+  dry_run: z.boolean().default(false),
+  health_check_interval: z.number().int().min(1).max(3600).default(5),
+  health_check_failure_threshold: z.number().int().min(1).max(1000).default(3),
+});
+
+const probeCommon = {
+  name: z.string().min(1).max(128),
+  mode: z.enum(PROBE_MODES).default('continuous'),
+};
+
+const statusList = z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]);
+const regexString = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+export const httpProbeProperties = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  timeout_ms: z.number().int().min(1).max(300_000).default(5000),
+  expected_status: statusList.default(200),
+  max_latency_ms: z.number().int().min(1).optional(),
+  body_contains: z.string().optional(),
+  body_matches: regexString.optional(),
+});
+
+export const cmdProbeProperties = z.strictObject({
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeout_ms: z.number().int().min(1).max(3_600_000).default(10_000),
+  expected_exit_code: z.number().int().min(0).max(255).default(0),
+  stdout_contains: z.string().optional(),
+  stdout_matches: regexString.optional(),
+});
+
+export const probeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...probeCommon, type: z.literal('http'), properties: httpProbeProperties }),
+  z.strictObject({ ...probeCommon, type: z.literal('cmd'), properties: cmdProbeProperties }),
+]);
+export type Probe = z.infer<typeof probeSchema>;
+export type HttpProbe = Extract<Probe, { type: 'http' }>;
+export type CmdProbe = Extract<Probe, { type: 'cmd' }>;
+
+// ---- the experiment ------------------------------------------------------------------------------------------------
+
+const common = {
+  name: z.string().min(1).max(128).regex(/^[\w .:@/-]+$/, 'may hold letters, digits, spaces and _ . : @ / - only'),
+  description: z.string().max(4096).default(''),
+  safety: safetySchema.default(safetySchema.parse({})),
+  probes: z.array(probeSchema).max(50).default([]),
+  ai_enabled: z.boolean().default(true),
+};
+
+const variant = <T extends ChaosType, Tg extends z.ZodType, P extends z.ZodType>(type: T, target: Tg, parameters: P) =>
+  z.strictObject({
+    ...common,
+    chaos_type: z.literal(type),
+    target,
+    parameters: parameters.default(parameters.parse({}) as never) as unknown as P,
+  });
+
+export const experimentSchema = z
+  .discriminatedUnion('chaos_type', [
+    variant('pod_delete', workloadTarget, podDeleteParameters),
+    variant('network_latency', workloadTarget, latencyParameters),
+    variant('network_loss', workloadTarget, lossParameters),
+    variant('cpu_stress', workloadTarget, cpuParameters),
+    variant('memory_stress', workloadTarget, memoryParameters),
+    variant('ec2_stop', ec2Target, ec2StopParameters),
+    variant('rds_failover', rdsTarget, rdsFailoverParameters),
+    variant('route_blackhole', routeTarget, routeBlackholeParameters),
+  ])
+  .superRefine((spec, ctx) => {
+    const { duration_seconds: duration } = spec.parameters as { duration_seconds: number };
+    if (spec.safety.timeout_seconds >= 1 && duration > spec.safety.timeout_seconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parameters', 'duration_seconds'],
+        message: `${duration}s is longer than safety.timeout_seconds (${spec.safety.timeout_seconds}s)`,
+      });
+    }
+    const seen = new Set<string>();
+    spec.probes.forEach((probe, index) => {
+      if (seen.has(probe.name)) {
+        ctx.addIssue({ code: 'custom', path: ['probes', index, 'name'], message: `duplicate probe name "${probe.name}"` });
+      }
+      seen.add(probe.name);
+    });
+  });
+
+/** What a user writes (defaults optional). */
+export type ExperimentInput = z.input<typeof experimentSchema>;
+/** A validated experiment with every default filled in. */
+export type ExperimentSpec = z.infer<typeof experimentSchema>;
+export type WorkloadTarget = z.infer<typeof workloadTarget>;

@@ -1,0 +1,21 @@
+import { parse as parseYaml } from 'yaml';
+import { ValidationError, fieldIssues } from '../errors.js';
+import { experimentSchema, type ExperimentSpec } from './experiment.js';
+
+/** Validates an experiment, naming every bad field at once. */
+export function parseExperiment(input: unknown): ExperimentSpec {
+  const result = experimentSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(fieldIssues(result.error.issues));
+  return result.data;
+}
+
+/** Reads an experiment file's text: JSON or YAML (JSON is YAML, but JSON errors read better from JSON.parse). */
+export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
+  let document: unknown;
+  try {
+    document = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ValidationError([{ field: '', message: `${source} is not valid JSON or YAML: ${(error as Error).message}` }], 'file');
+  }
+  return parseExperiment(document);
+}
