@@ -85,13 +85,22 @@ export class ConflictError extends ChaosDuckError {
 
 /** Turns zod issues into field issues with readable paths (`probes[0].properties.url`). */
 export function fieldIssues(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }>,
+  issues: ReadonlyArray<{
+    path: ReadonlyArray<PropertyKey>;
+    message: string;
+    code?: string;
+    keys?: readonly string[];
+    issues?: ReadonlyArray<{ message: string }>;
+  }>,
 ): FieldIssue[] {
   return issues.flatMap((issue) =>
     // An unknown key is named as the field itself, so `parameters.latncy_ms` points at the typo.
     issue.code === 'unrecognized_keys' && issue.keys
       ? issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'unknown field' }))
-      : [{ field: fieldPath(issue.path), message: issue.message }],
+      : // A bad record key (e.g. a label key) carries its reason inside; the outer message is only "Invalid key in record".
+        issue.code === 'invalid_key' && issue.issues && issue.issues.length > 0
+        ? issue.issues.map((inner) => ({ field: fieldPath(issue.path), message: inner.message }))
+        : [{ field: fieldPath(issue.path), message: issue.message }],
   );
 }
 

@@ -55,3 +55,13 @@ export async function recordActivity(
     });
   }
 }
+
+/**
+ * Our records are plain JSON by construction (strings, numbers, arrays, objects), but TypeScript cannot see that
+ * through interfaces with optional fields; this is the one place that says so.
+ */
+export function asJson<T extends object>(value: T): JsonObject;
+export function asJson<T extends object>(value: readonly T[]): JsonValue[];
+export function asJson(value: unknown): JsonValue {
+  return value as JsonValue;
+}

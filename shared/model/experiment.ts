@@ -17,7 +17,8 @@ export type ProbeMode = (typeof PROBE_MODES)[number];
 
 const labelKey = z.string().min(1).max(317).regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/, 'not a valid label key');
 const labels = z.record(labelKey, z.string().max(63));
-const durationSeconds = z.number().int().min(1).max(86_400).default(30);
+// 0 is allowed: observe once, then roll back at once (used by no-op experiments and quick smoke checks).
+const durationSeconds = z.number().int().min(0).max(86_400).default(30);
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS region such as eu-west-1');
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN');
 const awsTags = z.record(z.string().min(1).max(128), z.string().max(256));
@@ -212,7 +213,7 @@ export const experimentSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['parameters', 'duration_seconds'],
-        message: `${duration}s is longer than safety.timeout_seconds (${spec.safety.timeout_seconds}s)`,
+        message: `${duration}s${duration === 30 ? ' (the default)' : ''} is longer than safety.timeout_seconds (${spec.safety.timeout_seconds}s); shorten parameters.duration_seconds or raise the timeout`,
       });
     }
     const seen = new Set<string>();

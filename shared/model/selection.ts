@@ -54,17 +54,20 @@ export function selectTargets<T>(
   const matching = candidates.length;
   if (matching === 0) throw new NoTargetsError('no target matches target selector');
   const selection = parseSelection(selectionText);
+  // PERCENT multiplies before dividing: (29 / 100) * 50 is 14.499999999999998 in floating point, not 14.5.
   const requested =
     selection.mode === 'ALL'
       ? matching
       : selection.mode === 'COUNT'
         ? Math.min(selection.count, matching)
-        : Math.max(1, Math.round((selection.percent / 100) * matching));
+        : Math.max(1, Math.round((selection.percent * matching) / 100));
   // A tiny epsilon keeps 0.3 * 10 from flooring to 2 through floating-point error.
   const allowed = Math.floor(maxBlastRadius * matching + 1e-9);
   if (allowed < 1) {
+    // Round the suggestion up, not to nearest: 0.33 of 3 targets still allows none, 0.34 allows one.
+    const needed = (Math.ceil(100 / matching) / 100).toFixed(2);
     throw new BlastRadiusExceededError(
-      `max_blast_radius ${maxBlastRadius} of ${matching} matching target(s) allows none; raise safety.max_blast_radius to at least ${(1 / matching).toFixed(2)}`,
+      `max_blast_radius ${maxBlastRadius} of ${matching} matching target(s) allows none; raise safety.max_blast_radius to at least ${needed}`,
     );
   }
   const count = Math.min(requested, allowed);

@@ -1,0 +1,101 @@
+/**
+ * Last state of every experiment execution: decides the final status, gives back the leases, writes the journal and
+ * the final status (the journal first, so a finished experiment always has one).
+ */
+import type { CaughtError, FinishInput } from '../../shared/lifecycle/contract.js';
+import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { event } from '../../shared/lifecycle/events.js';
+import { buildJournal } from '../../shared/journal/journal.js';
+import type { JsonObject } from '../../shared/journal/activity.js';
+import type { FinalStatus, RollbackEntry } from '../../shared/model/lifecycle.js';
+
+export interface FinishOutput {
+  id: string;
+  status: FinalStatus;
+  reason: string;
+  deviated: boolean;
+  failedRollbacks: number[];
+}
+
+/**
+ * The error behind a caught one. Step Functions wraps a failed child execution as `States.TaskFailed` with the
+ * child's description as JSON in `Cause`, and a Lambda error's `Cause` is JSON with `errorType`; unwrap both.
+ */
+export function rootError(caught: CaughtError): { name: string; message: string } {
+  let name = caught.Error;
+  let cause: unknown = caught.Cause ?? '';
+  for (let depth = 0; depth < 5 && typeof cause === 'string'; depth++) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(cause);
+    } catch {
+      break;
+    }
+    if (!parsed || typeof parsed !== 'object') break;
+    const p = parsed as Record<string, unknown>;
+    const inner = p.Error ?? p.error ?? p.errorType;
+    if (typeof inner !== 'string') break;
+    name = inner;
+    cause = p.Cause ?? p.cause ?? p.errorMessage ?? '';
+  }
+  return { name, message: typeof cause === 'string' ? cause : JSON.stringify(cause) };
+}
+
+export interface StatusDecision {
+  status: FinalStatus;
+  reason: string;
+  deviated: boolean;
+}
+
+/** The final status, from how the run went and what the rollback stack holds. Pure, so it is tested on its own. */
+export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: readonly RollbackEntry[]): StatusDecision {
+  const failure = input.failure ? rootError(input.failure) : undefined;
+  const deviated = input.observation?.deviated ?? failure?.name === 'HealthCheckThresholdError';
+  const rollbackIncomplete = input.rollbackFailure !== undefined || stack.some((e) => e.state !== 'done');
+  if (rollbackIncomplete) {
+    const why = input.rollbackFailure ? rootError(input.rollbackFailure).name : 'rollback_step_failed';
+    return { status: 'failed', reason: failure ? `${failure.name}; ${why}` : why, deviated };
+  }
+  if (input.mode === 'rollback') {
+    return { status: input.reason === 'emergency_stop' ? 'emergency_stopped' : 'rolled_back', reason: input.reason, deviated };
+  }
+  if (failure?.name === 'EmergencyStopActiveError') return { status: 'emergency_stopped', reason: 'emergency_stop', deviated };
+  if (failure) {
+    // Nothing was ever written to the stack: no fault was applied, so the run was called off, not rolled back.
+    return { status: stack.length === 0 ? 'aborted' : 'rolled_back', reason: failure.name, deviated };
+  }
+  if (input.steadyState && !input.steadyState.met) return { status: 'aborted', reason: 'steady_state_not_met', deviated: false };
+  return { status: 'completed', reason: deviated ? 'deviated' : 'hypothesis_held', deviated };
+}
+
+export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<FinishOutput> {
+  const { id } = input.experiment;
+  const [record, stack, phases, events] = await Promise.all([
+    deps.store.getExperiment(id),
+    deps.store.listRollback(id),
+    deps.store.listPhaseResults(id),
+    deps.store.listEvents(id),
+  ]);
+  const decision = decideStatus(input, stack);
+  await Promise.all((record.leases ?? []).map((target) => deps.store.releaseLease(target, id)));
+
+  const end = new Date(deps.clock()).toISOString();
+  const rollbackPhase = stack.length > 0 || input.mode === 'rollback';
+  if (rollbackPhase) {
+    const result = {
+      phase: 'ROLLBACK' as const,
+      status: stack.every((e) => e.state === 'done') && !input.rollbackFailure ? ('succeeded' as const) : ('failed' as const),
+      start: stack.map((e) => e.outcome?.start).filter((s): s is string => !!s).sort()[0] ?? end,
+      end,
+      detail: { steps: stack.map((e) => ({ seq: e.seq, action: e.action, target: e.target.id, state: e.state })) } as JsonObject,
+    };
+    await deps.store.putPhaseResult(id, result);
+    phases.push(result);
+  }
+  const journal = buildJournal({ record, ...decision, phases, events, stack, end });
+  await deps.store.putJournal(id, journal);
+  await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated });
+  const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
+  await emit(deps, [event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks }, deps.clock())]);
+  return { id, ...decision, failedRollbacks };
+}

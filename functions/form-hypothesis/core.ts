@@ -1,0 +1,62 @@
+/**
+ * HYPOTHESIS: states what the experiment expects to hold while the fault is in place. This is the rule-based former;
+ * the AI former (Claude) comes later and falls back to it when no API key is configured.
+ */
+import type { PhaseInput } from '../../shared/lifecycle/contract.js';
+import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { event, probesFor } from '../../shared/lifecycle/events.js';
+import type { ExperimentSpec, Probe } from '../../shared/model/experiment.js';
+
+export interface Hypothesis {
+  statement: string;
+  expectations: string[];
+  source: 'rules';
+}
+
+const FAULT_WORDS: Record<ExperimentSpec['chaos_type'], (p: Record<string, unknown>) => string> = {
+  pod_delete: () => 'selected replicas are deleted',
+  network_latency: (p) => `${p.latency_ms} ms of latency is added to the selected replicas`,
+  network_loss: (p) => `${p.loss_percent}% of packets to the selected replicas are lost`,
+  cpu_stress: (p) => `${p.cpu_cores} CPU core(s) run at ${p.cpu_load_percent}% load beside the selected replicas`,
+  memory_stress: (p) => `${p.memory_mb} MiB of memory is taken beside the selected replicas`,
+  ec2_stop: () => 'the selected EC2 instances are stopped',
+  rds_failover: () => 'the selected RDS database fails over',
+  route_blackhole: (p) => `traffic to ${p.destination_cidr} from the selected subnets is blackholed`,
+};
+
+function expectationOf(probe: Probe): string {
+  if (probe.type === 'http') {
+    const p = probe.properties;
+    const status = Array.isArray(p.expected_status) ? p.expected_status.join('/') : p.expected_status;
+    const latency = p.max_latency_ms ? ` within ${p.max_latency_ms} ms` : '';
+    return `${probe.name}: ${p.method} ${p.url} answers ${status}${latency}`;
+  }
+  return `${probe.name}: command exits ${probe.properties.expected_exit_code}`;
+}
+
+export function ruleBasedHypothesis(spec: ExperimentSpec): Hypothesis {
+  const watched = [...new Set([...probesFor(spec, 'during'), ...probesFor(spec, 'after')])];
+  const fault = FAULT_WORDS[spec.chaos_type](spec.parameters as Record<string, unknown>);
+  const expectations = watched.map(expectationOf);
+  const tolerance = `${spec.safety.health_check_failure_threshold} failed health check(s) in a row`;
+  const statement =
+    expectations.length > 0
+      ? `When ${fault}, the system keeps its steady state: ${expectations.join('; ')}; fewer than ${tolerance}.`
+      : `When ${fault}, the fault is applied and fully rolled back; no probe watches the steady state.`;
+  return { statement, expectations, source: 'rules' };
+}
+
+export async function formHypothesis({ experiment }: PhaseInput, deps: LifecycleDeps): Promise<Hypothesis> {
+  const start = deps.clock();
+  const hypothesis = ruleBasedHypothesis(experiment.spec);
+  const at = new Date(deps.clock()).toISOString();
+  await deps.store.putPhaseResult(experiment.id, {
+    phase: 'HYPOTHESIS',
+    status: 'succeeded',
+    start: new Date(start).toISOString(),
+    end: at,
+    detail: { ...hypothesis },
+  });
+  await emit(deps, [event(experiment.id, 'hypothesis.formed', 'HYPOTHESIS', { ...hypothesis }, deps.clock())]);
+  return hypothesis;
+}

@@ -1,0 +1,74 @@
+/**
+ * OBSERVE, one tick per invocation: the state machine waits between ticks (a free Wait state, not a sleeping Lambda).
+ * Each tick runs the `continuous` and `on_chaos` probes; `health_check_failure_threshold` failed ticks in a row halt
+ * the experiment. When the observation window (`parameters.duration_seconds`) is over, the last tick checks the
+ * steady state again (`eot` and `continuous` probes) and says whether the system deviated.
+ */
+import { EmergencyStopActiveError, ExperimentTimeoutError, HealthCheckThresholdError } from '../../shared/errors.js';
+import type { ObserveInput, ObserveState } from '../../shared/lifecycle/contract.js';
+import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { event, probesFor } from '../../shared/lifecycle/events.js';
+import { asJson } from '../../shared/journal/activity.js';
+import { allMet, runProbes } from '../../shared/probes/index.js';
+
+export async function observeTick({ experiment, observe }: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
+  const { id, spec } = experiment;
+  const now = deps.clock();
+  const startedAt = observe.startedAt ?? now;
+  const durationMs = (spec.parameters as { duration_seconds: number }).duration_seconds * 1000;
+  const endsAt = observe.endsAt ?? Math.min(now + durationMs, experiment.deadline);
+  if (observe.tick === 0) await deps.store.updateExperiment(id, { phase: 'OBSERVE' });
+
+  const stop = await deps.store.getEmergencyStop();
+  if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
+  if (now > experiment.deadline) {
+    await finishPhase(deps, experiment.id, startedAt, 'failed', { ...observe, reason: 'timeout' });
+    throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout during observation`);
+  }
+
+  if (now >= endsAt) {
+    const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal });
+    const met = allMet(records);
+    const deviated = !met || observe.failedTicks > 0;
+    const end = deps.clock();
+    await finishPhase(deps, id, startedAt, 'succeeded', { ticks: observe.tick, failedTicks: observe.failedTicks, after: { met, probes: asJson(records) }, deviated });
+    await emit(deps, [
+      ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'after', record: asJson(record) }, end)),
+      event(id, 'phase.completed', 'OBSERVE', { deviated, ticks: observe.tick }, end),
+    ]);
+    return { ...observe, startedAt, endsAt, done: true, deviated, waitSeconds: 0 };
+  }
+
+  const records = await runProbes(probesFor(spec, 'during'), { runtime: deps.runtime, signal });
+  const ok = allMet(records);
+  const consecutiveFailures = ok ? 0 : observe.consecutiveFailures + 1;
+  const failedTicks = observe.failedTicks + (ok ? 0 : 1);
+  const end = deps.clock();
+  const tick = observe.tick + 1;
+  await emit(deps, records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end)));
+  const threshold = spec.safety.health_check_failure_threshold;
+  if (consecutiveFailures >= threshold) {
+    await finishPhase(deps, id, startedAt, 'failed', { ticks: tick, failedTicks, halted: true, deviated: true });
+    await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures }, end)]);
+    throw new HealthCheckThresholdError(`${consecutiveFailures} health check(s) failed in a row (threshold ${threshold}); halting`);
+  }
+  // Wait a full interval, or just what is left of the window, whichever is shorter.
+  const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
+  return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };
+}
+
+async function finishPhase(
+  deps: LifecycleDeps,
+  id: string,
+  startedAt: number,
+  status: 'succeeded' | 'failed',
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await deps.store.putPhaseResult(id, {
+    phase: 'OBSERVE',
+    status,
+    start: new Date(startedAt).toISOString(),
+    end: new Date(deps.clock()).toISOString(),
+    detail: asJson(detail),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * ROLLBACK: pops the experiment's rollback stack newest first. Each entry is reverted by its driver (idempotent),
+ * recorded with its outcome, and settled with a conditional write; a failing step is recorded and the next one runs.
+ * One invocation works through entries until its time budget is spent, then lets the state machine call it again,
+ * so a large stack never outlives a Lambda timeout.
+ */
+import { ProviderUnavailableError } from '../../shared/errors.js';
+import type { PhaseInput } from '../../shared/lifecycle/contract.js';
+import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { event } from '../../shared/lifecycle/events.js';
+import { asJson, recordActivity } from '../../shared/journal/activity.js';
+import type { JournalEvent, RollbackEntry } from '../../shared/model/lifecycle.js';
+
+const DEFAULT_BUDGET_MS = 60_000;
+
+export interface RollbackOutput {
+  remaining: boolean;
+  done: number[];
+  failed: number[];
+}
+
+export async function rollbackSteps(
+  { experiment }: PhaseInput,
+  deps: LifecycleDeps,
+  signal: AbortSignal,
+  budgetMs = DEFAULT_BUDGET_MS,
+): Promise<RollbackOutput> {
+  const { id } = experiment;
+  const started = deps.clock();
+  const stack = await deps.store.listRollback(id);
+  if (!stack.some((entry) => entry.state === 'pending')) return summarize(stack, false);
+  await deps.store.updateExperiment(id, { phase: 'ROLLBACK' }).catch(() => undefined);
+
+  const events: JournalEvent[] = [];
+  for (const entry of stack) {
+    if (entry.state !== 'pending') continue;
+    if (deps.clock() - started > budgetMs || signal.aborted) return finish(deps, events, stack, true);
+    const outcome = await recordActivity(
+      { type: 'action', name: `rollback ${entry.action} ${entry.target.id}`, provider: { type: entry.provider, action: entry.action, target: entry.target.id, seq: entry.seq } },
+      async () => {
+        const driver = deps.drivers.get(entry.provider);
+        if (!driver) throw new ProviderUnavailableError(`provider "${entry.provider}" is not available in this runtime`);
+        return { output: await driver.revert(entry, { experimentId: id, rollbackSeq: entry.seq, signal }) };
+      },
+      deps.clock,
+    );
+    const state = outcome.status === 'succeeded' ? 'done' : 'failed';
+    // Only the runner that settles the entry records it, so a step finished twice is journaled once.
+    if (await deps.store.settleRollback(id, entry.seq, state, outcome)) {
+      entry.state = state;
+      entry.outcome = outcome;
+      events.push(event(id, 'rollback.step', 'ROLLBACK', { seq: entry.seq, action: entry.action, target: entry.target.id, state, record: asJson(outcome) }, deps.clock()));
+    }
+  }
+  return finish(deps, events, stack, false);
+}
+
+async function finish(deps: LifecycleDeps, events: JournalEvent[], stack: RollbackEntry[], remaining: boolean): Promise<RollbackOutput> {
+  await emit(deps, events);
+  return summarize(stack, remaining);
+}
+
+function summarize(stack: RollbackEntry[], remaining: boolean): RollbackOutput {
+  return {
+    remaining,
+    done: stack.filter((e) => e.state === 'done').map((e) => e.seq),
+    failed: stack.filter((e) => e.state === 'failed').map((e) => e.seq),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Process helpers for the sandbox: starting TypeScript entry points with tsx, and finding or ending processes by a
+ * command-line marker through /proc, which works from any process, including one started after a crash.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { pollUntil } from './wait.js';
+
+/** `--import` value that loads tsx, resolved from this file so children start the same way whatever their cwd. */
+export function tsxImportUrl(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+export const canScanProcesses = process.platform === 'linux';
+
+/** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
+export function isRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // The state follows the command name, which is in parentheses and may itself hold spaces or parentheses.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Pids of running processes (other than this one) that have `arg` as one whole command-line argument. */
+export function findProcessesWithArg(arg: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // ended while we looked, or not ours to read
+    }
+    if (cmdline.split('\0').includes(arg) && isRunning(pid)) pids.push(pid);
+  }
+  return pids;
+}
+
+/** SIGKILLs every pid and waits until all are gone. */
+export async function killAndWait(pids: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+  await pollUntil(() => pids.every((pid) => !isRunning(pid)), { timeoutMs, what: `processes ${pids.join(', ')} to end`, signal });
+}

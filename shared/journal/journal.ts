@@ -1,0 +1,89 @@
+/**
+ * The journal: laid out as the Chaos Toolkit journal is (`status`, `deviated`, `steady_states.before/after/during`,
+ * `run[]`, `rollbacks[]`, each activity `{activity, status, start, end, duration, output | exception}`) so tools
+ * made for that journal can read it, with ChaosDuck's own record (phases, hypothesis, plan, rollback stack) beside it
+ * under `chaosduck`.
+ */
+import type { ExperimentRecord, FinalStatus, JournalEvent, PhaseResult, RollbackEntry } from '../model/lifecycle.js';
+import { asJson, type ActivityRecord, type JsonObject, type JsonValue } from './activity.js';
+
+export interface JournalInput {
+  record: ExperimentRecord;
+  status: FinalStatus;
+  reason: string;
+  deviated: boolean;
+  phases: PhaseResult[];
+  events: JournalEvent[];
+  /** Newest first, as ROLLBACK popped it. */
+  stack: RollbackEntry[];
+  end: string;
+}
+
+const phaseDetail = (phases: PhaseResult[], name: PhaseResult['phase']) => phases.find((p) => p.phase === name)?.detail;
+
+export function buildJournal(input: JournalInput): JsonObject {
+  const { record, phases, events, stack } = input;
+  const start = record.startedAt ?? record.createdAt;
+  const before = phaseDetail(phases, 'STEADY_STATE');
+  const observe = phaseDetail(phases, 'OBSERVE') as { after?: { met: boolean; probes: JsonValue[] } } | undefined;
+  const during = new Map<number, ActivityRecord[]>();
+  for (const e of events) {
+    if (e.type === 'probe.result' && e.detail.when === 'during') {
+      const tick = Number(e.detail.tick);
+      during.set(tick, [...(during.get(tick) ?? []), e.detail.record as unknown as ActivityRecord]);
+    }
+  }
+  const run = events.filter((e) => e.type === 'fault.applied').map((e) => e.detail.record as JsonValue);
+  const rollbacks = stack.filter((entry) => entry.outcome).map((entry) => asJson(entry.outcome as ActivityRecord));
+  const failedRollbacks = stack.filter((entry) => entry.state !== 'done');
+
+  return {
+    'chaoslib-version': null,
+    platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+    experiment: {
+      title: record.spec.name,
+      description: record.spec.description,
+      ...asJson(record.spec),
+    },
+    start,
+    end: input.end,
+    duration: (Date.parse(input.end) - Date.parse(start)) / 1000,
+    status: input.status,
+    deviated: input.deviated,
+    steady_states: {
+      before: before ? { steady_state_met: Boolean(before.met), probes: (before.probes ?? []) as JsonValue } : null,
+      after: observe?.after ? { steady_state_met: observe.after.met, probes: observe.after.probes } : null,
+      during: [...during.entries()].map(([tick, probes]) => ({
+        tick,
+        steady_state_met: probes.every((p) => p.status === 'succeeded' && p.tolerance_met !== false),
+        probes: asJson(probes),
+      })),
+    },
+    run,
+    rollbacks,
+    chaosduck: {
+      id: record.id,
+      status: input.status,
+      reason: input.reason,
+      execution_arn: record.executionArn ?? null,
+      phases: asJson(phases),
+      hypothesis: phaseDetail(phases, 'HYPOTHESIS') ?? null,
+      plan: (phaseDetail(phases, 'INJECT')?.plan as JsonValue | undefined) ?? null,
+      rollback_stack: stack.map((entry) => ({
+        seq: entry.seq,
+        action: entry.action,
+        target: entry.target.id,
+        state: entry.state,
+        snapshot: entry.snapshot,
+      })),
+      failed_rollbacks: failedRollbacks.map((entry) => ({
+        seq: entry.seq,
+        action: entry.action,
+        target: entry.target.id,
+        state: entry.state,
+        error: entry.outcome?.exception?.join(' ') ?? (entry.state === 'pending' ? 'rollback did not run' : null),
+      })),
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The contract between the state machines and the task handlers: what each Task state passes in. Handlers parse
+ * their input with these schemas, so a malformed definition or a hand-started execution fails with a named field.
+ */
+import { z } from 'zod';
+import { experimentSchema } from '../model/experiment.js';
+
+/** The experiment as it travels through the state machines, set once by Begin. */
+export const experimentRefSchema = z.object({
+  id: z.string().min(1),
+  spec: experimentSchema,
+  /** Epoch ms: past this, the experiment has overrun `safety.timeout_seconds`. */
+  deadline: z.number(),
+  /** Backstops for the Task states that run child executions (Step Functions needs a number). */
+  phaseTimeoutSeconds: z.number().int().min(1),
+  rollbackTimeoutSeconds: z.number().int().min(1),
+});
+export type ExperimentRef = z.infer<typeof experimentRefSchema>;
+
+export const beginInputSchema = z.object({
+  experimentId: z.string().min(1),
+  mode: z.enum(['run', 'rollback']),
+  reason: z.string(),
+  executionArn: z.string().min(1),
+});
+export type BeginInput = z.infer<typeof beginInputSchema>;
+
+export const phaseInputSchema = z.object({ experiment: experimentRefSchema });
+export type PhaseInput = z.infer<typeof phaseInputSchema>;
+
+export const observeStateSchema = z.object({
+  tick: z.number().int().min(0).default(0),
+  consecutiveFailures: z.number().int().min(0).default(0),
+  failedTicks: z.number().int().min(0).default(0),
+  startedAt: z.number().optional(),
+  endsAt: z.number().optional(),
+  done: z.boolean().default(false),
+  deviated: z.boolean().default(false),
+  waitSeconds: z.number().int().min(0).default(0),
+});
+export type ObserveState = z.infer<typeof observeStateSchema>;
+
+export const observeInputSchema = phaseInputSchema.extend({ observe: observeStateSchema.default(observeStateSchema.parse({})) });
+export type ObserveInput = z.infer<typeof observeInputSchema>;
+
+/** A caught error as Step Functions hands it to the next state. */
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof caughtErrorSchema>;
+
+/** Finish receives the whole orchestrator state. */
+export const finishInputSchema = z.object({
+  experiment: experimentRefSchema,
+  mode: z.enum(['run', 'rollback']),
+  reason: z.string(),
+  steadyState: z.object({ met: z.boolean() }).optional(),
+  observation: z.object({ deviated: z.boolean() }).optional(),
+  failure: caughtErrorSchema.optional(),
+  rollback: z.object({ failed: z.array(z.number()) }).optional(),
+  rollbackFailure: caughtErrorSchema.optional(),
+});
+export type FinishInput = z.infer<typeof finishInputSchema>;

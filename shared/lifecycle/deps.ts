@@ -1,0 +1,43 @@
+/**
+ * What every lifecycle core receives: its dependencies as arguments, so the same code runs in Lambda (built from the
+ * environment) and in the embedded runtime (built by `local/`), and unit tests can hand in their own.
+ */
+import type { DriverRegistry } from '../faults/driver.js';
+import type { JournalEvent } from '../model/lifecycle.js';
+import type { ExperimentStore } from '../store/store.js';
+
+export interface EventPublisher {
+  /** Delivers progress events to subscribers (EventBridge in AWS, the in-process bus locally). */
+  publish(events: readonly JournalEvent[]): Promise<void>;
+}
+
+export interface GuardrailConfig {
+  /** The longest `safety.timeout_seconds` this control plane accepts. */
+  maxTimeoutSeconds: number;
+  /** Targets whose namespace, id or labels match this need `safety.require_confirmation: true`. */
+  productionPattern: RegExp;
+}
+
+export interface LifecycleDeps {
+  store: ExperimentStore;
+  drivers: DriverRegistry;
+  events: EventPublisher;
+  guardrails: GuardrailConfig;
+  runtime: 'local' | 'lambda';
+  /** Identifies the runtime that runs an experiment, so a recovery sweep can tell whose runs are gone. */
+  runtimeId: string;
+  clock: () => number;
+  random: () => number;
+}
+
+export const DEFAULT_GUARDRAILS: GuardrailConfig = {
+  maxTimeoutSeconds: 3600,
+  productionPattern: /(^|[^a-z])(prod|production)([^a-z]|$)/i,
+};
+
+/** Records events in the journal (DynamoDB) and publishes them as progress. */
+export async function emit(deps: Pick<LifecycleDeps, 'store' | 'events'>, events: readonly JournalEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await deps.store.appendEvents(events);
+  await deps.events.publish(events);
+}

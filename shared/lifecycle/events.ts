@@ -1,0 +1,22 @@
+import type { JsonObject } from '../journal/activity.js';
+import type { JournalEvent, Phase } from '../model/lifecycle.js';
+import type { ExperimentSpec, Probe } from '../model/experiment.js';
+
+export function event(
+  experimentId: string,
+  type: JournalEvent['type'],
+  phase: Phase | undefined,
+  detail: JsonObject,
+  now: number = Date.now(),
+): JournalEvent {
+  return { experimentId, at: new Date(now).toISOString(), type, ...(phase ? { phase } : {}), detail };
+}
+
+/**
+ * Which probes run when, following the probe modes ChaosDuck shares with Litmus: `sot` before the fault, `eot` after
+ * the observation, `on_chaos` while the fault is in place, `continuous` all three.
+ */
+export function probesFor(spec: ExperimentSpec, when: 'before' | 'during' | 'after'): Probe[] {
+  const modes = { before: ['sot', 'continuous'], during: ['on_chaos', 'continuous'], after: ['eot', 'continuous'] }[when];
+  return spec.probes.filter((probe) => modes.includes(probe.mode));
+}

@@ -1,0 +1,70 @@
+/**
+ * Dependencies for the Lambda runtime, read from the environment once per container and failing fast on a missing
+ * variable. Built lazily, on the first invocation, so importing a handler module has no side effects.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { FaultDriver } from '../faults/driver.js';
+import { ExperimentStore } from '../store/store.js';
+import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
+import type { TaskHandler } from './handler.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const PUT_EVENTS_LIMIT = 10;
+
+/** Progress events go to the control plane's bus as `chaosduck.lifecycle` events, ten per PutEvents call. */
+export function eventBridgePublisher(client: EventBridgeClient, busName: string): EventPublisher {
+  return {
+    async publish(events) {
+      for (let i = 0; i < events.length; i += PUT_EVENTS_LIMIT) {
+        const { FailedEntryCount } = await client.send(
+          new PutEventsCommand({
+            Entries: events.slice(i, i + PUT_EVENTS_LIMIT).map((e) => ({
+              EventBusName: busName,
+              Source: 'chaosduck.lifecycle',
+              DetailType: e.type,
+              Detail: JSON.stringify(e),
+            })),
+          }),
+        );
+        if (FailedEntryCount) throw new Error(`${FailedEntryCount} progress event(s) were not accepted by EventBridge`);
+      }
+    },
+  };
+}
+
+export function lambdaDeps(drivers: ReadonlyMap<string, FaultDriver> = new Map()): LifecycleDeps {
+  const tableName = required('TABLE_NAME');
+  const busName = required('EVENT_BUS_NAME');
+  return {
+    store: new ExperimentStore({ client: new DynamoDBClient({}), tableName }),
+    events: eventBridgePublisher(new EventBridgeClient({}), busName),
+    drivers,
+    guardrails: {
+      maxTimeoutSeconds: Number(process.env.MAX_TIMEOUT_SECONDS ?? DEFAULT_GUARDRAILS.maxTimeoutSeconds),
+      productionPattern: process.env.PRODUCTION_PATTERN ? new RegExp(process.env.PRODUCTION_PATTERN, 'i') : DEFAULT_GUARDRAILS.productionPattern,
+    },
+    runtime: 'lambda',
+    runtimeId: 'aws',
+    clock: Date.now,
+    random: Math.random,
+  };
+}
+
+/** The Lambda entry point for a handler factory: deps are built on the first invocation and kept for the container. */
+export function lambdaHandler<O>(create: (deps: LifecycleDeps) => TaskHandler<O>): TaskHandler<O> {
+  let handler: TaskHandler<O> | undefined;
+  return (event: unknown, context: Context) => {
+    handler ??= create(lambdaDeps());
+    return handler(event, context);
+  };
+}
+
+export const newExperimentId = (): string => `exp-${randomUUID()}`;

@@ -1,0 +1,331 @@
+/**
+ * DynamoDB access for the lifecycle, through the AWS SDK v3 document client. Every write is a single-item
+ * (conditional) write: DynamoDB Local stand-ins such as dynalite have no transactions, and the lifecycle needs none —
+ * ordering comes from conditions (status guards, lease holders, rollback entry states) and from atomic counters.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, TargetLeasedError } from '../errors.js';
+import type { ActivityRecord, JsonObject } from '../journal/activity.js';
+import type { RollbackIntent } from '../faults/driver.js';
+import {
+  FINAL_STATUSES,
+  type ExperimentRecord,
+  type ExperimentStatus,
+  type FinalStatus,
+  type JournalEvent,
+  type PhaseResult,
+  type RollbackEntry,
+} from '../model/lifecycle.js';
+import { PHASES } from '../model/lifecycle.js';
+import { GSI1 } from './table.js';
+
+export interface StoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  clock?: () => number;
+}
+
+export interface EmergencyStop {
+  active: boolean;
+  since?: string;
+  reason?: string;
+}
+
+export interface Lease {
+  target: string;
+  holder: string;
+  expiresAt: number;
+}
+
+const expKey = (id: string) => `EXP#${id}`;
+const rbKey = (seq: number) => `RB#${String(seq).padStart(6, '0')}`;
+const statusKey = (status: ExperimentStatus) => `STATUS#${status}`;
+const BATCH_LIMIT = 25;
+
+export class ExperimentStore {
+  readonly tableName: string;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly clock: () => number;
+
+  constructor({ client, tableName, clock = Date.now }: StoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.tableName = tableName;
+    this.clock = clock;
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  // ---- experiments -------------------------------------------------------------------------------------------------
+
+  async createExperiment(record: ExperimentRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: expKey(record.id), sk: 'META', ...record, gsi1pk: statusKey(record.status), gsi1sk: record.createdAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getExperiment(id: string): Promise<ExperimentRecord> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'META' } }));
+    if (!Item) throw new NotFoundError(`experiment ${id} not found`);
+    return toRecord(Item);
+  }
+
+  /**
+   * Updates an experiment that has not ended yet. A finished experiment is never changed again: a late task from a
+   * stopped execution must not overwrite `emergency_stopped` with `running`.
+   */
+  async updateExperiment(id: string, fields: Partial<Omit<ExperimentRecord, 'id' | 'spec' | 'createdAt'>>): Promise<ExperimentRecord> {
+    const values: Record<string, unknown> = { ...fields, updatedAt: this.now() };
+    if (fields.status) values.gsi1pk = statusKey(fields.status);
+    const names: Record<string, string> = { '#status': 'status' };
+    const exprValues: Record<string, unknown> = {};
+    const sets = Object.entries(values)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value], index) => {
+        names[`#f${index}`] = key;
+        exprValues[`:v${index}`] = value;
+        return `#f${index} = :v${index}`;
+      });
+    FINAL_STATUSES.forEach((status, index) => (exprValues[`:final${index}`] = status));
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: expKey(id), sk: 'META' },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')}))`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: exprValues,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.getExperiment(id);
+        throw new ConflictError(`experiment ${id} has already ended as ${current.status}`);
+      }
+      throw error;
+    }
+  }
+
+  async finishExperiment(id: string, status: FinalStatus, fields: Pick<ExperimentRecord, 'reason' | 'deviated'>): Promise<ExperimentRecord> {
+    return this.updateExperiment(id, { ...fields, status, endedAt: this.now() });
+  }
+
+  /** Experiments in one status, oldest first, a page at a time. */
+  async listByStatus(status: ExperimentStatus, limit = 100, cursor?: string): Promise<{ items: ExperimentRecord[]; cursor?: string }> {
+    const { Items = [], LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': statusKey(status) },
+        Limit: limit,
+        ExclusiveStartKey: cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString()) : undefined,
+      }),
+    );
+    return {
+      items: Items.map(toRecord),
+      cursor: LastEvaluatedKey ? Buffer.from(JSON.stringify(LastEvaluatedKey)).toString('base64url') : undefined,
+    };
+  }
+
+  // ---- phases, events, journal -------------------------------------------------------------------------------------
+
+  async putPhaseResult(id: string, result: PhaseResult): Promise<void> {
+    const index = PHASES.indexOf(result.phase) + 1;
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: expKey(id), sk: `PHASE#${index}#${result.phase}`, ...result } }),
+    );
+  }
+
+  async listPhaseResults(id: string): Promise<PhaseResult[]> {
+    return (await this.queryAll({ pk: expKey(id), prefix: 'PHASE#' })).map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as PhaseResult);
+  }
+
+  /** Appends journal events; one batch call per 25 events, retried until DynamoDB has taken all of them. */
+  async appendEvents(events: readonly JournalEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += BATCH_LIMIT) {
+      let requests = events.slice(i, i + BATCH_LIMIT).map((event) => ({
+        PutRequest: {
+          Item: { pk: expKey(event.experimentId), sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`, ...event },
+        },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async listEvents(id: string): Promise<JournalEvent[]> {
+    return (await this.queryAll({ pk: expKey(id), prefix: 'EVENT#' })).map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as JournalEvent);
+  }
+
+  async putJournal(id: string, journal: JsonObject): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: expKey(id), sk: 'JOURNAL', journal } }));
+  }
+
+  async getJournal(id: string): Promise<JsonObject | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'JOURNAL' } }));
+    return Item?.journal as JsonObject | undefined;
+  }
+
+  // ---- the rollback stack ------------------------------------------------------------------------------------------
+
+  /**
+   * Writes a rollback entry ahead of its fault. The sequence number comes from an atomic counter on the experiment,
+   * so entries pushed by retries or by several INJECT steps still stack in the order they were written.
+   */
+  async pushRollback(id: string, intent: RollbackIntent): Promise<RollbackEntry> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: expKey(id), sk: 'META' },
+        UpdateExpression: 'ADD rollbackSeq :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const entry: RollbackEntry = { ...intent, seq: Number(Attributes?.rollbackSeq), state: 'pending', createdAt: this.now() };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: expKey(id), sk: rbKey(entry.seq), ...entry },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return entry;
+  }
+
+  /** The stack, newest first. */
+  async listRollback(id: string): Promise<RollbackEntry[]> {
+    const items = await this.queryAll({ pk: expKey(id), prefix: 'RB#', newestFirst: true });
+    return items.map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as RollbackEntry);
+  }
+
+  /**
+   * Settles a pending entry. Returns false when it was already settled (another runner got there first), which keeps
+   * a step from being recorded twice when a crashed rollback is finished by the recovery sweep.
+   */
+  async settleRollback(id: string, seq: number, state: 'done' | 'failed', outcome: ActivityRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: expKey(id), sk: rbKey(seq) },
+          UpdateExpression: 'SET #state = :state, outcome = :outcome',
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': state, ':outcome': outcome, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  // ---- leases ------------------------------------------------------------------------------------------------------
+
+  /** Takes a target for one experiment; a lease left by a dead run expires, so a crash never locks a target forever. */
+  async acquireLease(target: string, holder: string, expiresAt: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `LOCK#${target}`, sk: 'LEASE', target, holder, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR expiresAt < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':now': this.clock() },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
+      throw new TargetLeasedError(`target ${target} is held by experiment ${String(Item?.holder ?? 'unknown')}`);
+    }
+  }
+
+  /** Releases a lease if this holder still has it; releasing twice is fine. */
+  async releaseLease(target: string, holder: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `LOCK#${target}`, sk: 'LEASE' },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async getLease(target: string): Promise<Lease | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
+    return Item ? { target: Item.target, holder: Item.holder, expiresAt: Item.expiresAt } : undefined;
+  }
+
+  // ---- emergency stop ----------------------------------------------------------------------------------------------
+
+  async getEmergencyStop(): Promise<EmergencyStop> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: 'CONTROL', sk: 'ESTOP' }, ConsistentRead: true }),
+    );
+    return Item?.active ? { active: true, since: Item.since, reason: Item.reason } : { active: false };
+  }
+
+  async setEmergencyStop(active: boolean, reason = ''): Promise<EmergencyStop> {
+    const stop: EmergencyStop = active ? { active, since: this.now(), reason } : { active };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'CONTROL', sk: 'ESTOP', ...stop } }));
+    return stop;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------------
+
+  private async queryAll({ pk, prefix, newestFirst = false }: { pk: string; prefix: string; newestFirst?: boolean }) {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ScanIndexForward: !newestFirst,
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+}
+
+function toRecord(item: Record<string, unknown>): ExperimentRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, rollbackSeq: _seq, ...record } = item;
+  return record as unknown as ExperimentRecord;
+}
+

@@ -1,0 +1,44 @@
+/**
+ * The single-table layout, shared by the CDK table construct and the local runtime's CreateTable.
+ *
+ *   EXP#<id>  / META                    the experiment: spec, status, phase, timestamps, execution ARN
+ *   EXP#<id>  / PHASE#<n>#<NAME>        one phase's result
+ *   EXP#<id>  / EVENT#<iso>#<rand>      the journal's events, in time order
+ *   EXP#<id>  / RB#<seq>                rollback stack entries (popped by seq, newest first)
+ *   EXP#<id>  / JOURNAL                 the assembled journal, written when the experiment ends
+ *   LOCK#<target> / LEASE               a lease so two experiments never hold the same target
+ *   CONTROL   / ESTOP                   the emergency-stop flag
+ *
+ * GSI1 indexes experiments by status (`STATUS#<status>`, sorted by creation time) so running experiments can be
+ * found by the recovery sweep and lists can be filtered by status without a scan.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const GSI1 = 'gsi1';
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI1,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
