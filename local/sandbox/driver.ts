@@ -1,7 +1,7 @@
 /**
  * The fault driver for provider `sandbox`: every workload chaos type, acted out on the sandbox's real processes.
  *
- *   pod_delete       SIGKILL (or SIGTERM with a grace period) a replica; the supervisor replaces it.
+ *   pod_delete       SIGKILL a replica (SIGTERM first, given a grace period); the supervisor replaces it.
  *   network_latency  a proxy rule delaying the replica's requests, expiring by itself after duration_seconds.
  *   network_loss     a proxy rule dropping a share of the replica's requests, expiring likewise.
  *   cpu_stress       detached busy-loop workers, which end themselves after duration_seconds.
@@ -15,7 +15,7 @@ import { InjectionFailedError, NotFoundError, ProviderUnavailableError, Validati
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
 import type { JsonObject, JsonValue } from '../../shared/journal/activity.js';
 import { KUBERNETES_CHAOS_TYPES, type ChaosType, type ExperimentSpec } from '../../shared/model/experiment.js';
-import { canScanProcesses, isRunning } from './processes.js';
+import { awaitExit, canScanProcesses, isRunning } from './processes.js';
 import type { ProxyFaultRule } from './proxy.js';
 import { SANDBOX_PROVIDER, type Sandbox } from './sandbox.js';
 import { spawnStressWorkers, stopStressWorkers, stressMarker } from './stress.js';
@@ -30,6 +30,8 @@ export const REMOVE_PROXY_FAULT = 'remove_proxy_fault';
 export const STOP_STRESS_WORKERS = 'stop_stress_workers';
 
 const STRESS_STOP_TIMEOUT_MS = 10_000;
+/** A SIGKILLed process is gone within milliseconds unless stuck in the kernel; this only bounds that case. */
+const KILL_TIMEOUT_MS = 10_000;
 
 /** The id of the proxy rule a network fault adds: the same in apply and revert, in any process. */
 export function proxyRuleId(experimentId: string, targetId: string, chaosType: string): string {
@@ -45,25 +47,26 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
     return supervisor.replicas().find((replica) => replica.id === id && replica.pid === pid);
   };
 
-  const killReplica = (replica: Replica, graceSeconds: number): JsonObject => {
-    if (graceSeconds === 0) {
-      process.kill(replica.pid, 'SIGKILL');
-    } else {
-      process.kill(replica.pid, 'SIGTERM');
-      // As the kubelet does: whatever has not exited when the grace period ends is killed.
-      setTimeout(() => {
-        if (isRunning(replica.pid) && supervisor.replicas().some(({ pid }) => pid === replica.pid)) {
-          process.kill(replica.pid, 'SIGKILL');
-        }
-      }, graceSeconds * 1000).unref();
-    }
-    return {
+  /** Ends the replica as a pod delete does, and returns only once it is gone, so revert never mistakes it for alive. */
+  const killReplica = async (replica: Replica, graceSeconds: number, signal: AbortSignal): Promise<JsonObject> => {
+    const killedAt = new Date().toISOString();
+    const result = (sent: NodeJS.Signals): JsonObject => ({
       replica: replica.id,
       killed_pid: replica.pid,
-      signal: graceSeconds === 0 ? 'SIGKILL' : 'SIGTERM',
+      signal: sent,
       grace_period_seconds: graceSeconds,
-      killed_at: new Date().toISOString(),
-    };
+      killed_at: killedAt,
+    });
+    if (graceSeconds > 0) {
+      process.kill(replica.pid, 'SIGTERM');
+      if (await awaitExit(replica.pid, graceSeconds * 1000, signal)) return result('SIGTERM');
+    }
+    // As the kubelet does: whatever has not exited when the grace period ends is killed.
+    process.kill(replica.pid, 'SIGKILL');
+    if (!(await awaitExit(replica.pid, KILL_TIMEOUT_MS, signal))) {
+      throw new InjectionFailedError(`${replica.id} (pid ${replica.pid}) survived SIGKILL for ${KILL_TIMEOUT_MS} ms`);
+    }
+    return result('SIGKILL');
   };
 
   const awaitRecovery = async (intent: RollbackIntent, signal: AbortSignal): Promise<JsonObject> => {
@@ -162,7 +165,7 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
       const marker = stressMarker(context.experimentId, context.rollbackSeq);
       switch (workload.chaos_type) {
         case 'pod_delete':
-          return killReplica(replica, workload.parameters.grace_period_seconds ?? 0);
+          return killReplica(replica, workload.parameters.grace_period_seconds ?? 0, context.signal);
         case 'network_latency': {
           const { latency_ms, jitter_ms } = workload.parameters;
           const rule: ProxyFaultRule = { ...ruleBase, kind: 'latency', latencyMs: latency_ms, jitterMs: jitter_ms };

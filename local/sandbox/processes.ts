@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { pollUntil } from './wait.js';
 
@@ -25,6 +26,16 @@ export function isRunning(pid: number): boolean {
   // The state follows the command name, which is in parentheses and may itself hold spaces or parentheses.
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
+}
+
+/** Waits up to `timeoutMs` for `pid` to end; false if it still runs by then. */
+export async function awaitExit(pid: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(25, undefined, { signal });
+  }
+  return true;
 }
 
 /** Pids of running processes (other than this one) that have `arg` as one whole command-line argument. */

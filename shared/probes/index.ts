@@ -19,7 +19,7 @@ export function runProbe(probe: Probe, env: ProbeEnvironment): Promise<ActivityR
 
 /** All at once (a health check should see one moment), records in the order of `probes`. */
 export function runProbes(probes: readonly Probe[], env: ProbeEnvironment): Promise<ActivityRecord[]> {
-  return (async () => { const out: ActivityRecord[] = []; for (const p of probes) out.push(await runProbe(p, env)); return out; })();
+  return Promise.all(probes.map((probe) => runProbe(probe, env)));
 }
 
 /** True when every probe stayed within its tolerance; no probes means nothing is out of tolerance. */

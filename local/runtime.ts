@@ -1,0 +1,155 @@
+/**
+ * The embedded runtime: the whole control plane in one process, with no cloud. The same handlers and the same ASL
+ * files as in AWS, wired to dynalite (DynamoDB), aws-local-stepfunctions (Step Functions) and an in-process event bus
+ * (EventBridge). On start-up it runs the recovery sweep, so a run cut off by a crash is rolled back.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createHandlers } from '../functions/registry.js';
+import type { FaultDriver } from '../shared/faults/driver.js';
+import { DEFAULT_GUARDRAILS, type GuardrailConfig, type LifecycleDeps } from '../shared/lifecycle/deps.js';
+import { describePlan, planInjection } from '../shared/lifecycle/guardrails.js';
+import { findOrphans } from '../shared/lifecycle/recovery.js';
+import type { JsonObject } from '../shared/journal/activity.js';
+import type { ExperimentSpec } from '../shared/model/experiment.js';
+import type { ExperimentRecord } from '../shared/model/lifecycle.js';
+import { parseExperiment } from '../shared/model/parse.js';
+import { assertProbesAllowed } from '../shared/probes/index.js';
+import { ExperimentStore } from '../shared/store/store.js';
+import { startDynalite, type LocalDynamo } from './dynamodb.js';
+import { LocalEventBus } from './event-bus.js';
+import { LocalStepFunctions, type Execution } from './step-functions.js';
+
+export interface RuntimeOptions {
+  /** Where dynalite keeps its data; `undefined` keeps everything in memory (tests, benchmarks). */
+  dataDir?: string;
+  drivers?: readonly FaultDriver[];
+  guardrails?: Partial<GuardrailConfig>;
+  tableName?: string;
+  /** Run the recovery sweep on start-up (default true). */
+  recover?: boolean;
+}
+
+export interface RecoveryReport {
+  recovered: { id: string; status: string }[];
+}
+
+export const DEFAULT_DATA_DIR = '.chaosduck';
+
+export class LocalRuntime {
+  readonly runtimeId = `local-${randomUUID()}`;
+  readonly bus = new LocalEventBus();
+  readonly store: ExperimentStore;
+  readonly deps: LifecycleDeps;
+  private readonly sfn: LocalStepFunctions;
+  private readonly executions = new Map<string, Execution>();
+
+  private constructor(
+    private readonly dynamo: LocalDynamo,
+    options: RuntimeOptions,
+    tableName: string,
+  ) {
+    this.store = new ExperimentStore({ client: dynamo.client, tableName });
+    this.deps = {
+      store: this.store,
+      events: this.bus,
+      drivers: new Map((options.drivers ?? []).map((driver) => [driver.provider, driver])),
+      guardrails: { ...DEFAULT_GUARDRAILS, ...options.guardrails },
+      runtime: 'local',
+      runtimeId: this.runtimeId,
+      clock: Date.now,
+      random: Math.random,
+    };
+    this.sfn = new LocalStepFunctions(createHandlers(this.deps));
+  }
+
+  static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
+    const tableName = options.tableName ?? 'chaosduck';
+    const dynamo = await startDynalite(options.dataDir && join(options.dataDir, 'dynamodb'), tableName);
+    return new LocalRuntime(dynamo, options, tableName);
+  }
+
+  /** Validates, stores and starts an experiment; returns at once with its id and execution ARN. */
+  async submit(input: unknown): Promise<{ id: string; executionArn: string }> {
+    const spec = this.validate(input);
+    const now = new Date().toISOString();
+    const id = `exp-${randomUUID()}`;
+    await this.store.createExperiment({ id, spec, status: 'pending', createdAt: now, updatedAt: now });
+    const execution = this.startExecution(id, 'run', '');
+    return { id, executionArn: execution.executionArn };
+  }
+
+  /** Runs an experiment to its end and returns the final record. */
+  async run(input: unknown): Promise<ExperimentRecord> {
+    const { id } = await this.submit(input);
+    return this.waitFor(id);
+  }
+
+  /** The plan (targets, fault, rollback) after every guardrail, with nothing stored, leased or injected. */
+  async dryRun(input: unknown): Promise<JsonObject> {
+    const spec = this.validate(input);
+    const plan = await planInjection(spec, this.deps, AbortSignal.timeout(30_000));
+    const held = [];
+    for (const step of plan.steps) {
+      const lease = await this.store.getLease(`${step.target.provider}:${step.target.id}`);
+      if (lease && lease.expiresAt > Date.now()) held.push({ target: step.target.id, holder: lease.holder });
+    }
+    return { dry_run: true, experiment: spec.name, ...describePlan(plan), leased_by_others: held };
+  }
+
+  /** Waits until the experiment's execution has ended, then returns its record. */
+  async waitFor(id: string): Promise<ExperimentRecord> {
+    await this.executions.get(id)?.result.catch(() => undefined);
+    return this.store.getExperiment(id);
+  }
+
+  /**
+   * Stops a running experiment and rolls it back: its execution is stopped (with its child executions) and a new one
+   * runs ROLLBACK and finishes the record.
+   */
+  async abort(id: string, reason: 'user_abort' | 'emergency_stop' = 'user_abort'): Promise<ExperimentRecord> {
+    this.executions.get(id)?.abort();
+    await this.executions.get(id)?.result.catch(() => undefined);
+    this.startExecution(id, 'rollback', reason);
+    return this.waitFor(id);
+  }
+
+  /** Rolls back every experiment that is still marked running but whose run is gone (this runtime did not start it). */
+  async recover(): Promise<RecoveryReport> {
+    const orphans = await findOrphans(this.store, (record) => !this.executions.has(record.id) || record.owner !== this.runtimeId);
+    const recovered = [];
+    for (const record of orphans) {
+      this.startExecution(record.id, 'rollback', 'recovered_after_crash');
+      const done = await this.waitFor(record.id);
+      recovered.push({ id: done.id, status: done.status });
+    }
+    return { recovered };
+  }
+
+  async journal(id: string): Promise<JsonObject | undefined> {
+    return this.store.getJournal(id);
+  }
+
+  async stop(): Promise<void> {
+    for (const execution of this.executions.values()) execution.abort();
+    await Promise.allSettled([...this.executions.values()].map((e) => e.result));
+    await this.dynamo.close();
+  }
+
+  private validate(input: unknown): ExperimentSpec {
+    const spec = parseExperiment(input);
+    assertProbesAllowed(spec.probes, 'local');
+    return spec;
+  }
+
+  private startExecution(id: string, mode: 'run' | 'rollback', reason: string): Execution {
+    const execution = this.sfn.start('experiment', { experimentId: id, mode, reason }, `${id}-${mode}-${Date.now()}`);
+    this.executions.set(id, execution);
+    void execution.result
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.executions.get(id) === execution) this.executions.delete(id);
+      });
+    return execution;
+  }
+}
