@@ -9,15 +9,17 @@ export function parseExperiment(input: unknown): ExperimentSpec {
   return result.data;
 }
 
-/** Reads an experiment file's text: JSON or YAML (JSON is YAML, but JSON errors read better from JSON.parse). */
-export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
-  let document: unknown;
+/** Reads a document's text: JSON or YAML (JSON is YAML, but JSON errors read better from JSON.parse). */
+export function parseDocumentText(text: string, source = 'experiment'): unknown {
   // Editors on Windows often save UTF-8 with a byte-order mark; JSON.parse rejects it (YAML skips it).
   const body = text.replace(/^\uFEFF/, '');
   try {
-    document = body.trimStart().startsWith('{') ? JSON.parse(body) : parseYaml(body);
+    return body.trimStart().startsWith('{') ? JSON.parse(body) : parseYaml(body);
   } catch (error) {
     throw new ValidationError([{ field: '', message: `${source} is not valid JSON or YAML: ${(error as Error).message}` }], 'file');
   }
-  return parseExperiment(document);
+}
+
+export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
+  return parseExperiment(parseDocumentText(text, source));
 }

@@ -21,7 +21,11 @@ const CRASH_HOST = fileURLToPath(new URL('../support/sandbox-crash-host.ts', imp
 
 type Workload = Extract<ExperimentInput, { chaos_type: 'pod_delete' | 'network_latency' | 'network_loss' | 'cpu_stress' | 'memory_stress' }>;
 
-function experiment(chaosType: Workload['chaos_type'], parameters: Record<string, unknown> = {}, labels = { app: 'demo' }): ExperimentSpec {
+function experiment(
+  chaosType: Workload['chaos_type'],
+  parameters: Record<string, unknown> = {},
+  labels: Record<string, string> = { app: 'demo' },
+): ExperimentSpec {
   return parseExperiment({
     name: `sandbox ${chaosType}`,
     chaos_type: chaosType,

@@ -1,0 +1,158 @@
+/**
+ * `chaosduck`: run, validate and dry-run experiments on the embedded runtime (no cloud needed).
+ *
+ *   chaosduck run experiment.yaml            run it; prints every phase; writes journal.json
+ *   chaosduck run --dry-run experiment.yaml  the plan only: targets, fault, rollback; nothing is injected
+ *   chaosduck validate experiment.yaml       check the file; every bad field is named
+ *   chaosduck recover                        roll back experiments a crashed run left behind
+ */
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ChaosDuckError, ValidationError } from '../shared/errors.js';
+import type { FaultDriver } from '../shared/faults/driver.js';
+import type { ExperimentRecord } from '../shared/model/lifecycle.js';
+import { parseExperiment } from '../shared/model/parse.js';
+import { assertProbesAllowed } from '../shared/probes/index.js';
+import { DEFAULT_DATA_DIR, LocalRuntime } from '../local/runtime.js';
+import { createSandboxDriver } from '../local/sandbox/driver.js';
+import { SANDBOX_PROVIDER, startSandbox, type Sandbox } from '../local/sandbox/sandbox.js';
+import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
+import { formatEvent } from './progress.js';
+
+const EXIT_OK = 0;
+const EXIT_NOT_COMPLETED = 1;
+const EXIT_INVALID = 2;
+const EXIT_INTERRUPTED = 130;
+
+interface RunOptions {
+  dryRun: boolean;
+  journal: string;
+  dataDir: string;
+  sandboxReplicas: number;
+  sandboxPort: number;
+}
+
+const dataDirOption = new Option('--data-dir <dir>', 'where the embedded runtime keeps its data')
+  .env('CHAOSDUCK_DATA_DIR')
+  .default(DEFAULT_DATA_DIR);
+
+const program = new Command('chaosduck').description('Chaos experiments with write-ahead, last-change-first rollback.');
+
+program
+  .command('run')
+  .description('run an experiment file (JSON or YAML) on the embedded runtime')
+  .argument('<file>', 'experiment file')
+  .option('--dry-run', 'print the plan (targets, fault, rollback) and change nothing', false)
+  .option('--journal <path>', 'where to write the journal', 'journal.json')
+  .addOption(dataDirOption)
+  .addOption(new Option('--sandbox-replicas <n>', 'replicas of the sandbox demo service').argParser(Number).default(3))
+  .addOption(new Option('--sandbox-port <port>', 'port of the sandbox proxy (0: any free port)').env('CHAOSDUCK_SANDBOX_PORT').argParser(Number).default(0))
+  .action(async (file: string, options: RunOptions) => {
+    process.exitCode = await run(file, options);
+  });
+
+program
+  .command('validate')
+  .description('validate an experiment file; prints the experiment with every default filled in')
+  .argument('<file>', 'experiment file')
+  .action((file: string) => {
+    const spec = parseExperiment(interpolate(readExperimentFile(file), { SANDBOX_URL: 'http://127.0.0.1:8080', ...process.env }));
+    assertProbesAllowed(spec.probes, 'local');
+    console.log(`${file}: valid ${spec.chaos_type} experiment "${spec.name}"`);
+    console.log(JSON.stringify(spec, null, 2));
+  });
+
+program
+  .command('recover')
+  .description('roll back experiments that a crashed run left behind')
+  .addOption(dataDirOption)
+  .action(async ({ dataDir }: { dataDir: string }) => {
+    const runtime = await startRuntime(dataDir, []);
+    await runtime.stop();
+  });
+
+async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
+  const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir), drivers });
+  const startedAt = Date.now();
+  const unsubscribe = runtime.bus.subscribe({ type: ['experiment.started', 'rollback.step', 'experiment.finished'] }, (event) =>
+    console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),
+  );
+  const { recovered } = await runtime.recover();
+  unsubscribe();
+  console.log(recovered.length > 0 ? `recovered ${recovered.length} experiment(s) left by a crashed run` : 'recovery sweep: nothing to recover');
+  return runtime;
+}
+
+async function run(file: string, options: RunOptions): Promise<number> {
+  const document = readExperimentFile(file);
+  let sandbox: Sandbox | undefined;
+  const drivers: FaultDriver[] = [];
+  if (requestedProvider(document) === SANDBOX_PROVIDER) {
+    sandbox = await startSandbox({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
+    drivers.push(createSandboxDriver(sandbox));
+    console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandbox.url}`);
+  }
+  let runtime: LocalRuntime | undefined;
+  try {
+    const input = interpolate(document, { ...process.env, ...(sandbox ? { SANDBOX_URL: sandbox.url } : {}) });
+    runtime = await startRuntime(options.dataDir, drivers);
+    const spec = parseExperiment(input);
+    if (options.dryRun || spec.safety.dry_run) {
+      console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
+      return EXIT_OK;
+    }
+    return await runToEnd(runtime, input, options.journal);
+  } finally {
+    await runtime?.stop();
+    await sandbox?.stop();
+  }
+}
+
+async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string): Promise<number> {
+  const startedAt = Date.now();
+  const unsubscribe = runtime.bus.subscribe({}, (event) => console.log(formatEvent(event, startedAt)));
+  const { id, executionArn } = await runtime.submit(input);
+  console.log(`experiment ${id}\nexecution  ${executionArn}`);
+
+  // Ctrl-C stops the experiment and rolls it back; a second Ctrl-C leaves at once, and the recovery sweep of the
+  // next start finishes the rollback from the stack in the data directory.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED);
+    interrupted = true;
+    console.log('\ninterrupted: stopping the experiment and rolling back (Ctrl-C again to leave now)');
+    void runtime.abort(id, 'user_abort');
+  };
+  process.on('SIGINT', onSigint);
+  let record: ExperimentRecord;
+  try {
+    record = await runtime.waitFor(id);
+  } finally {
+    process.off('SIGINT', onSigint);
+    unsubscribe();
+  }
+  const journal = await runtime.journal(id);
+  if (journal) {
+    writeFileSync(journalPath, `${JSON.stringify(journal, null, 2)}\n`);
+    console.log(`journal    ${resolve(journalPath)}`);
+  }
+  console.log(`status     ${record.status}${record.deviated ? ' (deviated)' : ''} — ${record.reason ?? ''}`);
+  if (interrupted) return EXIT_INTERRUPTED;
+  return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ValidationError) {
+    console.error(error.issues.length > 1 || error.issues[0]?.field ? 'invalid experiment:' : 'invalid input:');
+    for (const issue of error.issues) console.error(`  ${issue.field || '(file)'}: ${issue.message}`);
+    process.exitCode = EXIT_INVALID;
+  } else if (error instanceof ChaosDuckError || (error instanceof Error && error.name === 'DataDirectoryInUseError')) {
+    console.error(`${error.name}: ${error.message}`);
+    process.exitCode = EXIT_NOT_COMPLETED;
+  } else {
+    throw error;
+  }
+}
