@@ -5,12 +5,15 @@
  *   chaosduck run --dry-run experiment.yaml  the plan only: targets, fault, rollback; nothing is injected
  *   chaosduck validate experiment.yaml       check the file; every bad field is named
  *   chaosduck recover                        roll back experiments a crashed run left behind
+ *   chaosduck journal <id>                   print a stored journal
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ChaosDuckError, ValidationError } from '../shared/errors.js';
+import { ChaosDuckError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
+import { lazyDriver } from '../shared/faults/lazy-driver.js';
+import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { parseExperiment } from '../shared/model/parse.js';
 import { assertProbesAllowed } from '../shared/probes/index.js';
@@ -57,8 +60,7 @@ program
   .description('validate an experiment file; prints the experiment with every default filled in')
   .argument('<file>', 'experiment file')
   .action((file: string) => {
-    const spec = parseExperiment(interpolate(readExperimentFile(file), { SANDBOX_URL: 'http://127.0.0.1:8080', ...process.env }));
-    assertProbesAllowed(spec.probes, 'local');
+    const { spec } = loadExperiment(readExperimentFile(file));
     console.log(`${file}: valid ${spec.chaos_type} experiment "${spec.name}"`);
     console.log(JSON.stringify(spec, null, 2));
   });
@@ -68,9 +70,42 @@ program
   .description('roll back experiments that a crashed run left behind')
   .addOption(dataDirOption)
   .action(async ({ dataDir }: { dataDir: string }) => {
-    const runtime = await startRuntime(dataDir, []);
-    await runtime.stop();
+    const sandbox = new SandboxOnDemand({ replicas: 3, proxyPort: 0 });
+    try {
+      const runtime = await startRuntime(dataDir, [sandbox.driver]);
+      await runtime.stop();
+    } finally {
+      await sandbox.stop();
+    }
   });
+
+program
+  .command('journal')
+  .description("print a finished experiment's journal (Chaos Toolkit layout)")
+  .argument('<experiment-id>', 'experiment id, as `run` prints it')
+  .addOption(dataDirOption)
+  .action(async (id: string, { dataDir }: { dataDir: string }) => {
+    const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir) });
+    try {
+      const journal = await runtime.journal(id);
+      if (!journal) throw new NotFoundError(`no journal for experiment ${id} (not found, or not finished yet)`);
+      console.log(JSON.stringify(journal, null, 2));
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+/**
+ * Fills the file's placeholders and validates it. Until the sandbox runs, `${SANDBOX_URL}` stands for an address of
+ * the right shape, so validation never needs the sandbox.
+ */
+function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknown; spec: ExperimentSpec } {
+  const values = sandboxUrl ? { ...process.env, SANDBOX_URL: sandboxUrl } : { SANDBOX_URL: 'http://127.0.0.1:1', ...process.env };
+  const input = interpolate(document, values);
+  const spec = parseExperiment(input);
+  assertProbesAllowed(spec.probes, 'local');
+  return { input, spec };
+}
 
 async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
   const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir), drivers });
@@ -86,18 +121,18 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
 
 async function run(file: string, options: RunOptions): Promise<number> {
   const document = readExperimentFile(file);
-  let sandbox: Sandbox | undefined;
-  const drivers: FaultDriver[] = [];
-  if (requestedProvider(document) === SANDBOX_PROVIDER) {
-    sandbox = await startSandbox({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
-    drivers.push(createSandboxDriver(sandbox));
-    console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandbox.url}`);
-  }
+  const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
   let runtime: LocalRuntime | undefined;
   try {
-    const input = interpolate(document, { ...process.env, ...(sandbox ? { SANDBOX_URL: sandbox.url } : {}) });
-    runtime = await startRuntime(options.dataDir, drivers);
-    const spec = parseExperiment(input);
+    // Validate first, so a bad file starts nothing; the sandbox's real address is known only once it runs.
+    loadExperiment(document);
+    let sandboxUrl: string | undefined;
+    if (requestedProvider(document) === SANDBOX_PROVIDER) {
+      sandboxUrl = (await sandbox.get()).url;
+      console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandboxUrl}`);
+    }
+    const { input, spec } = loadExperiment(document, sandboxUrl);
+    runtime = await startRuntime(options.dataDir, [sandbox.driver]);
     if (options.dryRun || spec.safety.dry_run) {
       console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
       return EXIT_OK;
@@ -105,7 +140,25 @@ async function run(file: string, options: RunOptions): Promise<number> {
     return await runToEnd(runtime, input, options.journal);
   } finally {
     await runtime?.stop();
-    await sandbox?.stop();
+    await sandbox.stop();
+  }
+}
+
+/** The sandbox, started the first time something needs it (the experiment, or a recovery that reverts a sandbox fault). */
+class SandboxOnDemand {
+  private sandbox: Promise<Sandbox> | undefined;
+  readonly driver: FaultDriver;
+
+  constructor(private readonly options: { replicas: number; proxyPort: number }) {
+    this.driver = lazyDriver(SANDBOX_PROVIDER, KUBERNETES_CHAOS_TYPES, async () => createSandboxDriver(await this.get()));
+  }
+
+  get(): Promise<Sandbox> {
+    return (this.sandbox ??= startSandbox(this.options));
+  }
+
+  async stop(): Promise<void> {
+    await (await this.sandbox?.catch(() => undefined))?.stop();
   }
 }
 

@@ -185,7 +185,8 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
         }
         case 'memory_stress': {
           const { memory_mb } = workload.parameters;
-          const pids = spawnStressWorkers({ marker, target: intent.target.id, endsAt: expiresAt, load: { kind: 'memory', memoryMb: memory_mb } });
+          const load = { kind: 'memory', memoryMb: memory_mb } as const;
+          const pids = spawnStressWorkers({ marker, target: intent.target.id, endsAt: expiresAt, load });
           return { marker, pids, memory_mb, ends_at: new Date(expiresAt).toISOString() };
         }
       }

@@ -184,11 +184,12 @@ describe('sandbox stress workers', () => {
     expect(commandLine(pid)).toContain(`--chaosduck-stress=${marker}`);
     expect(findStressWorkers(marker)).toEqual([pid]);
 
-    // Let tsx finish loading, then expect a good share of one core over a second: generous for a busy machine.
+    // Let tsx finish loading, then expect a real share of a core over a second: an idle process uses next to none,
+    // and the bound stays loose for a busy machine.
     await sleep(1500);
     const before = cpuTimeMs(pid);
     await sleep(1000);
-    expect(cpuTimeMs(pid) - before).toBeGreaterThan(300);
+    expect(cpuTimeMs(pid) - before).toBeGreaterThan(150);
 
     expect(await stopStressWorkers(marker, 10_000)).toEqual([pid]);
     expect(isRunning(pid)).toBe(false);

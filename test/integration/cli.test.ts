@@ -1,0 +1,78 @@
+/**
+ * The newcomer's path, end to end: the real `chaosduck` command, the embedded runtime with dynalite on disk, and the
+ * sandbox's real replica processes.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+const EXAMPLE = resolve('examples/sandbox-pod-delete.yaml');
+
+describe('chaosduck CLI', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'chaosduck-cli-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('runs the bundled example through all five phases and writes a completed journal', async () => {
+    const result = await runCli(['run', EXAMPLE], { cwd });
+
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const phases = ['STEADY_STATE', 'HYPOTHESIS', 'INJECT', 'OBSERVE', 'ROLLBACK'];
+    const positions = phases.map((phase) => result.stdout.indexOf(phase));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(result.stdout).toContain('status     completed');
+
+    const journal = JSON.parse(readFileSync(join(cwd, 'journal.json'), 'utf8'));
+    expect(journal.status).toBe('completed');
+    expect(journal.deviated).toBe(false);
+    expect(journal.steady_states.before.steady_state_met).toBe(true);
+    expect(journal.steady_states.after.steady_state_met).toBe(true);
+    expect(journal.run).toHaveLength(1);
+    expect(journal.run[0].activity.name).toMatch(/^pod_delete sandbox\/demo\/replica-\d+$/);
+    // The rollback verified the killed replica was replaced and measured how long that took.
+    expect(journal.rollbacks).toHaveLength(1);
+    expect(journal.rollbacks[0].status).toBe('succeeded');
+    expect(journal.rollbacks[0].output.recovered_after_ms).toBeGreaterThan(0);
+    expect(journal.chaosduck.phases.map((p: { phase: string }) => p.phase)).toEqual(phases);
+  });
+
+  it('dry run prints the plan and injects nothing', async () => {
+    const result = await runCli(['run', '--dry-run', EXAMPLE], { cwd });
+
+    expect(result.code, result.stderr).toBe(0);
+    const plan = JSON.parse(result.stdout.slice(result.stdout.indexOf('{')));
+    expect(plan.dry_run).toBe(true);
+    expect(plan.fault.chaos_type).toBe('pod_delete');
+    expect(plan.targets).toHaveLength(1);
+    expect(plan.rollback[0].action).toBe('await_replica_recovery');
+    expect(existsSync(join(cwd, 'journal.json'))).toBe(false);
+  });
+
+  it('validate names every bad field and exits 2', async () => {
+    const file = join(cwd, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nchaos_type: network_latency\ntarget: {labels: {}, selection: SOME}\nparameters: {latncy_ms: 5}\nsafety: {max_blast_radius: 2}\n');
+
+    const result = await runCli(['validate', file], { cwd });
+
+    expect(result.code).toBe(2);
+    for (const field of ['target.labels', 'target.selection', 'parameters.latncy_ms', 'safety.max_blast_radius']) {
+      expect(result.stderr).toContain(field);
+    }
+  });
+
+  it('run refuses an invalid file before starting anything', async () => {
+    const file = join(cwd, 'bad.json');
+    writeFileSync(file, JSON.stringify({ name: 'x', chaos_type: 'pod_delete', target: { provider: 'sandbox', labels: { app: 'demo' } }, probes: [{ name: 'p', type: 'http', properties: { url: '${NOPE}/x' } }] }));
+
+    const result = await runCli(['run', file], { cwd });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('probes[0].properties.url: ${NOPE} has no value');
+    expect(existsSync(join(cwd, 'journal.json'))).toBe(false);
+  });
+});
