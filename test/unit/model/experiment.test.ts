@@ -438,7 +438,7 @@ describe('safety', () => {
 
     // Assess
     expect(error.issues).toEqual([
-      { field: 'parameters.duration_seconds', message: '200s is longer than safety.timeout_seconds (120s)' },
+      { field: 'parameters.duration_seconds', message: '200s is longer than safety.timeout_seconds (120s); shorten parameters.duration_seconds or raise the timeout' },
     ]);
   });
 
@@ -451,7 +451,7 @@ describe('safety', () => {
 
     // Assess
     expect(error.issues).toEqual([
-      { field: 'parameters.duration_seconds', message: '30s is longer than safety.timeout_seconds (10s)' },
+      { field: 'parameters.duration_seconds', message: '30s (the default) is longer than safety.timeout_seconds (10s); shorten parameters.duration_seconds or raise the timeout' },
     ]);
   });
 });
