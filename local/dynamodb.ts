@@ -1,5 +1,5 @@
 /**
- * DynamoDB for the embedded runtime: dynalite, in this process, listening on loopback, with its data kept under the
+ * DynamoDB for the embedded runtime: dynalite in a child process, listening on loopback, with its data kept under the
  * data directory (or in memory for tests and benchmarks). The lifecycle talks to it through the AWS SDK exactly as it
  * talks to DynamoDB.
  */
@@ -10,9 +10,11 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { DynaliteMessage } from './dynalite-server.js';
+import { tsxImportUrl } from './processes.js';
 import { tableDefinition } from '../shared/store/table.js';
 
 export interface LocalDynamo {
@@ -21,16 +23,19 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
+const SERVER = fileURLToPath(new URL('./dynalite-server.ts', import.meta.url));
+
 export class DataDirectoryInUseError extends Error {
   override readonly name = 'DataDirectoryInUseError';
 }
 
 export async function startDynalite(dataDir: string | undefined, tableName: string): Promise<LocalDynamo> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  // Table creation and deletion are instant: dynalite otherwise imitates DynamoDB's seconds-long CREATING state.
-  const server = dynalite({ ...(dataDir ? { path: dataDir } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
-  const { port } = server.address() as AddressInfo;
+  const child = fork(SERVER, dataDir ? [dataDir] : [], { execArgv: ['--import', tsxImportUrl()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: DynaliteMessage) => ('port' in message ? resolve(message.port) : reject(new Error(message.error))));
+    child.once('exit', (code) => reject(new Error(`dynalite exited (code ${code}) before it listened`)));
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
@@ -39,13 +44,17 @@ export async function startDynalite(dataDir: string | undefined, tableName: stri
   });
   const close = async () => {
     client.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.disconnect();
+    await exited;
   };
   try {
     await ensureTable(client, tableName);
   } catch (error) {
     await close();
-    if (/lock/i.test(String((error as Error).message)) || /LOCK/.test(String((error as { cause?: Error }).cause?.message))) {
+    // LevelDB allows one process per directory; dynalite reports the lock failure when the first request opens it.
+    if (/lock/i.test(`${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`)) {
       throw new DataDirectoryInUseError(`data directory ${dataDir} is in use by another chaosduck process; stop it or set CHAOSDUCK_DATA_DIR`);
     }
     throw error;

@@ -1,7 +1,7 @@
 /**
  * The embedded runtime: the whole control plane in one process, with no cloud. The same handlers and the same ASL
  * files as in AWS, wired to dynalite (DynamoDB), aws-local-stepfunctions (Step Functions) and an in-process event bus
- * (EventBridge). On start-up it runs the recovery sweep, so a run cut off by a crash is rolled back.
+ * (EventBridge). Its recovery sweep (`recover`) rolls back runs cut off by a crash; the CLI runs it at every start.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -26,8 +26,8 @@ export interface RuntimeOptions {
   drivers?: readonly FaultDriver[];
   guardrails?: Partial<GuardrailConfig>;
   tableName?: string;
-  /** Run the recovery sweep on start-up (default true). */
-  recover?: boolean;
+  /** Count state transitions per experiment (benchmarks); see `stateTransitions`. */
+  countTransitions?: boolean;
 }
 
 export interface RecoveryReport {
@@ -60,7 +60,7 @@ export class LocalRuntime {
       clock: Date.now,
       random: Math.random,
     };
-    this.sfn = new LocalStepFunctions(createHandlers(this.deps));
+    this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
   }
 
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
@@ -117,13 +117,20 @@ export class LocalRuntime {
   /** Rolls back every experiment that is still marked running but whose run is gone (this runtime did not start it). */
   async recover(): Promise<RecoveryReport> {
     const orphans = await findOrphans(this.store, (record) => !this.executions.has(record.id) || record.owner !== this.runtimeId);
-    const recovered = [];
-    for (const record of orphans) {
-      this.startExecution(record.id, 'rollback', 'recovered_after_crash');
-      const done = await this.waitFor(record.id);
-      recovered.push({ id: done.id, status: done.status });
-    }
+    const recovered = await Promise.all(
+      orphans.map(async (record) => {
+        this.startExecution(record.id, 'rollback', 'recovered_after_crash');
+        const done = await this.waitFor(record.id);
+        return { id: done.id, status: done.status };
+      }),
+    );
     return { recovered };
+  }
+
+  /** State transitions the experiment's executions took so far, children included (needs `countTransitions`). */
+  async stateTransitions(id: string): Promise<number> {
+    const record = await this.store.getExperiment(id);
+    return record.executionArn ? this.sfn.stateTransitions(record.executionArn) : 0;
   }
 
   async journal(id: string): Promise<JsonObject | undefined> {

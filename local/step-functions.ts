@@ -42,8 +42,14 @@ export interface Execution {
 export class LocalStepFunctions {
   private readonly machines = new Map<MachineName, { machine: StateMachine; tasks: Record<string, (input: Json) => Promise<Json>> }>();
   private readonly children = new Map<string, Set<Execution>>();
+  /** State transitions (what Step Functions bills) per top-level execution, children included; only when counting. */
+  private readonly transitions = new Map<string, number>();
+  private readonly rootOf = new Map<string, string>();
 
-  constructor(private readonly handlers: Record<FunctionName, TaskHandler<unknown>>) {
+  constructor(
+    private readonly handlers: Record<FunctionName, TaskHandler<unknown>>,
+    private readonly options: { countTransitions?: boolean } = {},
+  ) {
     const substitutions: Record<string, string> = {};
     for (const name of Object.keys(handlers) as FunctionName[]) substitutions[functionArnKey(name)] = functionArn(name);
     for (const name of MACHINE_NAMES) substitutions[machineArnKey(name)] = stateMachineArn(name);
@@ -64,6 +70,7 @@ export class LocalStepFunctions {
     });
     const children = new Set<Execution>();
     this.children.set(arn, children);
+    if (this.options.countTransitions) void this.count(arn, parent, run.eventLogs);
     const execution: Execution = {
       executionArn: arn,
       result: run.result.finally(() => this.children.delete(arn)),
@@ -76,6 +83,20 @@ export class LocalStepFunctions {
     // The caller awaits `result`; this keeps an unawaited abort from surfacing as an unhandled rejection.
     execution.result.catch(() => undefined);
     return execution;
+  }
+
+  /** Transitions of a finished top-level execution and all its children (needs `countTransitions`). */
+  stateTransitions(executionArn: string): number {
+    return this.transitions.get(executionArn) ?? 0;
+  }
+
+  private async count(arn: string, parent: string | undefined, events: AsyncIterable<{ type: string }>): Promise<void> {
+    const root = (parent && this.rootOf.get(parent)) || parent || arn;
+    this.rootOf.set(arn, root);
+    for await (const event of events) {
+      if (event.type === 'StateEntered') this.transitions.set(root, (this.transitions.get(root) ?? 0) + 1);
+    }
+    this.rootOf.delete(arn);
   }
 
   private bindTasks(definition: AslDefinition): Record<string, (input: Json) => Promise<Json>> {

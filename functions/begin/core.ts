@@ -3,11 +3,9 @@
  * spec, the deadline and the timeouts they need. In `rollback` mode (manual rollback, emergency stop, recovery sweep)
  * it only claims the experiment; the orchestrator then goes straight to ROLLBACK.
  */
-import { ConflictError } from '../../shared/errors.js';
 import type { BeginInput, ExperimentRef } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
-import { isFinal } from '../../shared/model/lifecycle.js';
 
 /** Room for probes and task overheads on top of the experiment's own timeout, before Step Functions gives up. */
 const PHASE_MARGIN_SECONDS = 60;
@@ -20,24 +18,23 @@ export interface BeginOutput {
 }
 
 export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<BeginOutput> {
-  const current = await deps.store.getExperiment(input.experimentId);
-  if (isFinal(current.status)) throw new ConflictError(`experiment ${current.id} has already ended as ${current.status}`);
   const now = deps.clock();
-  const { spec } = current;
-  const deadline = input.mode === 'run' ? now + spec.safety.timeout_seconds * 1000 : (current.deadline ?? now);
-  const record = await deps.store.updateExperiment(current.id, {
+  // One conditional write claims the experiment (it refuses one that has ended) and returns its spec.
+  const claimed = await deps.store.updateExperiment(input.experimentId, {
     status: 'running',
     executionArn: input.executionArn,
     owner: deps.runtimeId,
-    deadline,
     ...(input.mode === 'run' ? { startedAt: new Date(now).toISOString(), phase: 'STEADY_STATE' as const } : { phase: 'ROLLBACK' as const }),
   });
+  const { spec } = claimed;
+  // The deadline travels with the execution's state; only the forward phases check it, so a rollback run has none.
+  const deadline = input.mode === 'run' ? now + spec.safety.timeout_seconds * 1000 : now;
   await emit(deps, [
-    event(record.id, 'experiment.started', undefined, { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name }, now),
+    event(claimed.id, 'experiment.started', undefined, { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name }, now),
   ]);
   return {
     experiment: {
-      id: record.id,
+      id: claimed.id,
       spec,
       deadline,
       phaseTimeoutSeconds: spec.safety.timeout_seconds + PHASE_MARGIN_SECONDS,

@@ -3,11 +3,10 @@
  * the final status (the journal first, so a finished experiment always has one).
  */
 import type { CaughtError, FinishInput } from '../../shared/lifecycle/contract.js';
-import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
 import { buildJournal } from '../../shared/journal/journal.js';
-import type { JsonObject } from '../../shared/journal/activity.js';
-import type { FinalStatus, RollbackEntry } from '../../shared/model/lifecycle.js';
+import type { FinalStatus, PhaseResult, RollbackEntry } from '../../shared/model/lifecycle.js';
 
 export interface FinishOutput {
   id: string;
@@ -70,32 +69,31 @@ export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: read
 
 export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<FinishOutput> {
   const { id } = input.experiment;
-  const [record, stack, phases, events] = await Promise.all([
-    deps.store.getExperiment(id),
-    deps.store.listRollback(id),
-    deps.store.listPhaseResults(id),
-    deps.store.listEvents(id),
-  ]);
+  const { record, stack, phases, events } = await deps.store.loadExperiment(id);
   const decision = decideStatus(input, stack);
   await Promise.all((record.leases ?? []).map((target) => deps.store.releaseLease(target, id)));
 
   const end = new Date(deps.clock()).toISOString();
-  const rollbackPhase = stack.length > 0 || input.mode === 'rollback';
-  if (rollbackPhase) {
-    const result = {
-      phase: 'ROLLBACK' as const,
-      status: stack.every((e) => e.state === 'done') && !input.rollbackFailure ? ('succeeded' as const) : ('failed' as const),
-      start: stack.map((e) => e.outcome?.start).filter((s): s is string => !!s).sort()[0] ?? end,
-      end,
-      detail: { steps: stack.map((e) => ({ seq: e.seq, action: e.action, target: e.target.id, state: e.state })) } as JsonObject,
-    };
-    await deps.store.putPhaseResult(id, result);
-    phases.push(result);
-  }
-  const journal = buildJournal({ record, ...decision, phases, events, stack, end });
-  await deps.store.putJournal(id, journal);
-  await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated });
+  const rollback: PhaseResult | undefined =
+    stack.length > 0 || input.mode === 'rollback'
+      ? {
+          phase: 'ROLLBACK',
+          status: stack.every((e) => e.state === 'done') && !input.rollbackFailure ? 'succeeded' : 'failed',
+          start: stack.map((e) => e.outcome?.start).filter((s): s is string => !!s).sort()[0] ?? end,
+          end,
+          detail: { steps: stack.map((e) => ({ seq: e.seq, action: e.action, target: e.target.id, state: e.state })) },
+        }
+      : undefined;
   const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
-  await emit(deps, [event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks }, deps.clock())]);
+  const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks }, deps.clock());
+  const journal = buildJournal({ record, ...decision, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end });
+  // The journal goes first, so an experiment that shows a final status always has one.
+  await deps.store.writeRecords({
+    events: [finished],
+    phase: rollback && { experimentId: id, result: rollback },
+    journal: { experimentId: id, journal },
+  });
+  await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated });
+  await deps.events.publish([finished]);
   return { id, ...decision, failedRollbacks };
 }

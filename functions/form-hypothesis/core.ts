@@ -50,13 +50,9 @@ export async function formHypothesis({ experiment }: PhaseInput, deps: Lifecycle
   const start = deps.clock();
   const hypothesis = ruleBasedHypothesis(experiment.spec);
   const at = new Date(deps.clock()).toISOString();
-  await deps.store.putPhaseResult(experiment.id, {
-    phase: 'HYPOTHESIS',
-    status: 'succeeded',
-    start: new Date(start).toISOString(),
-    end: at,
-    detail: { ...hypothesis },
+  await emit(deps, [event(experiment.id, 'hypothesis.formed', 'HYPOTHESIS', { ...hypothesis }, deps.clock())], {
+    experimentId: experiment.id,
+    result: { phase: 'HYPOTHESIS', status: 'succeeded', start: new Date(start).toISOString(), end: at, detail: { ...hypothesis } },
   });
-  await emit(deps, [event(experiment.id, 'hypothesis.formed', 'HYPOTHESIS', { ...hypothesis }, deps.clock())]);
   return hypothesis;
 }

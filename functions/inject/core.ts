@@ -23,10 +23,9 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   const { id, spec } = experiment;
   const start = deps.clock();
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
-  await deps.store.updateExperiment(id, { phase: 'INJECT' });
   const plan = await planInjection(spec, deps, signal);
   const leased = await acquireLeases(plan.steps.map((s) => `${s.target.provider}:${s.target.id}`), id, experiment.deadline, deps);
-  await deps.store.updateExperiment(id, { leases: leased });
+  await deps.store.updateExperiment(id, { phase: 'INJECT', leases: leased });
   const events: JournalEvent[] = [event(id, 'fault.planned', 'INJECT', describePlan(plan), deps.clock())];
   const actions: ActivityRecord[] = [];
   let halt: Error | undefined;
@@ -54,15 +53,17 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
       break;
     }
   }
-  await deps.store.putPhaseResult(id, {
-    phase: 'INJECT',
-    status: halt ? 'failed' : 'succeeded',
-    start: new Date(start).toISOString(),
-    end: new Date(deps.clock()).toISOString(),
-    detail: { plan: describePlan(plan), actions: asJson(actions), ...(halt ? { error: `${halt.name}: ${halt.message}` } : {}) },
-  });
   events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length }, deps.clock()));
-  await emit(deps, events);
+  await emit(deps, events, {
+    experimentId: id,
+    result: {
+      phase: 'INJECT',
+      status: halt ? 'failed' : 'succeeded',
+      start: new Date(start).toISOString(),
+      end: new Date(deps.clock()).toISOString(),
+      detail: { plan: describePlan(plan), actions: asJson(actions), ...(halt ? { error: `${halt.name}: ${halt.message}` } : {}) },
+    },
+  });
   if (halt) throw halt;
   return { injected: actions.length, targets: plan.steps.map((s) => s.target.id) };
 }

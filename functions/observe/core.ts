@@ -17,12 +17,15 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   const startedAt = observe.startedAt ?? now;
   const durationMs = (spec.parameters as { duration_seconds: number }).duration_seconds * 1000;
   const endsAt = observe.endsAt ?? Math.min(now + durationMs, experiment.deadline);
-  if (observe.tick === 0) await deps.store.updateExperiment(id, { phase: 'OBSERVE' });
+  const phase = (status: 'succeeded' | 'failed', detail: Record<string, unknown>) => ({
+    experimentId: id,
+    result: { phase: 'OBSERVE' as const, status, start: new Date(startedAt).toISOString(), end: new Date(deps.clock()).toISOString(), detail: asJson(detail) },
+  });
 
   const stop = await deps.store.getEmergencyStop();
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
   if (now > experiment.deadline) {
-    await finishPhase(deps, experiment.id, startedAt, 'failed', { ...observe, reason: 'timeout' });
+    await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { timeout: true }, now)], phase('failed', { ...observe, timeout: true }));
     throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout during observation`);
   }
 
@@ -31,11 +34,14 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
     const met = allMet(records);
     const deviated = !met || observe.failedTicks > 0;
     const end = deps.clock();
-    await finishPhase(deps, id, startedAt, 'succeeded', { ticks: observe.tick, failedTicks: observe.failedTicks, after: { met, probes: asJson(records) }, deviated });
-    await emit(deps, [
-      ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'after', record: asJson(record) }, end)),
-      event(id, 'phase.completed', 'OBSERVE', { deviated, ticks: observe.tick }, end),
-    ]);
+    await emit(
+      deps,
+      [
+        ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'after', record: asJson(record) }, end)),
+        event(id, 'phase.completed', 'OBSERVE', { deviated, ticks: observe.tick }, end),
+      ],
+      phase('succeeded', { ticks: observe.tick, failedTicks: observe.failedTicks, after: { met, probes: records }, deviated }),
+    );
     return { ...observe, startedAt, endsAt, done: true, deviated, waitSeconds: 0 };
   }
 
@@ -45,30 +51,15 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   const failedTicks = observe.failedTicks + (ok ? 0 : 1);
   const end = deps.clock();
   const tick = observe.tick + 1;
-  await emit(deps, records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end)));
+  const events = records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end));
   const threshold = spec.safety.health_check_failure_threshold;
   if (consecutiveFailures >= threshold) {
-    await finishPhase(deps, id, startedAt, 'failed', { ticks: tick, failedTicks, halted: true, deviated: true });
-    await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures }, end)]);
+    events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures }, end));
+    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true }));
     throw new HealthCheckThresholdError(`${consecutiveFailures} health check(s) failed in a row (threshold ${threshold}); halting`);
   }
+  await emit(deps, events);
   // Wait a full interval, or just what is left of the window, whichever is shorter.
   const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
   return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };
-}
-
-async function finishPhase(
-  deps: LifecycleDeps,
-  id: string,
-  startedAt: number,
-  status: 'succeeded' | 'failed',
-  detail: Record<string, unknown>,
-): Promise<void> {
-  await deps.store.putPhaseResult(id, {
-    phase: 'OBSERVE',
-    status,
-    start: new Date(startedAt).toISOString(),
-    end: new Date(deps.clock()).toISOString(),
-    detail: asJson(detail),
-  });
 }

@@ -29,7 +29,6 @@ export async function rollbackSteps(
   const started = deps.clock();
   const stack = await deps.store.listRollback(id);
   if (!stack.some((entry) => entry.state === 'pending')) return summarize(stack, false);
-  await deps.store.updateExperiment(id, { phase: 'ROLLBACK' }).catch(() => undefined);
 
   const events: JournalEvent[] = [];
   for (const entry of stack) {

@@ -16,16 +16,20 @@ export async function runSteadyState({ experiment }: PhaseInput, deps: Lifecycle
   const met = allMet(records);
   const end = deps.clock();
   const failed = records.filter((r) => r.status !== 'succeeded' || r.tolerance_met === false).map((r) => r.activity.name);
-  await deps.store.putPhaseResult(experiment.id, {
-    phase: 'STEADY_STATE',
-    status: met ? 'succeeded' : 'failed',
+  const result = {
+    phase: 'STEADY_STATE' as const,
+    status: met ? ('succeeded' as const) : ('failed' as const),
     start: new Date(start).toISOString(),
     end: new Date(end).toISOString(),
     detail: { met, probes: asJson(records) },
-  });
-  await emit(deps, [
-    ...records.map((record) => event(experiment.id, 'probe.result', 'STEADY_STATE', { when: 'before', record: asJson(record) }, end)),
-    event(experiment.id, met ? 'phase.completed' : 'phase.failed', 'STEADY_STATE', { met, failed }, end),
-  ]);
+  };
+  await emit(
+    deps,
+    [
+      ...records.map((record) => event(experiment.id, 'probe.result', 'STEADY_STATE', { when: 'before', record: asJson(record) }, end)),
+      event(experiment.id, met ? 'phase.completed' : 'phase.failed', 'STEADY_STATE', { met, failed }, end),
+    ],
+    { experimentId: experiment.id, result },
+  );
   return { met, failed };
 }

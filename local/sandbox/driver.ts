@@ -15,12 +15,12 @@ import { InjectionFailedError, NotFoundError, ProviderUnavailableError, Validati
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
 import type { JsonObject, JsonValue } from '../../shared/journal/activity.js';
 import { KUBERNETES_CHAOS_TYPES, type ChaosType, type ExperimentSpec } from '../../shared/model/experiment.js';
-import { awaitExit, canScanProcesses, isRunning } from './processes.js';
+import { awaitExit, canScanProcesses, isRunning } from '../processes.js';
 import type { ProxyFaultRule } from './proxy.js';
 import { SANDBOX_PROVIDER, type Sandbox } from './sandbox.js';
 import { spawnStressWorkers, stopStressWorkers, stressMarker } from './stress.js';
 import type { Replica } from './supervisor.js';
-import { pollUntil } from './wait.js';
+import { pollUntil } from '../wait.js';
 
 type WorkloadChaosType = (typeof KUBERNETES_CHAOS_TYPES)[number];
 type WorkloadSpec = Extract<ExperimentSpec, { chaos_type: WorkloadChaosType }>;

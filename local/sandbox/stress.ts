@@ -1,7 +1,7 @@
 /** Starting and stopping the detached stress workers behind cpu_stress and memory_stress. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findProcessesWithArg, killAndWait, tsxImportUrl } from './processes.js';
+import { findProcessesWithArg, killAndWait, tsxImportUrl } from '../processes.js';
 
 const STRESS_WORKER = fileURLToPath(new URL('./stress-worker.ts', import.meta.url));
 

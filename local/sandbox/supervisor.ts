@@ -6,8 +6,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ReadyMessage } from './demo-service.js';
-import { tsxImportUrl } from './processes.js';
-import { pollUntil } from './wait.js';
+import { tsxImportUrl } from '../processes.js';
+import { pollUntil } from '../wait.js';
 
 const DEMO_SERVICE = fileURLToPath(new URL('./demo-service.ts', import.meta.url));
 

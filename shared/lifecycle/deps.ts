@@ -3,7 +3,7 @@
  * environment) and in the embedded runtime (built by `local/`), and unit tests can hand in their own.
  */
 import type { DriverRegistry } from '../faults/driver.js';
-import type { JournalEvent } from '../model/lifecycle.js';
+import type { JournalEvent, PhaseResult } from '../model/lifecycle.js';
 import type { ExperimentStore } from '../store/store.js';
 
 export interface EventPublisher {
@@ -35,9 +35,16 @@ export const DEFAULT_GUARDRAILS: GuardrailConfig = {
   productionPattern: /(^|[^a-z])(prod|production)([^a-z]|$)/i,
 };
 
-/** Records events in the journal (DynamoDB) and publishes them as progress. */
-export async function emit(deps: Pick<LifecycleDeps, 'store' | 'events'>, events: readonly JournalEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await deps.store.appendEvents(events);
+/**
+ * Records a step's events (and its phase result, when it has one) in the journal in DynamoDB — one batch call — and
+ * then publishes the events as progress.
+ */
+export async function emit(
+  deps: Pick<LifecycleDeps, 'store' | 'events'>,
+  events: readonly JournalEvent[],
+  phase?: { experimentId: string; result: PhaseResult },
+): Promise<void> {
+  if (events.length === 0 && !phase) return;
+  await deps.store.writeRecords({ events, phase });
   await deps.events.publish(events);
 }

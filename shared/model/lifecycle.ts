@@ -23,8 +23,6 @@ export interface ExperimentRecord {
   updatedAt: string;
   startedAt?: string;
   endedAt?: string;
-  /** Epoch ms after which the experiment has overrun `safety.timeout_seconds` and must roll back. */
-  deadline?: number;
   executionArn?: string;
   /** Which runtime runs it (local runtime id); the recovery sweep takes over experiments whose owner is gone. */
   owner?: string;

@@ -36,6 +36,21 @@ export interface StoreOptions {
   clock?: () => number;
 }
 
+export interface RecordsToWrite {
+  events?: readonly JournalEvent[];
+  phase?: { experimentId: string; result: PhaseResult };
+  journal?: { experimentId: string; journal: JsonObject };
+}
+
+export interface ExperimentBundle {
+  record: ExperimentRecord;
+  phases: PhaseResult[];
+  events: JournalEvent[];
+  /** Newest first. */
+  stack: RollbackEntry[];
+  journal?: JsonObject;
+}
+
 export interface EmergencyStop {
   active: boolean;
   since?: string;
@@ -150,30 +165,54 @@ export class ExperimentStore {
   // ---- phases, events, journal -------------------------------------------------------------------------------------
 
   async putPhaseResult(id: string, result: PhaseResult): Promise<void> {
-    const index = PHASES.indexOf(result.phase) + 1;
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: expKey(id), sk: `PHASE#${index}#${result.phase}`, ...result } }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: phaseItem(id, result) }));
   }
 
   async listPhaseResults(id: string): Promise<PhaseResult[]> {
     return (await this.queryAll({ pk: expKey(id), prefix: 'PHASE#' })).map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as PhaseResult);
   }
 
-  /** Appends journal events; one batch call per 25 events, retried until DynamoDB has taken all of them. */
+  /** Appends journal events; see `writeRecords`. */
   async appendEvents(events: readonly JournalEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += BATCH_LIMIT) {
-      let requests = events.slice(i, i + BATCH_LIMIT).map((event) => ({
-        PutRequest: {
-          Item: { pk: expKey(event.experimentId), sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`, ...event },
-        },
-      }));
+    await this.writeRecords({ events });
+  }
+
+  /**
+   * Writes what a lifecycle step produced — its journal events, its phase result, the assembled journal — with as
+   * few calls as DynamoDB allows (25 items a batch), retrying whatever a batch leaves unprocessed.
+   */
+  async writeRecords({ events = [], phase, journal }: RecordsToWrite): Promise<void> {
+    const items: Record<string, unknown>[] = events.map((event) => ({
+      pk: expKey(event.experimentId),
+      sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`,
+      ...event,
+    }));
+    if (phase) items.push(phaseItem(phase.experimentId, phase.result));
+    if (journal) items.push({ pk: expKey(journal.experimentId), sk: 'JOURNAL', journal: journal.journal });
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) {
+      let requests = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
         requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
         if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
       }
     }
+  }
+
+  /** Everything stored under one experiment — record, phase results, events, rollback stack, journal — in one query. */
+  async loadExperiment(id: string): Promise<ExperimentBundle> {
+    const items = await this.queryAll({ pk: expKey(id), prefix: '' });
+    const meta = items.find((item) => item.sk === 'META');
+    if (!meta) throw new NotFoundError(`experiment ${id} not found`);
+    const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
+    const of = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix)).map(strip);
+    return {
+      record: toRecord(meta),
+      phases: of('PHASE#') as unknown as PhaseResult[],
+      events: of('EVENT#') as unknown as JournalEvent[],
+      stack: (of('RB#') as unknown as RollbackEntry[]).reverse(),
+      journal: items.find((item) => item.sk === 'JOURNAL')?.journal as JsonObject | undefined,
+    };
   }
 
   async listEvents(id: string): Promise<JournalEvent[]> {
@@ -322,6 +361,10 @@ export class ExperimentStore {
     } while (ExclusiveStartKey);
     return items;
   }
+}
+
+function phaseItem(id: string, result: PhaseResult): Record<string, unknown> {
+  return { pk: expKey(id), sk: `PHASE#${PHASES.indexOf(result.phase) + 1}#${result.phase}`, ...result };
 }
 
 function toRecord(item: Record<string, unknown>): ExperimentRecord {

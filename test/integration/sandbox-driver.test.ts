@@ -16,10 +16,10 @@ import {
   createSandboxDriver,
   proxyRuleId,
 } from '../../local/sandbox/driver.js';
-import { isRunning, tsxImportUrl } from '../../local/sandbox/processes.js';
+import { isRunning, tsxImportUrl } from '../../local/processes.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { findStressWorkers, stopStressWorkers, stressMarker } from '../../local/sandbox/stress.js';
-import { pollUntil } from '../../local/sandbox/wait.js';
+import { pollUntil } from '../../local/wait.js';
 import type { CrashHostReport } from '../support/sandbox-crash-host.js';
 import { commandLine, timedGet } from '../support/sandbox-helpers.js';
 

@@ -6,11 +6,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isRunning } from '../../local/sandbox/processes.js';
+import { isRunning } from '../../local/processes.js';
 import { startProxy } from '../../local/sandbox/proxy.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { findStressWorkers, spawnStressWorkers, stopStressWorkers, stressMarker } from '../../local/sandbox/stress.js';
-import { pollUntil } from '../../local/sandbox/wait.js';
+import { pollUntil } from '../../local/wait.js';
 import { commandLine, cpuTimeMs, rssBytes, timedGet, type TimedResponse } from '../support/sandbox-helpers.js';
 
 const MIB = 1024 * 1024;

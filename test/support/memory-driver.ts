@@ -17,6 +17,8 @@ export interface MemoryDriverOptions {
   provider?: string;
   targets?: number;
   labels?: Record<string, string>;
+  /** Extra labels per target (1-based index), e.g. to give each concurrent experiment its own target. */
+  labelsOf?: (index: number) => Record<string, string>;
   /** Target ids whose apply throws. */
   failApply?: ReadonlySet<string>;
   /** Target ids whose revert throws. */
@@ -36,7 +38,7 @@ export class MemoryDriver implements FaultDriver {
     this.provider = options.provider ?? 'memory';
     for (let i = 1; i <= (options.targets ?? 3); i++) {
       const id = `replica-${i}`;
-      this.targets.set(id, { id, labels: { app: 'demo', ...options.labels }, faulted: false });
+      this.targets.set(id, { id, labels: { app: 'demo', ...options.labels, ...options.labelsOf?.(i) }, faulted: false });
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Process helpers for the sandbox: starting TypeScript entry points with tsx, and finding or ending processes by a
+ * Process helpers for the embedded runtime and the sandbox: starting TypeScript entry points with tsx, and finding or ending processes by a
  * command-line marker through /proc, which works from any process, including one started after a crash.
  */
 import { readFileSync, readdirSync } from 'node:fs';
