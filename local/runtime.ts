@@ -114,9 +114,10 @@ export class LocalRuntime {
     return this.waitFor(id);
   }
 
-  /** Rolls back every experiment that is still marked running but whose run is gone (this runtime did not start it). */
+  /** Rolls back every experiment still marked pending or running whose run is gone (this runtime is not running it). */
   async recover(): Promise<RecoveryReport> {
-    const orphans = await findOrphans(this.store, (record) => !this.executions.has(record.id) || record.owner !== this.runtimeId);
+    // One runtime at a time holds the data directory, so any run it is not executing itself is gone.
+    const orphans = await findOrphans(this.store, (record) => !this.executions.has(record.id));
     const recovered = await Promise.all(
       orphans.map(async (record) => {
         this.startExecution(record.id, 'rollback', 'recovered_after_crash');

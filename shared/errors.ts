@@ -78,6 +78,11 @@ export class InjectionFailedError extends ChaosDuckError {
   override readonly name = 'InjectionFailedError';
   readonly status = 500;
 }
+/** The run was stopped (aborted, emergency-stopped, rolled back) while INJECT was still applying faults. */
+export class ExperimentCancelledError extends ChaosDuckError {
+  override readonly name = 'ExperimentCancelledError';
+  readonly status = 409;
+}
 export class ConflictError extends ChaosDuckError {
   override readonly name = 'ConflictError';
   readonly status = 409;

@@ -56,7 +56,8 @@ export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: read
     return { status: 'failed', reason: failure ? `${failure.name}; ${why}` : why, deviated };
   }
   if (input.mode === 'rollback') {
-    return { status: input.reason === 'emergency_stop' ? 'emergency_stopped' : 'rolled_back', reason: input.reason, deviated };
+    if (input.reason === 'emergency_stop') return { status: 'emergency_stopped', reason: input.reason, deviated };
+    return { status: stack.length === 0 ? 'aborted' : 'rolled_back', reason: input.reason, deviated };
   }
   if (failure?.name === 'EmergencyStopActiveError') return { status: 'emergency_stopped', reason: 'emergency_stop', deviated };
   if (failure) {
@@ -71,7 +72,10 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   const { id } = input.experiment;
   const { record, stack, phases, events } = await deps.store.loadExperiment(id);
   const decision = decideStatus(input, stack);
-  await Promise.all((record.leases ?? []).map((target) => deps.store.releaseLease(target, id)));
+  // A target whose rollback did not finish may still be faulted: its lease stays until it expires, so no other
+  // experiment piles a second fault on top.
+  const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => `${e.target.provider}:${e.target.id}`));
+  await Promise.all((record.leases ?? []).filter((t) => !stillFaulted.has(t)).map((target) => deps.store.releaseLease(target, id)));
 
   const end = new Date(deps.clock()).toISOString();
   const rollback: PhaseResult | undefined =

@@ -3,13 +3,20 @@
  *   prepare (snapshot + compensating action) → rollback entry stored → fault applied.
  * A fault is never applied without its rollback already on the stack in DynamoDB.
  */
-import { EmergencyStopActiveError, ExperimentTimeoutError, InjectionFailedError, errorMessage } from '../../shared/errors.js';
+import {
+  EmergencyStopActiveError,
+  ExperimentCancelledError,
+  ExperimentTimeoutError,
+  InjectionFailedError,
+  errorMessage,
+} from '../../shared/errors.js';
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
 import { describePlan, planInjection } from '../../shared/lifecycle/guardrails.js';
 import { asJson, recordActivity, type ActivityRecord } from '../../shared/journal/activity.js';
-import type { JournalEvent } from '../../shared/model/lifecycle.js';
+import { isFinal, type JournalEvent, type RollbackEntry } from '../../shared/model/lifecycle.js';
+import { revertEntry } from '../../shared/lifecycle/revert.js';
 
 /** Leases outlive the deadline by this much, so rollback finishes while the targets are still ours. */
 const LEASE_MARGIN_MS = 10 * 60_000;
@@ -25,18 +32,17 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
   const plan = await planInjection(spec, deps, signal);
   const leased = await acquireLeases(plan.steps.map((s) => `${s.target.provider}:${s.target.id}`), id, experiment.deadline, deps);
-  await deps.store.updateExperiment(id, { phase: 'INJECT', leases: leased });
+  const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length);
   const events: JournalEvent[] = [event(id, 'fault.planned', 'INJECT', describePlan(plan), deps.clock())];
   const actions: ActivityRecord[] = [];
+  const pushed: RollbackEntry[] = [];
   let halt: Error | undefined;
   for (const [index, intent] of plan.steps.entries()) {
-    // The plan checked the flag before the first fault; checking again before each later one lets an emergency stop
-    // raised mid-injection halt the rest.
-    if (index > 0 && (await deps.store.getEmergencyStop()).active) {
-      halt = new EmergencyStopActiveError(`emergency stop raised after ${index} of ${plan.steps.length} fault(s)`);
-      break;
-    }
-    const entry = await deps.store.pushRollback(id, intent);
+    // The plan and the claim above checked before the first fault; checking again before each later one lets an
+    // emergency stop, an abort or a rollback that started meanwhile halt the rest.
+    if (index > 0 && (halt = await stoppedUnder(id, deps, `after ${index} of ${plan.steps.length} fault(s)`))) break;
+    const entry = await deps.store.pushRollback(id, firstSeq + index, intent);
+    pushed.push(entry);
     const record = await recordActivity(
       {
         type: 'action',
@@ -53,7 +59,16 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
       break;
     }
   }
-  events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length }, deps.clock()));
+  halt ??= await stoppedUnder(id, deps, 'while its faults were applied');
+  if (halt instanceof ExperimentCancelledError) {
+    // The run was stopped while faults were being applied, and its rollback may have popped an entry before the
+    // fault landed (or never seen it): undo, again, everything this step applied. Reverts are idempotent.
+    for (const entry of [...pushed].reverse()) {
+      const reverted = await revertEntry(id, entry, deps, signal);
+      events.push(reverted.event ?? event(id, 'rollback.step', 'ROLLBACK', { seq: entry.seq, state: reverted.state, record: asJson(reverted.outcome), again: true }, deps.clock()));
+    }
+  }
+  events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length, ...(halt ? { error: halt.name } : {}) }, deps.clock()));
   await emit(deps, events, {
     experimentId: id,
     result: {
@@ -66,6 +81,16 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   });
   if (halt) throw halt;
   return { injected: actions.length, targets: plan.steps.map((s) => s.target.id) };
+}
+
+/** Why INJECT must stop now, if it must: an emergency stop, or its run was stopped or rolled back under it. */
+async function stoppedUnder(id: string, deps: LifecycleDeps, when: string): Promise<Error | undefined> {
+  const gate = await deps.store.injectionGate(id);
+  if (gate.emergencyStop.active) return new EmergencyStopActiveError(`emergency stop raised ${when}`);
+  if (isFinal(gate.status) || gate.phase === 'ROLLBACK') {
+    return new ExperimentCancelledError(`experiment was stopped (${gate.status}, ${gate.phase ?? 'no phase'}) ${when}`);
+  }
+  return undefined;
 }
 
 /** All or nothing: if one target is held by another experiment, the leases taken so far are given back. */

@@ -24,9 +24,10 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
 
   const stop = await deps.store.getEmergencyStop();
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
-  if (now > experiment.deadline) {
+  // The window was cut short at the deadline: the phases before it used up the time the observation needed.
+  if (now >= endsAt && startedAt + durationMs > endsAt) {
     await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { timeout: true }, now)], phase('failed', { ...observe, timeout: true }));
-    throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout during observation`);
+    throw new ExperimentTimeoutError(`experiment reached its ${spec.safety.timeout_seconds}s timeout before the observation window ended`);
   }
 
   if (now >= endsAt) {

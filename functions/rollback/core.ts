@@ -4,11 +4,9 @@
  * One invocation works through entries until its time budget is spent, then lets the state machine call it again,
  * so a large stack never outlives a Lambda timeout.
  */
-import { ProviderUnavailableError } from '../../shared/errors.js';
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
-import { event } from '../../shared/lifecycle/events.js';
-import { asJson, recordActivity } from '../../shared/journal/activity.js';
+import { revertEntry } from '../../shared/lifecycle/revert.js';
 import type { JournalEvent, RollbackEntry } from '../../shared/model/lifecycle.js';
 
 const DEFAULT_BUDGET_MS = 60_000;
@@ -34,21 +32,11 @@ export async function rollbackSteps(
   for (const entry of stack) {
     if (entry.state !== 'pending') continue;
     if (deps.clock() - started > budgetMs || signal.aborted) return finish(deps, events, stack, true);
-    const outcome = await recordActivity(
-      { type: 'action', name: `rollback ${entry.action} ${entry.target.id}`, provider: { type: entry.provider, action: entry.action, target: entry.target.id, seq: entry.seq } },
-      async () => {
-        const driver = deps.drivers.get(entry.provider);
-        if (!driver) throw new ProviderUnavailableError(`provider "${entry.provider}" is not available in this runtime`);
-        return { output: await driver.revert(entry, { experimentId: id, rollbackSeq: entry.seq, signal }) };
-      },
-      deps.clock,
-    );
-    const state = outcome.status === 'succeeded' ? 'done' : 'failed';
-    // Only the runner that settles the entry records it, so a step finished twice is journaled once.
-    if (await deps.store.settleRollback(id, entry.seq, state, outcome)) {
-      entry.state = state;
-      entry.outcome = outcome;
-      events.push(event(id, 'rollback.step', 'ROLLBACK', { seq: entry.seq, action: entry.action, target: entry.target.id, state, record: asJson(outcome) }, deps.clock()));
+    const reverted = await revertEntry(id, entry, deps, signal);
+    if (reverted.event) {
+      entry.state = reverted.state;
+      entry.outcome = reverted.outcome;
+      events.push(reverted.event);
     }
   }
   return finish(deps, events, stack, false);

@@ -34,7 +34,7 @@ function productionMarker(spec: ExperimentSpec, target: TargetRef, pattern: RegE
   if (namespace && pattern.test(namespace)) return `namespace ${namespace}`;
   if (pattern.test(target.id)) return `target ${target.id}`;
   for (const [key, value] of Object.entries(target.labels)) {
-    if (pattern.test(value)) return `label ${key}=${value} of ${target.id}`;
+    if (pattern.test(key) || pattern.test(value)) return `label ${key}=${value} of ${target.id}`;
   }
   return undefined;
 }

@@ -209,11 +209,12 @@ export const experimentSchema = z
   ])
   .superRefine((spec, ctx) => {
     const { duration_seconds: duration } = spec.parameters as { duration_seconds: number };
-    if (spec.safety.timeout_seconds >= 1 && duration > spec.safety.timeout_seconds) {
+    // Strictly shorter: the phases before OBSERVE need some of the timeout too.
+    if (spec.safety.timeout_seconds >= 1 && duration >= spec.safety.timeout_seconds) {
       ctx.addIssue({
         code: 'custom',
         path: ['parameters', 'duration_seconds'],
-        message: `${duration}s${duration === 30 ? ' (the default)' : ''} is longer than safety.timeout_seconds (${spec.safety.timeout_seconds}s); shorten parameters.duration_seconds or raise the timeout`,
+        message: `${duration}s${duration === 30 ? ' (the default)' : ''} is not shorter than safety.timeout_seconds (${spec.safety.timeout_seconds}s); shorten parameters.duration_seconds or raise the timeout`,
       });
     }
     const seen = new Set<string>();

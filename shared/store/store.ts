@@ -5,6 +5,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -15,7 +16,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, TargetLeasedError } from '../errors.js';
+import { ConflictError, ExperimentCancelledError, NotFoundError, TargetLeasedError } from '../errors.js';
 import type { ActivityRecord, JsonObject } from '../journal/activity.js';
 import type { RollbackIntent } from '../faults/driver.js';
 import {
@@ -228,24 +229,70 @@ export class ExperimentStore {
     return Item?.journal as JsonObject | undefined;
   }
 
+  /**
+   * The experiment's status and phase and the emergency-stop flag, read together and strongly consistent: what INJECT
+   * checks between faults, to stop when the run was stopped or rolled back under it.
+   */
+  async injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }> {
+    const items: Record<string, unknown>[] = [];
+    let keys: Record<string, unknown>[] = [{ pk: expKey(id), sk: 'META' }, { pk: 'CONTROL', sk: 'ESTOP' }];
+    while (keys.length > 0) {
+      const { Responses, UnprocessedKeys } = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      items.push(...(Responses?.[this.tableName] ?? []));
+      keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    const meta = items.find((item) => item.sk === 'META');
+    if (!meta) throw new NotFoundError(`experiment ${id} not found`);
+    const stop = items.find((item) => item.pk === 'CONTROL');
+    return {
+      status: meta.status as ExperimentStatus,
+      phase: meta.phase as string | undefined,
+      emergencyStop: stop?.active ? { active: true, since: String(stop.since), reason: String(stop.reason ?? '') } : { active: false },
+    };
+  }
+
   // ---- the rollback stack ------------------------------------------------------------------------------------------
 
   /**
-   * Writes a rollback entry ahead of its fault. The sequence number comes from an atomic counter on the experiment,
-   * so entries pushed by retries or by several INJECT steps still stack in the order they were written.
+   * Marks the experiment as injecting, records the targets it leased, and reserves `count` rollback sequence numbers
+   * from an atomic counter — so entries pushed by retries or by several INJECT steps still stack in the order they
+   * were written. Returns the first reserved number. Refuses an experiment that has already ended.
    */
-  async pushRollback(id: string, intent: RollbackIntent): Promise<RollbackEntry> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: expKey(id), sk: 'META' },
-        UpdateExpression: 'ADD rollbackSeq :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const entry: RollbackEntry = { ...intent, seq: Number(Attributes?.rollbackSeq), state: 'pending', createdAt: this.now() };
+  async beginInjection(id: string, leases: string[], count: number): Promise<number> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: expKey(id), sk: 'META' },
+          UpdateExpression: 'SET #phase = :phase, leases = :leases, updatedAt = :now ADD rollbackSeq :count',
+          // Neither ended nor handed to a rollback run: an abort that came first must win over a late INJECT.
+          ConditionExpression: `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')})) AND #phase <> :rollback`,
+          ExpressionAttributeNames: { '#phase': 'phase', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':phase': 'INJECT',
+            ':rollback': 'ROLLBACK',
+            ':leases': leases,
+            ':now': this.now(),
+            ':count': count,
+            ...Object.fromEntries(FINAL_STATUSES.map((status, i) => [`:final${i}`, status])),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.rollbackSeq) - count + 1;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new ExperimentCancelledError(`experiment ${id} was stopped before its faults were applied`);
+      }
+      throw error;
+    }
+  }
+
+  /** Writes a rollback entry ahead of its fault, under a sequence number reserved by `beginInjection`. */
+  async pushRollback(id: string, seq: number, intent: RollbackIntent): Promise<RollbackEntry> {
+    const entry: RollbackEntry = { ...intent, seq, state: 'pending', createdAt: this.now() };
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,

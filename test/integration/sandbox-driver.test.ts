@@ -35,7 +35,7 @@ function experiment(
     chaos_type: chaosType,
     target: { provider: 'sandbox', labels },
     parameters,
-    safety: { timeout_seconds: 30, max_blast_radius: 1 },
+    safety: { timeout_seconds: 60, max_blast_radius: 1 },
   });
 }
 

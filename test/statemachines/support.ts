@@ -116,7 +116,7 @@ export function nextEvent(bus: LocalEventBus, pattern: EventPattern, matches: (e
   });
 }
 
-// ---- state transitions -----------------------------------------------------------------------------------------------
+// ---- executions ------------------------------------------------------------------------------------------------------
 
 export interface EnteredState {
   /** The state machine the state belongs to (`experiment`, `observe`…), from the execution ARN. */
@@ -125,18 +125,50 @@ export interface EnteredState {
   state: string;
 }
 
+export interface ExecutionTap {
+  /** Every state entered by every execution (parent and child) since the tap was set, in order. */
+  entered: EnteredState[];
+  /** Waits until the event logs of every execution seen so far have closed. */
+  logsClosed(): Promise<void>;
+  /**
+   * Waits until every Task invocation started so far has returned or thrown — including tasks that keep running after
+   * their execution was stopped, as a Lambda does after StopExecution.
+   */
+  tasksSettled(): Promise<void>;
+}
+
+export interface TapOptions {
+  /**
+   * Called before each Task state's handler runs, with the state's name; the handler waits for the promise it returns.
+   * Lets a test hold a task (e.g. `Begin`) whatever that task does inside.
+   */
+  beforeTask?: (state: string) => Promise<void> | undefined;
+}
+
 /**
- * Records every state entered by every execution (parent and child) from here on, by tapping the event log that
- * aws-local-stepfunctions gives each run (the local runtime does not read it). `settled()` waits until the logs of
- * every execution seen so far have closed. Restore with `vi.restoreAllMocks()`.
+ * Taps every run of aws-local-stepfunctions from here on, without touching the runtime: reads the event log each run
+ * returns and wraps the run's Task handlers to see when they settle. Do not combine with the runtime's own
+ * `countTransitions`, which reads the same event log. Restore with `vi.restoreAllMocks()`.
  */
-export function tapStateTransitions(): { entered: EnteredState[]; settled(): Promise<void> } {
+export function tapExecutions({ beforeTask }: TapOptions = {}): ExecutionTap {
   const entered: EnteredState[] = [];
   const readers: Promise<void>[] = [];
+  const tasks: Promise<unknown>[] = [];
   const original = StateMachine.prototype.run;
-  vi.spyOn(StateMachine.prototype, 'run').mockImplementation(function (this: StateMachine, ...args: Parameters<StateMachine['run']>) {
-    const run = original.apply(this, args);
-    const execution = String((args[1]?.context?.Execution as { Id?: unknown } | undefined)?.Id ?? 'unknown');
+  vi.spyOn(StateMachine.prototype, 'run').mockImplementation(function (this: StateMachine, input, options) {
+    const handlers = options?.overrides?.taskResourceLocalHandlers ?? {};
+    const wrapped = Object.fromEntries(
+      Object.entries(handlers).map(([state, handler]) => [
+        state,
+        (taskInput: Parameters<typeof handler>[0]) => {
+          const result = Promise.resolve(beforeTask?.(state)).then(() => handler(taskInput));
+          tasks.push(result.catch(() => undefined));
+          return result;
+        },
+      ]),
+    );
+    const run = original.call(this, input, { ...options, overrides: { ...options?.overrides, taskResourceLocalHandlers: wrapped } });
+    const execution = String((options?.context?.Execution as { Id?: unknown } | undefined)?.Id ?? 'unknown');
     const machine = /:execution:chaosduck-([a-z-]+):/.exec(execution)?.[1] ?? 'unknown';
     readers.push(
       (async () => {
@@ -147,5 +179,12 @@ export function tapStateTransitions(): { entered: EnteredState[]; settled(): Pro
     );
     return run;
   });
-  return { entered, settled: async () => void (await Promise.all(readers)) };
+  const drain = async (promises: Promise<unknown>[]) => {
+    // A settling task may start executions that start more tasks: wait until nothing new has appeared.
+    for (let seen = -1; seen !== promises.length; ) {
+      seen = promises.length;
+      await Promise.all(promises);
+    }
+  };
+  return { entered, logsClosed: () => drain(readers), tasksSettled: () => drain(tasks) };
 }

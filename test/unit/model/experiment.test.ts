@@ -297,15 +297,26 @@ describe('defaults', () => {
     expect(body).toEqual(before);
   });
 
-  it('accepts a duration equal to the timeout', () => {
+  it('accepts a duration just shorter than the timeout', () => {
     // Prepare
-    const body = podDelete({ parameters: { duration_seconds: 60 }, safety: { timeout_seconds: 60 } });
+    const body = podDelete({ parameters: { duration_seconds: 59 }, safety: { timeout_seconds: 60 } });
 
     // Act
     const spec: ExperimentSpec = parseExperiment(body);
 
     // Assess
-    expect((spec.parameters as { duration_seconds: number }).duration_seconds).toBe(60);
+    expect((spec.parameters as { duration_seconds: number }).duration_seconds).toBe(59);
+  });
+
+  it('refuses a duration equal to the timeout, which leaves no time for the phases before OBSERVE', () => {
+    // Prepare
+    const body = podDelete({ parameters: { duration_seconds: 60 }, safety: { timeout_seconds: 60 } });
+
+    // Act
+    const error = validationError(() => parseExperiment(body));
+
+    // Assess
+    expect(error.issues.map((i) => i.field)).toEqual(['parameters.duration_seconds']);
   });
 });
 
@@ -419,8 +430,8 @@ describe('safety', () => {
     ['health_check_interval', 3600],
     ['health_check_failure_threshold', 1000],
   ])('accepts the boundary safety.%s = %j', (key, value) => {
-    // Prepare: keep the default 30 s duration within a 1 s timeout.
-    const body = podDelete({ safety: { [key]: value }, parameters: { duration_seconds: 1 } });
+    // Prepare: a 0 s observation, so that even a 1 s timeout leaves it room.
+    const body = podDelete({ safety: { [key]: value }, parameters: { duration_seconds: 0 } });
 
     // Act
     const spec = parseExperiment(body);
@@ -438,7 +449,7 @@ describe('safety', () => {
 
     // Assess
     expect(error.issues).toEqual([
-      { field: 'parameters.duration_seconds', message: '200s is longer than safety.timeout_seconds (120s); shorten parameters.duration_seconds or raise the timeout' },
+      { field: 'parameters.duration_seconds', message: '200s is not shorter than safety.timeout_seconds (120s); shorten parameters.duration_seconds or raise the timeout' },
     ]);
   });
 
@@ -451,7 +462,7 @@ describe('safety', () => {
 
     // Assess
     expect(error.issues).toEqual([
-      { field: 'parameters.duration_seconds', message: '30s (the default) is longer than safety.timeout_seconds (10s); shorten parameters.duration_seconds or raise the timeout' },
+      { field: 'parameters.duration_seconds', message: '30s (the default) is not shorter than safety.timeout_seconds (10s); shorten parameters.duration_seconds or raise the timeout' },
     ]);
   });
 });
