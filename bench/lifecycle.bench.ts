@@ -4,7 +4,8 @@
  *
  *   1. latency     — one no-op experiment at a time through all five phases: ms per experiment (median, p95)
  *   2. throughput  — 100 no-op experiments at once, each on its own target: experiments per second
- *   3. transitions — state transitions (what Step Functions bills) for a default experiment with two http probes,
+ *   3. calls       — DynamoDB calls one no-op experiment makes, by operation (the main cost driver of 1 and 2)
+ *   4. transitions — state transitions (what Step Functions bills) for a default experiment with two http probes,
  *                    one fault and a 30 s observation at a 10 s interval; this one runs in real time (~30 s)
  *
  * Run: npm run bench  (or `npm run bench -- --quick` to skip the 30 s transition run)
@@ -71,6 +72,30 @@ async function throughput(): Promise<void> {
   }
 }
 
+async function calls(): Promise<void> {
+  const runtime = await LocalRuntime.start({ drivers: [new MemoryDriver({ targets: 1, labelsOf: () => ({ slot: '0' }) })] });
+  try {
+    await runtime.run(noop(0));
+    const counts: Record<string, number> = {};
+    runtime.dynamoClient.middlewareStack.add(
+      (next, context) => (args) => {
+        counts[context.commandName ?? '?'] = (counts[context.commandName ?? '?'] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    const cpu = process.cpuUsage();
+    await runtime.run(noop(0));
+    const used = process.cpuUsage(cpu);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    console.log(`calls: one no-op experiment makes ${total} DynamoDB calls`);
+    console.log(`  ${Object.entries(counts).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
+    console.log(`  control-plane process CPU for it: ${((used.user + used.system) / 1000).toFixed(1)} ms (dynalite runs in its own process)`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
 async function transitions(): Promise<void> {
   const server = createServer((_, res) => res.end('ok')).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -99,4 +124,5 @@ async function transitions(): Promise<void> {
 console.log(`node ${process.version}, ${process.platform} ${process.arch}`);
 await latency();
 await throughput();
+await calls();
 if (!process.argv.includes('--quick')) await transitions();

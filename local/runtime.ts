@@ -63,6 +63,11 @@ export class LocalRuntime {
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
   }
 
+  /** The DynamoDB client the lifecycle uses (benchmarks count its calls). */
+  get dynamoClient(): LocalDynamo['client'] {
+    return this.dynamo.client;
+  }
+
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
     const tableName = options.tableName ?? 'chaosduck';
     const dynamo = await startDynalite(options.dataDir && join(options.dataDir, 'dynamodb'), tableName);
