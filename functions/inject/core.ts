@@ -8,7 +8,6 @@ import {
   ExperimentCancelledError,
   ExperimentTimeoutError,
   InjectionFailedError,
-  errorMessage,
 } from '../../shared/errors.js';
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
@@ -32,7 +31,11 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
   const plan = await planInjection(spec, deps, signal);
   const leased = await acquireLeases(plan.steps.map((s) => `${s.target.provider}:${s.target.id}`), id, experiment.deadline, deps);
-  const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length);
+  const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length).catch(async (error: unknown) => {
+    // Stopped before the first fault: the record does not list these leases yet, so nothing else would give them back.
+    await releaseLeases(leased, id, deps);
+    throw error;
+  });
   const events: JournalEvent[] = [event(id, 'fault.planned', 'INJECT', describePlan(plan), deps.clock())];
   const actions: ActivityRecord[] = [];
   const pushed: RollbackEntry[] = [];
@@ -65,7 +68,8 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
     // fault landed (or never seen it): undo, again, everything this step applied. Reverts are idempotent.
     for (const entry of [...pushed].reverse()) {
       const reverted = await revertEntry(id, entry, deps, signal);
-      events.push(reverted.event ?? event(id, 'rollback.step', 'ROLLBACK', { seq: entry.seq, state: reverted.state, record: asJson(reverted.outcome), again: true }, deps.clock()));
+      const detail = { seq: entry.seq, action: entry.action, target: entry.target.id, state: reverted.state, record: asJson(reverted.outcome), again: true };
+      events.push(reverted.event ?? event(id, 'rollback.step', 'ROLLBACK', detail, deps.clock()));
     }
   }
   events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length, ...(halt ? { error: halt.name } : {}) }, deps.clock()));
@@ -103,7 +107,12 @@ async function acquireLeases(targets: string[], holder: string, deadline: number
     }
     return taken;
   } catch (error) {
-    await Promise.all(taken.map((target) => deps.store.releaseLease(target, holder).catch(() => undefined)));
-    throw error instanceof Error ? error : new Error(errorMessage(error));
+    await releaseLeases(taken, holder, deps);
+    throw error;
   }
+}
+
+async function releaseLeases(targets: string[], holder: string, deps: LifecycleDeps): Promise<void> {
+  // Best effort: a lease that cannot be given back now still expires by itself.
+  await Promise.all(targets.map((target) => deps.store.releaseLease(target, holder).catch(() => undefined)));
 }

@@ -15,10 +15,11 @@ export type TaskHandler<O> = (event: unknown, context: Context) => Promise<O>;
 
 const namedParseErrors: middy.MiddlewareObj = {
   onError: async (request) => {
-    const cause = request.error?.cause;
-    if (request.error?.name === 'ParseError' && cause instanceof ZodError) {
-      request.error = new ValidationError(fieldIssues(cause.issues), 'task input');
-    }
+    if (request.error?.name !== 'ParseError') return;
+    // Powertools puts the zod issues themselves in `cause` (a ZodError in some versions).
+    const cause = request.error.cause;
+    const issues = cause instanceof ZodError ? cause.issues : Array.isArray(cause) ? (cause as z.core.$ZodIssue[]) : undefined;
+    if (issues) request.error = new ValidationError(fieldIssues(issues), 'task input');
   },
 };
 
