@@ -17,7 +17,8 @@ import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/exp
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { parseExperiment } from '../shared/model/parse.js';
 import { assertProbesAllowed } from '../shared/probes/index.js';
-import { DEFAULT_DATA_DIR, LocalRuntime } from '../local/runtime.js';
+import { DataDirectoryInUseError } from '../local/dynamodb.js';
+import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
 import { createSandboxDriver } from '../local/sandbox/driver.js';
 import { SANDBOX_PROVIDER, startSandbox, type Sandbox } from '../local/sandbox/sandbox.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
@@ -202,7 +203,7 @@ try {
     console.error(error.issues.length > 1 || error.issues[0]?.field ? 'invalid experiment:' : 'invalid input:');
     for (const issue of error.issues) console.error(`  ${issue.field || '(file)'}: ${issue.message}`);
     process.exitCode = EXIT_INVALID;
-  } else if (error instanceof ChaosDuckError || (error instanceof Error && error.name === 'DataDirectoryInUseError')) {
+  } else if (error instanceof ChaosDuckError || error instanceof DataDirectoryInUseError || error instanceof ExecutionFailedError) {
     console.error(`${error.name}: ${error.message}`);
     process.exitCode = EXIT_NOT_COMPLETED;
   } else {

@@ -11,10 +11,11 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { fork } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynaliteMessage } from './dynalite-server.js';
-import { tsxImportUrl } from './processes.js';
+import { isRunning, tsxImportUrl } from './processes.js';
 import { tableDefinition } from '../shared/store/table.js';
 
 export interface LocalDynamo {
@@ -29,13 +30,46 @@ export class DataDirectoryInUseError extends Error {
   override readonly name = 'DataDirectoryInUseError';
 }
 
+/**
+ * Claims the data directory for this process with a pid file, so a second runtime on the same directory is refused
+ * with a clear message (LevelDB's own lock would only make dynalite fail). A pid file left by a killed process is
+ * taken over: that is the crash the recovery sweep exists for. Returns the release function.
+ */
+export function claimDataDirectory(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const pidFile = join(dataDir, 'runtime.pid');
+  try {
+    writeFileSync(pidFile, String(process.pid), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = Number(readFileSync(pidFile, 'utf8'));
+    if (holder !== process.pid && isRunning(holder)) {
+      throw new DataDirectoryInUseError(`data directory ${dataDir} is in use by chaosduck process ${holder}; stop it, or use another --data-dir`);
+    }
+    writeFileSync(pidFile, String(process.pid));
+  }
+  return () => {
+    try {
+      if (Number(readFileSync(pidFile, 'utf8')) === process.pid) rmSync(pidFile);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  };
+}
+
 export async function startDynalite(dataDir: string | undefined, tableName: string): Promise<LocalDynamo> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const child = fork(SERVER, dataDir ? [dataDir] : [], { execArgv: ['--import', tsxImportUrl()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message: DynaliteMessage) => ('port' in message ? resolve(message.port) : reject(new Error(message.error))));
-    child.once('exit', (code) => reject(new Error(`dynalite exited (code ${code}) before it listened`)));
-  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`dynalite exited (code ${code}); is the data directory ${dataDir} in use by another process?`))),
+  );
+  exited.catch(() => undefined);
+  const port = await Promise.race([
+    new Promise<number>((resolve, reject) =>
+      child.once('message', (message: DynaliteMessage) => ('port' in message ? resolve(message.port) : reject(new Error(message.error)))),
+    ),
+    exited,
+  ]);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
@@ -50,13 +84,10 @@ export async function startDynalite(dataDir: string | undefined, tableName: stri
     await exited;
   };
   try {
-    await ensureTable(client, tableName);
+    // LevelDB allows one process per directory; dynalite finds out on its first request, and exits.
+    await Promise.race([ensureTable(client, tableName), exited]);
   } catch (error) {
     await close();
-    // LevelDB allows one process per directory; dynalite reports the lock failure when the first request opens it.
-    if (/lock/i.test(`${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`)) {
-      throw new DataDirectoryInUseError(`data directory ${dataDir} is in use by another chaosduck process; stop it or set CHAOSDUCK_DATA_DIR`);
-    }
     throw error;
   }
   return { client, endpoint, close };

@@ -12,11 +12,12 @@ import { describePlan, planInjection } from '../shared/lifecycle/guardrails.js';
 import { findOrphans } from '../shared/lifecycle/recovery.js';
 import type { JsonObject } from '../shared/journal/activity.js';
 import type { ExperimentSpec } from '../shared/model/experiment.js';
-import type { ExperimentRecord } from '../shared/model/lifecycle.js';
+import { isFinal, type ExperimentRecord } from '../shared/model/lifecycle.js';
+import { errorMessage } from '../shared/errors.js';
 import { parseExperiment } from '../shared/model/parse.js';
 import { assertProbesAllowed } from '../shared/probes/index.js';
 import { ExperimentStore } from '../shared/store/store.js';
-import { startDynalite, type LocalDynamo } from './dynamodb.js';
+import { claimDataDirectory, startDynalite, type LocalDynamo } from './dynamodb.js';
 import { LocalEventBus } from './event-bus.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
 
@@ -35,6 +36,10 @@ export interface RecoveryReport {
 }
 
 export const DEFAULT_DATA_DIR = '.chaosduck';
+
+export class ExecutionFailedError extends Error {
+  override readonly name = 'ExecutionFailedError';
+}
 
 export class LocalRuntime {
   readonly runtimeId = `local-${randomUUID()}`;
@@ -70,8 +75,14 @@ export class LocalRuntime {
 
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
     const tableName = options.tableName ?? 'chaosduck';
-    const dynamo = await startDynalite(options.dataDir && join(options.dataDir, 'dynamodb'), tableName);
-    return new LocalRuntime(dynamo, options, tableName);
+    const release = options.dataDir ? claimDataDirectory(options.dataDir) : () => undefined;
+    try {
+      const dynamo = await startDynalite(options.dataDir && join(options.dataDir, 'dynamodb'), tableName);
+      return new LocalRuntime({ ...dynamo, close: () => dynamo.close().finally(release) }, options, tableName);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Validates, stores and starts an experiment; returns at once with its id and execution ARN. */
@@ -102,10 +113,20 @@ export class LocalRuntime {
     return { dry_run: true, experiment: spec.name, ...describePlan(plan), leased_by_others: held };
   }
 
-  /** Waits until the experiment's execution has ended, then returns its record. */
+  /**
+   * Waits until the experiment's execution has ended, then returns its record. An execution that failed without
+   * finishing the record (its Finish task could not write, say) is an error: the experiment is left to the sweep.
+   */
   async waitFor(id: string): Promise<ExperimentRecord> {
-    await this.executions.get(id)?.result.catch(() => undefined);
-    return this.store.getExperiment(id);
+    let failure: unknown;
+    await this.executions.get(id)?.result.catch((error: unknown) => (failure = error));
+    const record = await this.store.getExperiment(id);
+    if (failure !== undefined && !isFinal(record.status)) {
+      throw new ExecutionFailedError(
+        `the execution of experiment ${id} ended before finishing it (${errorMessage(failure)}); its rollback stack is kept, and the recovery sweep will roll it back`,
+      );
+    }
+    return record;
   }
 
   /**
@@ -143,6 +164,7 @@ export class LocalRuntime {
     return this.store.getJournal(id);
   }
 
+  /** Stops the runtime. Runs still going are cut off; the recovery sweep of the next start rolls them back. */
   async stop(): Promise<void> {
     for (const execution of this.executions.values()) execution.abort();
     await Promise.allSettled([...this.executions.values()].map((e) => e.result));

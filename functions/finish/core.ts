@@ -75,7 +75,7 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   // A target whose rollback did not finish may still be faulted: its lease stays until it expires, so no other
   // experiment piles a second fault on top.
   const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => `${e.target.provider}:${e.target.id}`));
-  await Promise.all((record.leases ?? []).filter((t) => !stillFaulted.has(t)).map((target) => deps.store.releaseLease(target, id)));
+  const released = (record.leases ?? []).filter((t) => !stillFaulted.has(t)).map((target) => deps.store.releaseLease(target, id));
 
   const end = new Date(deps.clock()).toISOString();
   const rollback: PhaseResult | undefined =
@@ -92,11 +92,10 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks }, deps.clock());
   const journal = buildJournal({ record, ...decision, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end });
   // The journal goes first, so an experiment that shows a final status always has one.
-  await deps.store.writeRecords({
-    events: [finished],
-    phase: rollback && { experimentId: id, result: rollback },
-    journal: { experimentId: id, journal },
-  });
+  await Promise.all([
+    ...released,
+    deps.store.writeRecords({ events: [finished], phase: rollback && { experimentId: id, result: rollback }, journal: { experimentId: id, journal } }),
+  ]);
   await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated });
   await deps.events.publish([finished]);
   return { id, ...decision, failedRollbacks };

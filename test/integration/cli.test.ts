@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalRuntime } from '../../local/runtime.js';
 import { runCli } from '../support/cli.js';
 
 const EXAMPLE = resolve('examples/sandbox-pod-delete.yaml');
@@ -63,6 +64,20 @@ describe('chaosduck CLI', () => {
     for (const field of ['target.labels', 'target.selection', 'parameters.latncy_ms', 'safety.max_blast_radius']) {
       expect(result.stderr).toContain(field);
     }
+  });
+
+  it('refuses a data directory that another running chaosduck holds, naming its process', async () => {
+    const runtime = await LocalRuntime.start({ dataDir: join(cwd, '.chaosduck') });
+    try {
+      const result = await runCli(['recover'], { cwd });
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`is in use by chaosduck process ${process.pid}`);
+    } finally {
+      await runtime.stop();
+    }
+    // Once the holder has stopped, the directory is free again.
+    expect((await runCli(['recover'], { cwd })).code).toBe(0);
   });
 
   it('run refuses an invalid file before starting anything', async () => {
