@@ -168,6 +168,7 @@ export class LocalRuntime {
   async stop(): Promise<void> {
     for (const execution of this.executions.values()) execution.abort();
     await Promise.allSettled([...this.executions.values()].map((e) => e.result));
+    await this.sfn.drain(10_000);
     await this.dynamo.close();
   }
 

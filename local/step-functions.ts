@@ -45,6 +45,7 @@ export class LocalStepFunctions {
   /** State transitions (what Step Functions bills) per top-level execution, children included; only when counting. */
   private readonly transitions = new Map<string, number>();
   private readonly rootOf = new Map<string, string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly handlers: Record<FunctionName, TaskHandler<unknown>>,
@@ -85,6 +86,27 @@ export class LocalStepFunctions {
     return execution;
   }
 
+  /**
+   * Waits (up to `timeoutMs`) for task handlers still running. An aborted execution stops at once, but a handler it
+   * had started goes on — as a Lambda invocation does after StopExecution — and must finish before DynamoDB goes away.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()))]);
+    }
+  }
+
+  /** Keeps count of a running task; its failure is handled here too, since an aborted execution no longer awaits it. */
+  private track<T>(task: Promise<T>): Promise<T> {
+    this.inFlight.add(task);
+    task.then(
+      () => this.inFlight.delete(task),
+      () => this.inFlight.delete(task),
+    );
+    return task;
+  }
+
   /** Transitions of a finished top-level execution and all its children (needs `countTransitions`). */
   stateTransitions(executionArn: string): number {
     return this.transitions.get(executionArn) ?? 0;
@@ -107,9 +129,9 @@ export class LocalStepFunctions {
       const resource = String(state.Resource);
       const fn = byArn.get(resource);
       if (fn) {
-        tasks[stateName] = async (input) => (await fn.handler(input, lambdaContext(fn.name))) as Json;
+        tasks[stateName] = (input) => this.track(fn.handler(input, lambdaContext(fn.name)) as Promise<Json>);
       } else if (resource === START_EXECUTION_SYNC) {
-        tasks[stateName] = (input) => this.runChild(input as { StateMachineArn: string; Input: Record<string, Json> });
+        tasks[stateName] = (input) => this.track(this.runChild(input as { StateMachineArn: string; Input: Record<string, Json> }));
       } else {
         throw new Error(`Task ${stateName}: no local binding for resource ${resource}`);
       }
