@@ -8,15 +8,23 @@ import { join } from 'node:path';
 import { createHandlers } from '../functions/registry.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig, type LifecycleDeps } from '../shared/lifecycle/deps.js';
-import { describePlan, planInjection } from '../shared/lifecycle/guardrails.js';
 import { findOrphans } from '../shared/lifecycle/recovery.js';
 import type { JsonObject } from '../shared/journal/activity.js';
-import type { ExperimentSpec } from '../shared/model/experiment.js';
 import { isFinal, type ExperimentRecord } from '../shared/model/lifecycle.js';
 import { errorMessage } from '../shared/errors.js';
-import { parseExperiment } from '../shared/model/parse.js';
-import { assertProbesAllowed } from '../shared/probes/index.js';
-import { ExperimentStore } from '../shared/store/store.js';
+import { ExperimentStore, type EmergencyStop } from '../shared/store/store.js';
+import {
+  dryRun,
+  fanOutEmergencyStop,
+  liftEmergencyStop,
+  raiseEmergencyStop,
+  requestRollback,
+  submitExperiment,
+  type ControlBus,
+  type ControlDeps,
+  type Submitted,
+} from '../shared/lifecycle/control.js';
+import type { ExecutionRunner, RunMode } from '../shared/lifecycle/runner.js';
 import { claimDataDirectory, startDynalite, type LocalDynamo } from './dynamodb.js';
 import { LocalEventBus } from './event-bus.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
@@ -46,8 +54,12 @@ export class LocalRuntime {
   readonly bus = new LocalEventBus();
   readonly store: ExperimentStore;
   readonly deps: LifecycleDeps;
+  readonly control: ControlDeps & { control: ControlBus };
   private readonly sfn: LocalStepFunctions;
+  /** Running executions by ARN, and each experiment's latest one. */
   private readonly executions = new Map<string, Execution>();
+  private readonly latest = new Map<string, Execution>();
+  private readonly fanOuts = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly dynamo: LocalDynamo,
@@ -65,6 +77,13 @@ export class LocalRuntime {
       clock: Date.now,
       random: Math.random,
     };
+    // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
+    const runner: ExecutionRunner = {
+      start: (id, mode, reason) => Promise.resolve(this.startExecution(id, mode, reason)),
+      stop: (executionArn) => this.stopExecution(executionArn),
+    };
+    const control: ControlBus = { emergencyStopRaised: async () => this.fanOut() };
+    this.control = { store: this.store, runtime: 'local', clock: () => this.deps.clock(), runner, control };
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
   }
 
@@ -86,13 +105,8 @@ export class LocalRuntime {
   }
 
   /** Validates, stores and starts an experiment; returns at once with its id and execution ARN. */
-  async submit(input: unknown): Promise<{ id: string; executionArn: string }> {
-    const spec = this.validate(input);
-    const now = new Date().toISOString();
-    const id = `exp-${randomUUID()}`;
-    await this.store.createExperiment({ id, spec, status: 'pending', createdAt: now, updatedAt: now });
-    const execution = this.startExecution(id, 'run', '');
-    return { id, executionArn: execution.executionArn };
+  async submit(input: unknown, idempotencyKey?: string): Promise<Submitted> {
+    return submitExperiment(input, this.control, idempotencyKey);
   }
 
   /** Runs an experiment to its end and returns the final record. */
@@ -103,14 +117,7 @@ export class LocalRuntime {
 
   /** The plan (targets, fault, rollback) after every guardrail, with nothing stored, leased or injected. */
   async dryRun(input: unknown): Promise<JsonObject> {
-    const spec = this.validate(input);
-    const plan = await planInjection(spec, this.deps, AbortSignal.timeout(30_000));
-    const held = [];
-    for (const step of plan.steps) {
-      const lease = await this.store.getLease(`${step.target.provider}:${step.target.id}`);
-      if (lease && lease.expiresAt > Date.now()) held.push({ target: step.target.id, holder: lease.holder });
-    }
-    return { dry_run: true, experiment: spec.name, ...describePlan(plan), leased_by_others: held };
+    return dryRun(input, this.deps);
   }
 
   /**
@@ -119,7 +126,13 @@ export class LocalRuntime {
    */
   async waitFor(id: string): Promise<ExperimentRecord> {
     let failure: unknown;
-    await this.executions.get(id)?.result.catch((error: unknown) => (failure = error));
+    // A rollback run may replace the run while we wait: wait for whichever is latest until none is left.
+    for (let execution = this.latest.get(id); execution; ) {
+      failure = undefined;
+      await execution.result.catch((error: unknown) => (failure = error));
+      const next = this.latest.get(id);
+      execution = next === execution ? undefined : next;
+    }
     const record = await this.store.getExperiment(id);
     if (failure !== undefined && !isFinal(record.status)) {
       throw new ExecutionFailedError(
@@ -129,21 +142,30 @@ export class LocalRuntime {
     return record;
   }
 
-  /**
-   * Stops a running experiment and rolls it back: its execution is stopped (with its child executions) and a new one
-   * runs ROLLBACK and finishes the record.
-   */
-  async abort(id: string, reason: 'user_abort' | 'emergency_stop' = 'user_abort'): Promise<ExperimentRecord> {
-    this.executions.get(id)?.abort();
-    await this.executions.get(id)?.result.catch(() => undefined);
-    this.startExecution(id, 'rollback', reason);
+  /** Stops a running experiment and rolls it back, then returns its final record. */
+  async abort(id: string, reason = 'user_abort'): Promise<ExperimentRecord> {
+    await requestRollback(id, reason, this.control);
     return this.waitFor(id);
+  }
+
+  /** Raises the emergency stop: new experiments are refused, and every running one is stopped and rolled back. */
+  async emergencyStop(reason = ''): Promise<EmergencyStop> {
+    return raiseEmergencyStop(reason, this.control);
+  }
+
+  async liftEmergencyStop(): Promise<EmergencyStop> {
+    return liftEmergencyStop(this.control);
+  }
+
+  /** Resolves once every emergency-stop fan-out started so far has handed each experiment to its rollback run. */
+  async settleFanOuts(): Promise<void> {
+    await Promise.allSettled([...this.fanOuts]);
   }
 
   /** Rolls back every experiment still marked pending or running whose run is gone (this runtime is not running it). */
   async recover(): Promise<RecoveryReport> {
     // One runtime at a time holds the data directory, so any run it is not executing itself is gone.
-    const orphans = await findOrphans(this.store, (record) => !this.executions.has(record.id));
+    const orphans = await findOrphans(this.store, (record) => !this.latest.has(record.id));
     const recovered = await Promise.all(
       orphans.map(async (record) => {
         this.startExecution(record.id, 'rollback', 'recovered_after_crash');
@@ -166,26 +188,38 @@ export class LocalRuntime {
 
   /** Stops the runtime. Runs still going are cut off; the recovery sweep of the next start rolls them back. */
   async stop(): Promise<void> {
+    await this.settleFanOuts();
     for (const execution of this.executions.values()) execution.abort();
     await Promise.allSettled([...this.executions.values()].map((e) => e.result));
     await this.sfn.drain(10_000);
     await this.dynamo.close();
   }
 
-  private validate(input: unknown): ExperimentSpec {
-    const spec = parseExperiment(input);
-    assertProbesAllowed(spec.probes, 'local');
-    return spec;
-  }
-
-  private startExecution(id: string, mode: 'run' | 'rollback', reason: string): Execution {
-    const execution = this.sfn.start('experiment', { experimentId: id, mode, reason }, `${id}-${mode}-${Date.now()}`);
-    this.executions.set(id, execution);
+  private startExecution(experimentId: string, mode: RunMode, reason: string): { executionArn: string } {
+    const execution = this.sfn.start('experiment', { experimentId, mode, reason }, `${experimentId}-${mode}-${Date.now()}`);
+    this.executions.set(execution.executionArn, execution);
+    this.latest.set(experimentId, execution);
     void execution.result
       .catch(() => undefined)
       .finally(() => {
-        if (this.executions.get(id) === execution) this.executions.delete(id);
+        this.executions.delete(execution.executionArn);
+        if (this.latest.get(experimentId) === execution) this.latest.delete(experimentId);
       });
-    return execution;
+    return { executionArn: execution.executionArn };
+  }
+
+  private async stopExecution(executionArn: string): Promise<void> {
+    const execution = this.executions.get(executionArn);
+    if (!execution) return;
+    execution.abort();
+    await execution.result.catch(() => undefined);
+  }
+
+  private fanOut(): void {
+    const fanOut = fanOutEmergencyStop(this.control);
+    this.fanOuts.add(fanOut);
+    void fanOut
+      .catch((error: unknown) => console.error('emergency-stop fan-out failed:', error))
+      .finally(() => this.fanOuts.delete(fanOut));
   }
 }

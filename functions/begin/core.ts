@@ -20,12 +20,17 @@ export interface BeginOutput {
 export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<BeginOutput> {
   const now = deps.clock();
   // One conditional write claims the experiment (it refuses one that has ended) and returns its spec.
-  const claimed = await deps.store.updateExperiment(input.experimentId, {
-    status: 'running',
-    executionArn: input.executionArn,
-    owner: deps.runtimeId,
-    ...(input.mode === 'run' ? { startedAt: new Date(now).toISOString(), phase: 'STEADY_STATE' as const } : { phase: 'ROLLBACK' as const }),
-  });
+  const claimed = await deps.store.updateExperiment(
+    input.experimentId,
+    {
+      status: 'running',
+      executionArn: input.executionArn,
+      owner: deps.runtimeId,
+      ...(input.mode === 'run' ? { startedAt: new Date(now).toISOString(), phase: 'STEADY_STATE' as const } : { phase: 'ROLLBACK' as const }),
+    },
+    // A run whose experiment was already aborted or emergency-stopped (before it began) must not start.
+    { unlessRollingBack: input.mode === 'run' },
+  );
   const { spec } = claimed;
   // The deadline travels with the execution's state; only the forward phases check it, so a rollback run has none.
   const deadline = input.mode === 'run' ? now + spec.safety.timeout_seconds * 1000 : now;

@@ -16,11 +16,12 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { ConflictError, ExperimentCancelledError, NotFoundError, TargetLeasedError } from '../errors.js';
+import { ConflictError, ExperimentCancelledError, NotFoundError, TargetLeasedError, ValidationError } from '../errors.js';
 import type { ActivityRecord, JsonObject } from '../journal/activity.js';
 import type { RollbackIntent } from '../faults/driver.js';
 import {
   FINAL_STATUSES,
+  isFinal,
   type ExperimentRecord,
   type ExperimentStatus,
   type FinalStatus,
@@ -29,12 +30,32 @@ import {
   type RollbackEntry,
 } from '../model/lifecycle.js';
 import { PHASES } from '../model/lifecycle.js';
-import { GSI1 } from './table.js';
+import { GSI1, GSI2 } from './table.js';
 
 export interface StoreOptions {
   client: DynamoDBClient;
   tableName: string;
   clock?: () => number;
+}
+
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+export interface IdempotencyBinding {
+  experimentId: string;
+  requestHash: string;
+}
+
+export interface ListQuery {
+  status?: ExperimentStatus;
+  chaosType?: string;
+  limit?: number;
+  cursor?: string;
+  newestFirst?: boolean;
+}
+
+export interface ExperimentPage {
+  items: ExperimentRecord[];
+  cursor?: string;
 }
 
 export interface RecordsToWrite {
@@ -90,7 +111,15 @@ export class ExperimentStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: expKey(record.id), sk: 'META', ...record, gsi1pk: statusKey(record.status), gsi1sk: record.createdAt },
+        Item: {
+          pk: expKey(record.id),
+          sk: 'META',
+          ...record,
+          gsi1pk: statusKey(record.status),
+          gsi1sk: record.createdAt,
+          gsi2pk: 'EXPERIMENTS',
+          gsi2sk: `${record.createdAt}#${record.id}`,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -104,9 +133,14 @@ export class ExperimentStore {
 
   /**
    * Updates an experiment that has not ended yet. A finished experiment is never changed again: a late task from a
-   * stopped execution must not overwrite `emergency_stopped` with `running`.
+   * stopped execution must not overwrite `emergency_stopped` with `running`. With `unlessRollingBack`, an experiment
+   * already handed to a rollback run is refused too, so a run that starts late cannot undo an abort.
    */
-  async updateExperiment(id: string, fields: Partial<Omit<ExperimentRecord, 'id' | 'spec' | 'createdAt'>>): Promise<ExperimentRecord> {
+  async updateExperiment(
+    id: string,
+    fields: Partial<Omit<ExperimentRecord, 'id' | 'spec' | 'createdAt'>>,
+    { unlessRollingBack = false }: { unlessRollingBack?: boolean } = {},
+  ): Promise<ExperimentRecord> {
     const values: Record<string, unknown> = { ...fields, updatedAt: this.now() };
     if (fields.status) values.gsi1pk = statusKey(fields.status);
     const names: Record<string, string> = { '#status': 'status' };
@@ -119,13 +153,19 @@ export class ExperimentStore {
         return `#f${index} = :v${index}`;
       });
     FINAL_STATUSES.forEach((status, index) => (exprValues[`:final${index}`] = status));
+    let condition = `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')}))`;
+    if (unlessRollingBack) {
+      names['#phase'] = 'phase';
+      exprValues[':rollback'] = 'ROLLBACK';
+      condition += ' AND (attribute_not_exists(#phase) OR #phase <> :rollback)';
+    }
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: expKey(id), sk: 'META' },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')}))`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: exprValues,
           ReturnValues: 'ALL_NEW',
@@ -135,7 +175,9 @@ export class ExperimentStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         const current = await this.getExperiment(id);
-        throw new ConflictError(`experiment ${id} has already ended as ${current.status}`);
+        throw new ConflictError(
+          isFinal(current.status) ? `experiment ${id} has already ended as ${current.status}` : `experiment ${id} is being rolled back`,
+        );
       }
       throw error;
     }
@@ -145,22 +187,45 @@ export class ExperimentStore {
     return this.updateExperiment(id, { ...fields, status, endedAt: this.now() });
   }
 
-  /** Experiments in one status, oldest first, a page at a time. */
-  async listByStatus(status: ExperimentStatus, limit = 100, cursor?: string): Promise<{ items: ExperimentRecord[]; cursor?: string }> {
-    const { Items = [], LastEvaluatedKey } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': statusKey(status) },
-        Limit: limit,
-        ExclusiveStartKey: cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString()) : undefined,
-      }),
-    );
-    return {
-      items: Items.map(toRecord),
-      cursor: LastEvaluatedKey ? Buffer.from(JSON.stringify(LastEvaluatedKey)).toString('base64url') : undefined,
-    };
+  /** Experiments in one status, oldest first, a page at a time (the recovery sweep's view). */
+  async listByStatus(status: ExperimentStatus, limit = 100, cursor?: string): Promise<ExperimentPage> {
+    return this.listExperiments({ status, limit, cursor, newestFirst: false });
+  }
+
+  /**
+   * A page of experiments, newest first unless asked otherwise, optionally of one status (GSI1) and one chaos type.
+   * The cursor is opaque to callers: the index key of the last experiment returned.
+   */
+  async listExperiments({ status, chaosType, limit = 20, cursor, newestFirst = true }: ListQuery): Promise<ExperimentPage> {
+    const index = status ? { name: GSI1, pk: 'gsi1pk', value: statusKey(status) } : { name: GSI2, pk: 'gsi2pk', value: 'EXPERIMENTS' };
+    const items: Record<string, unknown>[] = [];
+    let startKey = cursor ? decodeCursor(cursor) : undefined;
+    let more = true;
+    // A filter (chaos type) is applied after DynamoDB's own page limit, so keep reading until the page is full.
+    while (items.length < limit && more) {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ...(chaosType ? { FilterExpression: '#spec.#type = :type' } : {}),
+          ExpressionAttributeNames: { '#pk': index.pk, ...(chaosType ? { '#spec': 'spec', '#type': 'chaos_type' } : {}) },
+          ExpressionAttributeValues: { ':pk': index.value, ...(chaosType ? { ':type': chaosType } : {}) },
+          ScanIndexForward: !newestFirst,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+      more = startKey !== undefined;
+    }
+    const last = items.at(-1);
+    const next =
+      more && last
+        ? encodeCursor({ pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.pk.replace('pk', 'sk')]: last[index.pk.replace('pk', 'sk')] })
+        : undefined;
+    return { items: items.map(toRecord), ...(next ? { cursor: next } : {}) };
   }
 
   // ---- phases, events, journal -------------------------------------------------------------------------------------
@@ -340,8 +405,9 @@ export class ExperimentStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `LOCK#${target}`, sk: 'LEASE', target, holder, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR expiresAt < :now',
+          // `heldUntil` is epoch ms; `expiresAt` (epoch s) lets DynamoDB's TTL clear a lease a crash left behind.
+          Item: { pk: `LOCK#${target}`, sk: 'LEASE', target, holder, heldUntil: expiresAt, expiresAt: Math.ceil(expiresAt / 1000) + 3600 },
+          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR heldUntil < :now',
           ExpressionAttributeValues: { ':holder': holder, ':now': this.clock() },
         }),
       );
@@ -370,7 +436,36 @@ export class ExperimentStore {
 
   async getLease(target: string): Promise<Lease | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
-    return Item ? { target: Item.target, holder: Item.holder, expiresAt: Item.expiresAt } : undefined;
+    return Item ? { target: Item.target, holder: Item.holder, expiresAt: Item.heldUntil } : undefined;
+  }
+
+  // ---- idempotency -------------------------------------------------------------------------------------------------
+
+  /**
+   * Binds an `Idempotency-Key` to the experiment a request creates, for 24 hours. Returns the binding that holds:
+   * this one when the key was free, or the earlier one (whose `requestHash` tells a replay from a conflicting reuse).
+   */
+  async bindIdempotencyKey(key: string, experimentId: string, requestHash: string): Promise<IdempotencyBinding & { fresh: boolean }> {
+    const now = this.clock();
+    const binding: IdempotencyBinding = { experimentId, requestHash };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `IDEMP#${key}`, sk: 'IDEMP', ...binding, createdAt: this.now(), expiresAt: Math.ceil(now / 1000) + IDEMPOTENCY_TTL_S },
+          // DynamoDB's TTL deletes expired items within days, not at once: an expired binding counts as free.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
+        }),
+      );
+      return { ...binding, fresh: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: `IDEMP#${key}`, sk: 'IDEMP' }, ConsistentRead: true }),
+      );
+      return { experimentId: String(Item?.experimentId), requestHash: String(Item?.requestHash), fresh: false };
+    }
   }
 
   // ---- emergency stop ----------------------------------------------------------------------------------------------
@@ -410,12 +505,26 @@ export class ExperimentStore {
   }
 }
 
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  throw new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API' }], 'request');
+}
+
 function phaseItem(id: string, result: PhaseResult): Record<string, unknown> {
   return { pk: expKey(id), sk: `PHASE#${PHASES.indexOf(result.phase) + 1}#${result.phase}`, ...result };
 }
 
 function toRecord(item: Record<string, unknown>): ExperimentRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, rollbackSeq: _seq, ...record } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, rollbackSeq: _seq, ...record } = item;
   return record as unknown as ExperimentRecord;
 }
 

@@ -10,11 +10,15 @@
  *   CONTROL   / ESTOP                   the emergency-stop flag
  *
  * GSI1 indexes experiments by status (`STATUS#<status>`, sorted by creation time) so running experiments can be
- * found by the recovery sweep and lists can be filtered by status without a scan.
+ * found by the recovery sweep and lists can be filtered by status without a scan. GSI2 lists every experiment by
+ * creation time (`EXPERIMENTS`) for unfiltered lists. Items with `expiresAt` (idempotency keys, WebSocket
+ * connections) are removed by DynamoDB's TTL.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const GSI1 = 'gsi1';
+export const GSI2 = 'gsi2';
+export const TTL_ATTRIBUTE = 'expiresAt';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -25,6 +29,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', AttributeType: 'S' },
       { AttributeName: 'gsi1pk', AttributeType: 'S' },
       { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: 'gsi2pk', AttributeType: 'S' },
+      { AttributeName: 'gsi2sk', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -36,6 +42,14 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         KeySchema: [
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: GSI2,
+        KeySchema: [
+          { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

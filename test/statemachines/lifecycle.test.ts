@@ -9,6 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
+import { EmergencyStopActiveError } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentRecord, PhaseResult, RollbackEntry } from '../../shared/model/lifecycle.js';
 import { parseExperiment } from '../../shared/model/parse.js';
@@ -286,17 +287,16 @@ describe('experiment lifecycle on the real state machines', () => {
       expect(calls(driver)).toEqual(['apply replica-1 #1', 'revert replica-1 #1']);
     });
 
-    it('refuses while the emergency stop is raised', async () => {
+    it('refuses to start an experiment while the emergency stop is raised, storing nothing', async () => {
       const driver = new MemoryDriver();
       const rt = await start(driver);
       await rt.store.setEmergencyStop(true, 'game day over');
 
-      const record = await rt.run(memoryExperiment());
+      const refused = await rt.run(memoryExperiment()).catch((error: unknown) => error);
 
-      // decideStatus names an emergency stop as such even when it only refused the run (nothing was injected).
-      expect(record).toMatchObject({ status: 'emergency_stopped', reason: 'emergency_stop' });
+      expect(refused).toBeInstanceOf(EmergencyStopActiveError);
       expect(driver.calls).toEqual([]);
-      expect(await rt.store.listRollback(record.id)).toEqual([]);
+      expect((await rt.store.listExperiments({})).items).toEqual([]);
     });
 
     it('refuses a timeout above the control plane cap', async () => {

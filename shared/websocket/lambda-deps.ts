@@ -1,0 +1,39 @@
+/**
+ * The WebSocket functions' dependencies in Lambda, from the environment (TABLE_NAME, WS_ENDPOINT), built on the first
+ * invocation and kept for the container. The Management API client is made on the first post, so $connect and
+ * $disconnect, which never post, do not need WS_ENDPOINT.
+ */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { ConnectionStore } from './connections.js';
+import type { LambdaHandler, WebSocketDeps } from './handler.js';
+import { apiGatewaySender, type ConnectionSender } from './sender.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function lambdaWebSocketDeps(): WebSocketDeps {
+  let sender: ConnectionSender | undefined;
+  return {
+    connections: new ConnectionStore({ client: new DynamoDBClient({}), tableName: required('TABLE_NAME') }),
+    sender: {
+      post: (connectionId, data) => {
+        // WS_ENDPOINT is the API's https://<api-id>.execute-api.<region>.amazonaws.com/<stage> (or its custom domain).
+        sender ??= apiGatewaySender(new ApiGatewayManagementApiClient({ endpoint: required('WS_ENDPOINT') }));
+        return sender.post(connectionId, data);
+      },
+    },
+  };
+}
+
+export function lambdaWebSocketHandler<O>(create: (deps: WebSocketDeps) => LambdaHandler<O>): LambdaHandler<O> {
+  let handler: LambdaHandler<O> | undefined;
+  return (event: unknown, context: Context) => {
+    handler ??= create(lambdaWebSocketDeps());
+    return handler(event, context);
+  };
+}
