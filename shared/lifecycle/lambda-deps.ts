@@ -11,7 +11,7 @@ import { ExperimentStore } from '../store/store.js';
 import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
 import type { TaskHandler } from './handler.js';
 
-function required(name: string): string {
+export function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;

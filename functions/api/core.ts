@@ -1,0 +1,111 @@
+/**
+ * The REST API's operations, one function per route, each taking parsed request parts and its dependencies and
+ * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
+ */
+import { z } from 'zod';
+import { ValidationError, fieldIssues } from '../../shared/errors.js';
+import type { JsonObject } from '../../shared/journal/activity.js';
+import {
+  dryRun,
+  liftEmergencyStop,
+  raiseEmergencyStop,
+  requestRollback,
+  submitExperiment,
+  validateExperiment,
+  type ControlBus,
+  type ControlDeps,
+} from '../../shared/lifecycle/control.js';
+import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { CHAOS_TYPES } from '../../shared/model/experiment.js';
+import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
+
+export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus };
+
+export interface ApiResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const ok = (body: unknown, status = 200, headers?: Record<string, string>): ApiResult => ({ status, body, ...(headers ? { headers } : {}) });
+
+export async function health(deps: ApiDeps): Promise<ApiResult> {
+  const stop = await deps.store.getEmergencyStop();
+  return ok({ status: 'ok', runtime: deps.runtime, emergency_stop: stop });
+}
+
+export async function createExperiment(body: unknown, idempotencyKey: string | undefined, deps: ApiDeps): Promise<ApiResult> {
+  // A dry run asked for in the experiment itself is answered like POST /api/chaos/dry-run: the plan, nothing stored.
+  if (validateExperiment(body, deps.runtime).safety.dry_run) return ok(await dryRun(body, deps));
+  const submitted = await submitExperiment(body, deps, idempotencyKey);
+  return ok(
+    { id: submitted.id, execution_arn: submitted.executionArn, status: 'pending', links: { self: `/api/chaos/experiments/${submitted.id}` } },
+    202,
+    submitted.replayed ? { 'Idempotent-Replayed': 'true' } : undefined,
+  );
+}
+
+const listQuery = z.strictObject({
+  status: z.enum(['pending', 'running', ...FINAL_STATUSES]).optional(),
+  chaos_type: z.enum(CHAOS_TYPES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+export async function listExperiments(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = listQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  const { status, chaos_type: chaosType, limit, cursor } = parsed.data;
+  const page = await deps.store.listExperiments({ status, chaosType, limit, cursor });
+  return ok({ items: page.items.map(summary), next_cursor: page.cursor ?? null });
+}
+
+export async function getExperiment(id: string, deps: ApiDeps): Promise<ApiResult> {
+  const { record, phases, events, stack, journal } = await deps.store.loadExperiment(id);
+  return ok({
+    ...summary(record),
+    spec: record.spec,
+    phase_results: phases,
+    rollback_stack: stack.map(({ seq, action, target, state, outcome }) => ({ seq, action, target: target.id, state, outcome: outcome ?? null })),
+    // While it runs, the events so far; once it has ended, the journal.
+    ...(journal ? { journal } : { events }),
+  });
+}
+
+export async function rollbackExperiment(id: string, deps: ApiDeps): Promise<ApiResult> {
+  const { executionArn } = await requestRollback(id, 'manual_rollback', deps);
+  return ok({ id, execution_arn: executionArn, status: 'rolling_back', links: { self: `/api/chaos/experiments/${id}` } }, 202);
+}
+
+export async function dryRunExperiment(body: unknown, deps: ApiDeps): Promise<ApiResult> {
+  return ok(await dryRun(body, deps));
+}
+
+const stopBody = z.strictObject({ reason: z.string().max(1024).default('') });
+
+export async function emergencyStop(body: unknown, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = stopBody.safeParse(body ?? {});
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
+  return ok(await raiseEmergencyStop(parsed.data.reason, deps));
+}
+
+export async function liftStop(deps: ApiDeps): Promise<ApiResult> {
+  return ok(await liftEmergencyStop(deps));
+}
+
+function summary(record: ExperimentRecord): JsonObject {
+  return {
+    id: record.id,
+    name: record.spec.name,
+    chaos_type: record.spec.chaos_type,
+    status: record.status,
+    phase: record.phase ?? null,
+    reason: record.reason ?? null,
+    deviated: record.deviated ?? null,
+    created_at: record.createdAt,
+    started_at: record.startedAt ?? null,
+    ended_at: record.endedAt ?? null,
+    execution_arn: record.executionArn ?? null,
+  };
+}
+

@@ -1,0 +1,28 @@
+/**
+ * The recovery sweep on a schedule: experiments still pending or running whose execution is no longer RUNNING (or
+ * that never got one, long after creation) get a rollback run, which pops whatever their stack still holds.
+ */
+import middy from '@middy/core';
+import { findOrphans } from '../../shared/lifecycle/recovery.js';
+import { lambdaControl, type AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
+
+/** An experiment with no execution yet is left alone this long: its start may simply be in flight. */
+const START_GRACE_MS = 5 * 60_000;
+
+export async function sweep(deps: AwsControlDeps): Promise<{ recovered: string[] }> {
+  const orphans = await findOrphans(deps.store, async (record) =>
+    record.executionArn
+      ? !(await deps.runner.isRunning(record.executionArn))
+      : deps.clock() - Date.parse(record.createdAt) > START_GRACE_MS,
+  );
+  for (const record of orphans) await deps.runner.start(record.id, 'rollback', 'recovered_after_crash');
+  return { recovered: orphans.map((record) => record.id) };
+}
+
+export const createHandler = (deps: AwsControlDeps) => middy().handler(async () => sweep(deps));
+
+let lambda: ReturnType<typeof createHandler> | undefined;
+export const handler = (event: unknown, context: Parameters<ReturnType<typeof createHandler>>[1]) => {
+  lambda ??= createHandler(lambdaControl());
+  return lambda(event, context);
+};
