@@ -6,6 +6,7 @@
  *   chaosduck validate experiment.yaml       check the file; every bad field is named
  *   chaosduck recover                        roll back experiments a crashed run left behind
  *   chaosduck journal <id>                   print a stored journal
+ *   chaosduck serve                          the REST API + WebSocket feed on http://127.0.0.1:8080
  */
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ import { DataDirectoryInUseError } from '../local/dynamodb.js';
 import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
 import { createSandboxDriver } from '../local/sandbox/driver.js';
 import { SANDBOX_PROVIDER, startSandbox, type Sandbox } from '../local/sandbox/sandbox.js';
+import { loadOrCreateToken } from '../local/auth.js';
+import { startServer } from '../local/server.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
 import { formatEvent } from './progress.js';
 
@@ -78,6 +81,18 @@ program
     } finally {
       await sandbox.stop();
     }
+  });
+
+program
+  .command('serve')
+  .description('serve the REST API and the WebSocket progress feed on the embedded runtime, with the sandbox')
+  .addOption(dataDirOption)
+  .addOption(new Option('--port <port>', 'port of the API').env('PORT').argParser(Number).default(8080))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .addOption(new Option('--sandbox-replicas <n>', 'replicas of the sandbox demo service').argParser(Number).default(3))
+  .addOption(new Option('--sandbox-port <port>', 'port of the sandbox proxy (0: any free port)').env('CHAOSDUCK_SANDBOX_PORT').argParser(Number).default(0))
+  .action(async (options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }) => {
+    await serve(options);
   });
 
 program
@@ -161,6 +176,41 @@ class SandboxOnDemand {
   async stop(): Promise<void> {
     await (await this.sandbox?.catch(() => undefined))?.stop();
   }
+}
+
+async function serve(options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }): Promise<void> {
+  const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
+  // Started up front so its address can be printed for experiment probes.
+  const { url: sandboxUrl } = await sandbox.get();
+  const runtime = await startRuntime(options.dataDir, [sandbox.driver]);
+  const token = loadOrCreateToken(resolve(options.dataDir));
+  const server = await startServer({ runtime, token, port: options.port, host: options.host });
+  console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
+  console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
+  console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);
+  runtime.bus.subscribe({ type: ['experiment.started', 'experiment.finished'] }, (event) =>
+    console.log(`${event.at}  ${event.experimentId}  ${event.type}${event.detail.status ? ` ${String(event.detail.status)}` : ''}`),
+  );
+  await new Promise<void>((done) => {
+    const shutdown = () => {
+      process.off('SIGINT', shutdown);
+      process.off('SIGTERM', shutdown);
+      done();
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+  console.log('shutting down: rolling back running experiments');
+  await server.close();
+  await rollBackAll(runtime);
+  await runtime.stop();
+  await sandbox.stop();
+}
+
+/** Leaves nothing injected behind on a clean shutdown. */
+async function rollBackAll(runtime: LocalRuntime): Promise<void> {
+  const active = [...(await runtime.store.listByStatus('running')).items, ...(await runtime.store.listByStatus('pending')).items];
+  await Promise.allSettled(active.map((record) => runtime.abort(record.id, 'server_shutdown')));
 }
 
 async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string): Promise<number> {

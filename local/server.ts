@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { bearerMatches } from './auth.js';
+import { attachWebSocketGateway } from './ws-gateway.js';
 import type { LocalRuntime } from './runtime.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -33,15 +34,24 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   });
+  const gateway = attachWebSocketGateway(server, {
+    runtime,
+    // Browsers cannot set headers on a WebSocket, so the token may also come as `?token=`.
+    authenticate: (req) =>
+      bearerMatches(req.headers.authorization, token) || bearerMatches(`Bearer ${new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? ''}`, token),
+  });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // The gateway first: its $disconnect handlers still need DynamoDB.
+      await gateway.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

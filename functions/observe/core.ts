@@ -22,6 +22,8 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
     result: { phase: 'OBSERVE' as const, status, start: new Date(startedAt).toISOString(), end: new Date(deps.clock()).toISOString(), detail: asJson(detail) },
   });
 
+  // The record shows the phase the run is in (the API lists it); OBSERVE announces itself on its first tick.
+  if (observe.tick === 0) await deps.store.updateExperiment(id, { phase: 'OBSERVE' });
   const stop = await deps.store.getEmergencyStop();
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
   // The window was cut short at the deadline: the phases before it used up the time the observation needed.

@@ -4,6 +4,7 @@
  * One invocation works through entries until its time budget is spent, then lets the state machine call it again,
  * so a large stack never outlives a Lambda timeout.
  */
+import { ConflictError } from '../../shared/errors.js';
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { revertEntry } from '../../shared/lifecycle/revert.js';
@@ -27,6 +28,10 @@ export async function rollbackSteps(
   const started = deps.clock();
   const stack = await deps.store.listRollback(id);
   if (!stack.some((entry) => entry.state === 'pending')) return summarize(stack, false);
+  // The record shows the phase the run is in; a run that has just ended keeps its final status and phase.
+  await deps.store.updateExperiment(id, { phase: 'ROLLBACK' }).catch((error: unknown) => {
+    if (!(error instanceof ConflictError)) throw error;
+  });
 
   const events: JournalEvent[] = [];
   for (const entry of stack) {

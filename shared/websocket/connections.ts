@@ -19,7 +19,7 @@ import { TTL_ATTRIBUTE } from '../store/table.js';
 export const ALL_EXPERIMENTS = '*';
 
 /** API Gateway closes a WebSocket connection after two hours at most; the TTL leaves a margin past that. */
-export const CONNECTION_TTL_SECONDS = 3 * 3600;
+const CONNECTION_TTL_SECONDS = 3 * 3600;
 
 export interface ConnectionRecord {
   connectionId: string;
@@ -121,7 +121,7 @@ export class ConnectionStore {
   /** The connections subscribed to an experiment, directly or to all experiments; each once. */
   async subscribers(experimentId: string): Promise<Subscriber[]> {
     const found = new Map<string, string[]>();
-    const topics = experimentId === ALL_EXPERIMENTS ? [ALL_EXPERIMENTS] : [experimentId, ALL_EXPERIMENTS];
+    const topics = [...new Set([experimentId, ALL_EXPERIMENTS])];
     const pages = await Promise.all(topics.map(async (topic) => ({ topic, ids: await this.queryIndex(topic) })));
     for (const { topic, ids } of pages) {
       for (const id of ids) found.set(id, [...(found.get(id) ?? []), topic]);

@@ -16,7 +16,7 @@ function required(name: string): string {
   return value;
 }
 
-export function lambdaWebSocketDeps(): WebSocketDeps {
+function lambdaWebSocketDeps(): WebSocketDeps {
   let sender: ConnectionSender | undefined;
   return {
     connections: new ConnectionStore({ client: new DynamoDBClient({}), tableName: required('TABLE_NAME') }),

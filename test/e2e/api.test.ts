@@ -132,7 +132,7 @@ describe('REST API on the local server', () => {
     const created = await call('POST', '/api/chaos/experiments', experiment({ parameters: { duration_seconds: 30 }, safety: { max_blast_radius: 1, health_check_interval: 1 } }));
     for (;;) {
       const { body } = await call('GET', `/api/chaos/experiments/${created.body.id}`);
-      if (body.phase === 'INJECT' && body.rollback_stack.length > 0) break;
+      if (body.phase === 'OBSERVE') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
