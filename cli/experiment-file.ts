@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError, fieldPath, type FieldIssue } from '../shared/errors.js';
-import { parseDocumentText } from '../shared/model/parse.js';
+import { parseDocumentText } from '../shared/model/document.js';
 
 export function readExperimentFile(path: string): unknown {
   let text: string;

@@ -2,7 +2,7 @@
  * The REST API's operations, one function per route, each taking parsed request parts and its dependencies and
  * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, fieldIssues } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import {

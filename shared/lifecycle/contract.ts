@@ -2,7 +2,7 @@
  * The contract between the state machines and the task handlers: what each Task state passes in. Handlers parse
  * their input with these schemas, so a malformed definition or a hand-started execution fails with a named field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { experimentSchema } from '../model/experiment.js';
 
 /** The experiment as it travels through the state machines, set once by Begin. */

@@ -6,7 +6,7 @@
 import middy from '@middy/core';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
-import { ZodError, type z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, fieldIssues } from '../errors.js';
 import type { LifecycleDeps } from './deps.js';
 
@@ -18,7 +18,7 @@ const namedParseErrors: middy.MiddlewareObj = {
     if (request.error?.name !== 'ParseError') return;
     // Powertools puts the zod issues themselves in `cause` (a ZodError in some versions).
     const cause = request.error.cause;
-    const issues = cause instanceof ZodError ? cause.issues : Array.isArray(cause) ? (cause as z.core.$ZodIssue[]) : undefined;
+    const issues = cause instanceof z.ZodError ? cause.issues : Array.isArray(cause) ? (cause as z.core.$ZodIssue[]) : undefined;
     if (issues) request.error = new ValidationError(fieldIssues(issues), 'task input');
   },
 };

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { ValidationError, fieldIssues } from '../errors.js';
 import { experimentSchema, type ExperimentSpec } from './experiment.js';
 
@@ -7,19 +6,4 @@ export function parseExperiment(input: unknown): ExperimentSpec {
   const result = experimentSchema.safeParse(input);
   if (!result.success) throw new ValidationError(fieldIssues(result.error.issues));
   return result.data;
-}
-
-/** Reads a document's text: JSON or YAML (JSON is YAML, but JSON errors read better from JSON.parse). */
-export function parseDocumentText(text: string, source = 'experiment'): unknown {
-  // Editors on Windows often save UTF-8 with a byte-order mark; JSON.parse rejects it (YAML skips it).
-  const body = text.replace(/^\uFEFF/, '');
-  try {
-    return body.trimStart().startsWith('{') ? JSON.parse(body) : parseYaml(body);
-  } catch (error) {
-    throw new ValidationError([{ field: '', message: `${source} is not valid JSON or YAML: ${(error as Error).message}` }], 'file');
-  }
-}
-
-export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
-  return parseExperiment(parseDocumentText(text, source));
 }

@@ -2,7 +2,7 @@
  * FIS-style target selection (`ALL`, `COUNT(n)`, `PERCENT(n)`), capped by `safety.max_blast_radius`: the largest
  * fraction of the matching targets that one experiment may hit.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BlastRadiusExceededError, NoTargetsError } from '../errors.js';
 
 export type Selection = { mode: 'ALL' } | { mode: 'COUNT'; count: number } | { mode: 'PERCENT'; percent: number };

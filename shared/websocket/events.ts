@@ -4,7 +4,7 @@
  * FIFO queue (EventBridge invokes Lambda asynchronously, with no order; a FIFO queue grouped by experiment id keeps
  * each experiment's events in order). Only the fields the functions read are checked.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, fieldIssues } from '../errors.js';
 
 /** The `source` of the lifecycle's progress events on the bus. */

@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError, fieldIssues } from '../errors.js';
 import type { ConnectionStore } from './connections.js';
 import type { ConnectionSender } from './sender.js';

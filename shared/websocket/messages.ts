@@ -3,7 +3,7 @@
  * JournalEvents, whose `type` is dotted (`phase.started`); the gateway's own replies use plain types
  * (`subscribed`, `unsubscribed`, `error`), so a client tells them apart by `type`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChaosDuckError, ValidationError, type FieldIssue } from '../errors.js';
 import { ALL_EXPERIMENTS } from './connections.js';
 

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError, type FieldIssue } from '../../../shared/errors.js';
 import { AWS_CHAOS_TYPES, KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../../../shared/model/experiment.js';
-import { parseExperiment, parseExperimentText } from '../../../shared/model/parse.js';
+import { parseExperimentText } from '../../../shared/model/document.js';
+import { parseExperiment } from '../../../shared/model/parse.js';
 
 // ---- helpers ---------------------------------------------------------------------------------------------------------
 

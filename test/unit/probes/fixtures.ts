@@ -1,5 +1,5 @@
 /** Probes as the experiment model hands them over: parsed, with every default filled in. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { cmdProbeProperties, httpProbeProperties, type CmdProbe, type HttpProbe } from '../../../shared/model/experiment.js';
 import type { ProbeEnvironment } from '../../../shared/probes/probe.js';
 
