@@ -1,0 +1,67 @@
+/**
+ * Applies a function's access from the catalogue: each branch sets the environment variable that names a resource
+ * and grants exactly the use the function makes of it, so the two never come apart.
+ */
+import type { FunctionSpec } from './function-catalogue.js';
+import type { ChaosDuckTable } from './constructs/chaosduck-table.js';
+import type { ControlBus } from './constructs/control-bus.js';
+import type { ControlPlaneFunction } from './constructs/control-plane-function.js';
+import type { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
+import { FaultInjectionPolicy } from './constructs/fault-injection-policy.js';
+import type { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
+
+/** Guardrail overrides; unset ones leave the code's defaults (`DEFAULT_GUARDRAILS`). */
+export interface GuardrailSettings {
+  readonly maxTimeoutSeconds?: number;
+  readonly productionPattern?: string;
+}
+
+export interface ControlPlaneResources {
+  readonly table: ChaosDuckTable;
+  readonly bus: ControlBus;
+  readonly stateMachines: LifecycleStateMachines;
+  readonly webSocket: ControlPlaneWebSocketApi;
+  readonly guardrails: GuardrailSettings;
+  /** The tag key that opts AWS resources in as fault targets. */
+  readonly chaosTagKey: string;
+}
+
+export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resources: ControlPlaneResources): void {
+  const { table, bus, stateMachines, webSocket, guardrails } = resources;
+  if (spec.table) {
+    fn.addEnvironment('TABLE_NAME', table.tableName);
+    table.grantItemReadWrite(fn.role);
+    if (spec.table === 'with-indexes') table.grantIndexQuery(fn.role);
+  }
+  if (spec.bus) {
+    fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    for (const source of spec.bus) bus.grantPutEvents(fn.role, source);
+  }
+  if (spec.experiments) {
+    fn.addEnvironment('STATE_MACHINE_ARN', stateMachines.orchestrator.stateMachineArn);
+    if (spec.experiments.includes('start')) stateMachines.grantStartExperiment(fn.role);
+    if (spec.experiments.includes('stop')) stateMachines.grantStopExperiment(fn.role);
+    if (spec.experiments.includes('describe')) stateMachines.grantDescribeExperiment(fn.role);
+    if (spec.experiments.includes('stop') || spec.experiments.includes('describe')) {
+      fn.acknowledgeGrant(
+        stateMachines.executionsFinding,
+        'Stopping or describing experiment runs: execution names are made when a run starts, and the ARN is limited to executions of the orchestrator',
+      );
+    }
+  }
+  if (spec.guardrails) {
+    if (guardrails.maxTimeoutSeconds !== undefined) fn.addEnvironment('MAX_TIMEOUT_SECONDS', String(guardrails.maxTimeoutSeconds));
+    if (guardrails.productionPattern !== undefined) fn.addEnvironment('PRODUCTION_PATTERN', guardrails.productionPattern);
+  }
+  if (spec.faults) {
+    new FaultInjectionPolicy(fn, 'Faults', { role: fn.role, tagKey: resources.chaosTagKey });
+  }
+  if (spec.websocketPost) {
+    fn.addEnvironment('WS_ENDPOINT', webSocket.callbackUrl);
+    webSocket.grantPostToConnections(fn.role);
+    fn.acknowledgeGrant(
+      webSocket.connectionsFinding,
+      'Posting to WebSocket connections: connection ids are only known at run time, and the ARN is limited to POST @connections on this API stage',
+    );
+  }
+}

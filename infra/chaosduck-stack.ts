@@ -1,0 +1,150 @@
+/**
+ * The whole control plane in one stack: the table, the bus, the functions of the catalogue, the six state machines,
+ * the REST and WebSocket APIs, and the rules and schedule that drive the asynchronous functions.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionName } from '../functions/registry.js';
+import { CONTROL_SOURCE, EMERGENCY_STOP_RAISED } from '../shared/lifecycle/aws-control.js';
+import { PROGRESS_SOURCE } from '../shared/websocket/events.js';
+import { applyAccess, type GuardrailSettings } from './capabilities.js';
+import { ApiGatewayAccountLogging } from './constructs/api-gateway-logging.js';
+import { ChaosDuckTable } from './constructs/chaosduck-table.js';
+import { ControlBus } from './constructs/control-bus.js';
+import { ControlPlaneFunction } from './constructs/control-plane-function.js';
+import { ControlPlaneRestApi } from './constructs/control-plane-rest-api.js';
+import { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
+import { DEFAULT_CHAOS_TAG_KEY } from './constructs/fault-injection-policy.js';
+import { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
+import { type ControlPlaneFunctionName, FUNCTIONS, FUNCTION_NAMES, SYNC_INVOCATION, entryOf } from './function-catalogue.js';
+import { pascal } from './pascal.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ChaosDuckStackProps extends StackProps {
+  /**
+   * The tag key that opts an EC2 instance, route table or RDS database in as a fault target (value `true`).
+   * @default 'chaosduck:target'
+   */
+  readonly chaosTargetTagKey?: string;
+  /**
+   * Guardrail overrides for the functions that check them.
+   * @default - the code's defaults (`DEFAULT_GUARDRAILS`)
+   */
+  readonly guardrails?: GuardrailSettings;
+  /**
+   * Set the account's API Gateway logging role (`AWS::ApiGateway::Account`). Turn off when the account already has
+   * one: there is one per account and region, and this would replace it.
+   * @default true
+   */
+  readonly apiGatewayAccountLogging?: boolean;
+  /**
+   * Include state input and output in the state machines' execution logs.
+   * @default false
+   */
+  readonly includeExecutionData?: boolean;
+  /** Retention of every log group. @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+export class ChaosDuckStack extends Stack {
+  readonly table: ChaosDuckTable;
+  readonly bus: ControlBus;
+  readonly functions: ReadonlyMap<ControlPlaneFunctionName, ControlPlaneFunction>;
+  readonly stateMachines: LifecycleStateMachines;
+  readonly restApi: ControlPlaneRestApi;
+  readonly webSocket: ControlPlaneWebSocketApi;
+
+  constructor(scope: Construct, id: string, props: ChaosDuckStackProps = {}) {
+    super(scope, id, { description: 'ChaosDuck chaos-engineering control plane', ...props });
+    const missing = FUNCTION_NAMES.map(entryOf).filter((entry) => !existsSync(join(REPO_ROOT, entry)));
+    if (missing.length > 0) throw new Error(`handler modules missing (see infra/function-catalogue.ts): ${missing.join(', ')}`);
+
+    this.table = new ChaosDuckTable(this, 'Table');
+    this.bus = new ControlBus(this, 'Bus');
+    const logging = (props.apiGatewayAccountLogging ?? true) ? new ApiGatewayAccountLogging(this, 'ApiGatewayLogging').account : undefined;
+
+    const functionScope = new Construct(this, 'Functions');
+    this.functions = new Map(
+      FUNCTION_NAMES.map((name) => {
+        const spec = FUNCTIONS[name];
+        const fn = new ControlPlaneFunction(functionScope, pascal(name), {
+          entry: join(REPO_ROOT, entryOf(name)),
+          description: spec.description,
+          timeout: Duration.seconds('timeoutSeconds' in spec ? spec.timeoutSeconds : 30),
+          memorySize: 'memoryMb' in spec ? spec.memoryMb : 512,
+          logRetention: props.logRetention,
+          ...(spec.invokedBy === 'event-rule'
+            ? { deadLetterQueue: this.bus.deadLetterQueue }
+            : { syncInvocationReason: SYNC_INVOCATION[spec.invokedBy] }),
+        });
+        return [name, fn] as const;
+      }),
+    );
+    const fn = (name: ControlPlaneFunctionName): IFunction => this.required(name).function;
+
+    const tasks = new Map(
+      FUNCTION_NAMES.filter((name) => FUNCTIONS[name].invokedBy === 'state-machine').map((name) => [name as FunctionName, fn(name)] as const),
+    );
+    this.stateMachines = new LifecycleStateMachines(this, 'StateMachines', {
+      functions: tasks,
+      includeExecutionData: props.includeExecutionData,
+      logRetention: props.logRetention,
+    });
+
+    this.restApi = new ControlPlaneRestApi(this, 'RestApi', { handler: fn('api'), logRetention: props.logRetention, loggingDependency: logging });
+    this.webSocket = new ControlPlaneWebSocketApi(this, 'WebSocket', {
+      connectHandler: fn('ws-connect'),
+      disconnectHandler: fn('ws-disconnect'),
+      messageHandler: fn('ws-subscribe'),
+      logRetention: props.logRetention,
+      loggingDependency: logging,
+    });
+
+    this.bus.route(
+      'EmergencyStopRule',
+      { source: [CONTROL_SOURCE], detailType: [EMERGENCY_STOP_RAISED] },
+      { description: 'Emergency stop raised: stop and roll back every running experiment', target: fn('emergency-stop') },
+    );
+    this.bus.route(
+      'ProgressRule',
+      { source: [PROGRESS_SOURCE] },
+      // Progress that arrives late is noise: the journal in DynamoDB has every event anyway.
+      { description: 'Lifecycle progress: broadcast to WebSocket subscribers', target: fn('ws-broadcast'), maxEventAge: Duration.minutes(10) },
+    );
+    this.bus.schedule('RecoverySweepSchedule', Schedule.rate(Duration.minutes(5)), {
+      description: 'Recovery sweep: roll back experiments whose run is gone',
+      target: fn('recovery-sweep'),
+      // A sweep that could not be delivered is superseded by the next one.
+      maxEventAge: Duration.minutes(5),
+    });
+
+    const resources = {
+      table: this.table,
+      bus: this.bus,
+      stateMachines: this.stateMachines,
+      webSocket: this.webSocket,
+      guardrails: props.guardrails ?? {},
+      chaosTagKey: props.chaosTargetTagKey ?? DEFAULT_CHAOS_TAG_KEY,
+    };
+    for (const name of FUNCTION_NAMES) applyAccess(this.required(name), FUNCTIONS[name], resources);
+
+    new CfnOutput(this, 'RestApiUrl', { value: this.restApi.url, description: 'REST API base URL (SigV4-signed requests)' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocket.url, description: 'WebSocket URL for progress (SigV4-signed $connect)' });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Control plane event bus' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Experiments, journals, rollback stacks, connections' });
+    new CfnOutput(this, 'OrchestratorArn', { value: this.stateMachines.orchestrator.stateMachineArn, description: 'Experiment state machine' });
+  }
+
+  private required(name: ControlPlaneFunctionName): ControlPlaneFunction {
+    const found = this.functions.get(name);
+    if (!found) throw new Error(`no function ${name}`);
+    return found;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The control plane's EventBridge bus and the rules that turn its events into function invocations. Publishers are
+ * granted PutEvents for one `source` only (the `events:source` condition), so a lifecycle task cannot raise an
+ * emergency stop and the API cannot forge lifecycle progress. Events that cannot be delivered — by EventBridge to a
+ * target, or by Lambda after its asynchronous retries — land in one dead-letter queue.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import { EventBus, type EventPattern, Rule, type Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { cfnOf } from './cfn-of.js';
+import type { CONTROL_SOURCE } from '../../shared/lifecycle/aws-control.js';
+import type { PROGRESS_SOURCE } from '../../shared/websocket/events.js';
+
+/** The sources publishers put events as; the constants are the ones the publishing code uses. */
+export type EventSource = typeof PROGRESS_SOURCE | typeof CONTROL_SOURCE;
+
+export interface ControlBusProps {
+  /**
+   * How long an undeliverable event is kept in the dead-letter queue.
+   * @default Duration.days(14)
+   */
+  readonly deadLetterRetention?: Duration;
+}
+
+export interface RouteOptions {
+  readonly description: string;
+  readonly target: IFunction;
+  /**
+   * How long EventBridge keeps retrying delivery before dead-lettering the event.
+   * @default Duration.hours(24)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+export class ControlBus extends Construct {
+  readonly eventBus: EventBus;
+  /** Undeliverable events: EventBridge target failures and failed asynchronous Lambda invocations. */
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: ControlBusProps = {}) {
+    super(scope, id);
+    this.eventBus = new EventBus(this, 'Bus', { description: 'ChaosDuck control plane: lifecycle progress and control events' });
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
+    });
+    Validations.of(cfnOf(this.deadLetterQueue)).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is itself the dead-letter queue of the bus rules and the asynchronously invoked functions; a dead-letter queue for it would only move the same messages',
+    });
+  }
+
+  get eventBusName(): string {
+    return this.eventBus.eventBusName;
+  }
+
+  /** PutEvents on this bus, for events of one source only. */
+  grantPutEvents(grantee: IGrantable, source: EventSource): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': [source] } },
+    });
+  }
+
+  /** A rule on this bus that invokes a function for every matching event. */
+  route(id: string, pattern: EventPattern, options: RouteOptions): Rule {
+    return new Rule(this, id, {
+      eventBus: this.eventBus,
+      description: options.description,
+      eventPattern: pattern,
+      targets: [this.target(options)],
+    });
+  }
+
+  /** A schedule (on the default bus, where schedules live) that invokes a function. */
+  schedule(id: string, schedule: Schedule, options: RouteOptions): Rule {
+    return new Rule(this, id, { description: options.description, schedule, targets: [this.target(options)] });
+  }
+
+  private target({ target, maxEventAge }: RouteOptions): LambdaFunction {
+    return new LambdaFunction(target, { deadLetterQueue: this.deadLetterQueue, maxEventAge: maxEventAge ?? Duration.hours(24) });
+  }
+}

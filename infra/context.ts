@@ -1,0 +1,57 @@
+/**
+ * Deployer choices read from CDK context (`cdk.json`, or `-c key=value` on the command line), checked once so a typo
+ * fails the synth instead of deploying a default.
+ */
+import type { App } from 'aws-cdk-lib';
+import type { ChaosDuckStackProps } from './chaosduck-stack.js';
+
+export const CONTEXT_KEYS = {
+  chaosTargetTagKey: 'chaosduck:targetTagKey',
+  maxTimeoutSeconds: 'chaosduck:maxTimeoutSeconds',
+  productionPattern: 'chaosduck:productionPattern',
+  apiGatewayAccountLogging: 'chaosduck:apiGatewayAccountLogging',
+  includeExecutionData: 'chaosduck:includeExecutionData',
+} as const;
+
+export function stackPropsFromContext(app: App): ChaosDuckStackProps {
+  const read = (key: string): unknown => app.node.tryGetContext(key);
+  const maxTimeoutSeconds = integer(read(CONTEXT_KEYS.maxTimeoutSeconds), CONTEXT_KEYS.maxTimeoutSeconds);
+  const productionPattern = text(read(CONTEXT_KEYS.productionPattern), CONTEXT_KEYS.productionPattern);
+  if (productionPattern !== undefined) assertPattern(productionPattern, CONTEXT_KEYS.productionPattern);
+  return {
+    chaosTargetTagKey: text(read(CONTEXT_KEYS.chaosTargetTagKey), CONTEXT_KEYS.chaosTargetTagKey),
+    guardrails: { maxTimeoutSeconds, productionPattern },
+    apiGatewayAccountLogging: flag(read(CONTEXT_KEYS.apiGatewayAccountLogging), CONTEXT_KEYS.apiGatewayAccountLogging),
+    includeExecutionData: flag(read(CONTEXT_KEYS.includeExecutionData), CONTEXT_KEYS.includeExecutionData),
+  };
+}
+
+function text(value: unknown, key: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new Error(`context ${key} must be a non-empty string`);
+  return value;
+}
+
+// Values given with -c arrive as strings, values from cdk.json as JSON; both are accepted.
+function integer(value: unknown, key: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'string' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) throw new Error(`context ${key} must be a positive integer`);
+  return number;
+}
+
+function flag(value: unknown, key: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false`);
+}
+
+// The functions compile it with `new RegExp(pattern, 'i')` at their first invocation; a bad one fails here instead.
+function assertPattern(pattern: string, key: string): void {
+  try {
+    new RegExp(pattern, 'i');
+  } catch {
+    throw new Error(`context ${key} is not a valid regular expression: ${pattern}`);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Every Lambda function of the control plane, in one table: who invokes it and what it may touch. Adding a function
+ * is one entry here plus its folder `functions/<name>/handler.ts` exporting `handler`. Each access below is applied
+ * in `capabilities.ts`, which sets the environment variable and grants the matching permission together.
+ */
+import type { FunctionName } from '../functions/registry.js';
+import { CONTROL_SOURCE } from '../shared/lifecycle/aws-control.js';
+import { PROGRESS_SOURCE } from '../shared/websocket/events.js';
+import type { EventSource } from './constructs/control-bus.js';
+
+/** Who invokes the function; EventBridge targets are invoked asynchronously and get the dead-letter queue. */
+export type Invoker = 'state-machine' | 'rest-api' | 'websocket-route' | 'event-rule';
+
+export type ExecutionAccess = 'start' | 'stop' | 'describe';
+
+export interface FunctionSpec {
+  readonly description: string;
+  readonly invokedBy: Invoker;
+  /** @default 30 */
+  readonly timeoutSeconds?: number;
+  /** @default 512 */
+  readonly memoryMb?: number;
+  /** `TABLE_NAME` and item reads/writes; `with-indexes` adds Query on the GSIs (lists by status, by creation time). */
+  readonly table?: 'items' | 'with-indexes';
+  /**
+   * `EVENT_BUS_NAME`, and PutEvents for these sources only. An empty list still sets the name: the control
+   * dependencies (`lambdaControl`) are built whole, so they need it even in functions that publish nothing.
+   */
+  readonly bus?: readonly EventSource[];
+  /** `STATE_MACHINE_ARN` (the orchestrator) and these operations on its executions. */
+  readonly experiments?: readonly ExecutionAccess[];
+  /** `MAX_TIMEOUT_SECONDS` / `PRODUCTION_PATTERN`, when the deployer sets them: the guardrails this function checks. */
+  readonly guardrails?: boolean;
+  /** EC2/RDS fault actions on resources tagged as chaos targets. */
+  readonly faults?: boolean;
+  /** `WS_ENDPOINT` and execute-api:ManageConnections (POST @connections) on the WebSocket API's stage. */
+  readonly websocketPost?: boolean;
+}
+
+const LIFECYCLE: readonly EventSource[] = [PROGRESS_SOURCE];
+const CONTROL: readonly EventSource[] = [CONTROL_SOURCE];
+
+/** Lifecycle tasks are keyed by their registry name, which is also their ASL placeholder (`${RunProbesFunctionArn}`). */
+export const FUNCTIONS = {
+  begin: {
+    description: 'Lifecycle task: claims the experiment for this run and computes its deadlines',
+    invokedBy: 'state-machine',
+    table: 'items',
+    bus: LIFECYCLE,
+  },
+  'run-probes': {
+    description: 'Lifecycle STEADY_STATE: runs the probes once for the baseline',
+    invokedBy: 'state-machine',
+    timeoutSeconds: 300,
+    table: 'items',
+    bus: LIFECYCLE,
+  },
+  'form-hypothesis': {
+    description: 'Lifecycle HYPOTHESIS: states what must hold while the fault is in place',
+    invokedBy: 'state-machine',
+    timeoutSeconds: 60,
+    table: 'items',
+    bus: LIFECYCLE,
+  },
+  inject: {
+    description: 'Lifecycle INJECT: guardrails and leases, then write-ahead rollback and apply each fault',
+    invokedBy: 'state-machine',
+    // Applying a fault can wait on the resource (an instance stopping, a cluster failing over).
+    timeoutSeconds: 900,
+    table: 'items',
+    bus: LIFECYCLE,
+    guardrails: true,
+    faults: true,
+  },
+  observe: {
+    description: 'Lifecycle OBSERVE: one tick of probes; the state machine waits between ticks',
+    invokedBy: 'state-machine',
+    timeoutSeconds: 300,
+    table: 'items',
+    bus: LIFECYCLE,
+  },
+  rollback: {
+    description: 'Lifecycle ROLLBACK: reverts rollback-stack entries newest first within a time budget',
+    invokedBy: 'state-machine',
+    // A single revert can wait on the resource as long as applying it did.
+    timeoutSeconds: 900,
+    table: 'items',
+    bus: LIFECYCLE,
+    faults: true,
+  },
+  finish: {
+    description: 'Lifecycle task: decides the outcome, releases leases and writes the journal',
+    invokedBy: 'state-machine',
+    timeoutSeconds: 60,
+    table: 'items',
+    bus: LIFECYCLE,
+  },
+  api: {
+    description: 'REST API: experiments, dry runs, rollback requests and the emergency stop',
+    // API Gateway gives up on an integration after 29 seconds.
+    invokedBy: 'rest-api',
+    timeoutSeconds: 29,
+    table: 'with-indexes',
+    bus: CONTROL,
+    experiments: ['start', 'stop'],
+    guardrails: true,
+  },
+  'emergency-stop': {
+    description: 'Emergency-stop fan-out: stops every running experiment and starts its rollback run',
+    invokedBy: 'event-rule',
+    timeoutSeconds: 300,
+    table: 'with-indexes',
+    bus: [],
+    experiments: ['start', 'stop'],
+  },
+  'recovery-sweep': {
+    description: 'Recovery sweep: rolls back experiments whose execution is gone',
+    invokedBy: 'event-rule',
+    // Well inside the five-minute schedule, so sweeps do not overlap.
+    timeoutSeconds: 120,
+    table: 'with-indexes',
+    bus: [],
+    experiments: ['start', 'describe'],
+  },
+  'ws-connect': {
+    description: 'WebSocket $connect: records the connection and its initial subscription',
+    invokedBy: 'websocket-route',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    table: 'items',
+  },
+  'ws-disconnect': {
+    description: 'WebSocket $disconnect: forgets the connection and its subscriptions',
+    invokedBy: 'websocket-route',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    table: 'items',
+  },
+  'ws-subscribe': {
+    description: 'WebSocket subscribe/unsubscribe/$default: changes subscriptions and answers on the connection',
+    invokedBy: 'websocket-route',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    table: 'items',
+    websocketPost: true,
+  },
+  'ws-broadcast': {
+    description: 'Delivers lifecycle progress events to the subscribed WebSocket connections',
+    invokedBy: 'event-rule',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    table: 'items',
+    websocketPost: true,
+  },
+} as const satisfies Record<FunctionName, FunctionSpec> & Record<string, FunctionSpec>;
+
+export type ControlPlaneFunctionName = keyof typeof FUNCTIONS;
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as ControlPlaneFunctionName[];
+
+/** Why a synchronously invoked function has no dead-letter queue (see `ControlPlaneFunctionProps`). */
+export const SYNC_INVOCATION: Record<Exclude<Invoker, 'event-rule'>, string> = {
+  'state-machine': 'Step Functions invokes it synchronously as a Task; failures go to the ASL Retry/Catch',
+  'rest-api': 'API Gateway invokes it synchronously (proxy integration); failures are the HTTP response',
+  'websocket-route': 'API Gateway invokes it synchronously for a WebSocket route; failures are the route response',
+};
+
+/** Where a function's handler lives, by the folder convention. */
+export const entryOf = (name: ControlPlaneFunctionName): string => `functions/${name}/handler.ts`;

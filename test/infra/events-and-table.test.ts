@@ -1,0 +1,115 @@
+/**
+ * The table and the bus as deployed: the table has exactly the keys and indexes of `tableDefinition` (what the
+ * local runtime creates), with TTL, PITR and encryption; the bus rules and the schedule reach the right functions
+ * and dead-letter what they cannot deliver; publishers may put only their own source.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlaneFunctionName } from '../../infra/function-catalogue.js';
+import { CONTROL_SOURCE, EMERGENCY_STOP_RAISED } from '../../shared/lifecycle/aws-control.js';
+import { TTL_ATTRIBUTE, tableDefinition } from '../../shared/store/table.js';
+import { PROGRESS_SOURCE } from '../../shared/websocket/events.js';
+import { type Json, type Synthesized, actionsOf, logicalId, statementsOfRole, synthControlPlane } from './support.js';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthControlPlane();
+});
+afterAll(() => synth.dispose());
+
+const fnOf = (name: ControlPlaneFunctionName) => {
+  const fn = synth.stack.functions.get(name);
+  if (!fn) throw new Error(`no ${name} function`);
+  return fn;
+};
+const tableProps = () => synth.template.toJSON().Resources[logicalId(synth.stack.table.table)].Properties as Json;
+/** A list from the template or from `tableDefinition`, in name order, to compare regardless of order. */
+const byName = (items: unknown, key: string) =>
+  [...((items ?? []) as Array<Record<string, unknown>>)].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+
+describe('table', () => {
+  it('has the keys, attributes and indexes of tableDefinition', () => {
+    const layout = tableDefinition('unused');
+    const table = tableProps();
+    expect(table.KeySchema).toEqual(layout.KeySchema);
+    expect(byName(table.AttributeDefinitions, 'AttributeName')).toEqual(byName(layout.AttributeDefinitions, 'AttributeName'));
+    expect(byName(table.GlobalSecondaryIndexes, 'IndexName')).toEqual(byName(layout.GlobalSecondaryIndexes, 'IndexName'));
+    expect(table.GlobalSecondaryIndexes).toEqual(expect.arrayContaining([expect.objectContaining({ IndexName: 'gsi1' })]));
+  });
+
+  it('is on demand, with TTL on expiresAt, point-in-time recovery and KMS encryption, and is kept on stack deletion', () => {
+    expect(TTL_ATTRIBUTE).toBe('expiresAt');
+    expect(tableProps()).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(synth.template.toJSON().Resources[logicalId(synth.stack.table.table)].DeletionPolicy).toBe('Retain');
+  });
+
+  it('grants index queries only to the functions that list experiments', () => {
+    const querying = [...synth.stack.functions]
+      .filter(([, fn]) => JSON.stringify(statementsOfRole(synth.template, logicalId(fn.role))).includes('/index/'))
+      .map(([name]) => name);
+    expect(querying.sort()).toEqual(['api', 'emergency-stop', 'recovery-sweep']);
+  });
+
+  it('names each index it grants, never index/*', () => {
+    const statements = statementsOfRole(synth.template, logicalId(fnOf('api').role));
+    const text = JSON.stringify(statements);
+    expect(text).toContain('/index/gsi1');
+    expect(text).not.toContain('/index/*');
+  });
+});
+
+describe('event bus', () => {
+  const rules = () => Object.values(synth.template.findResources('AWS::Events::Rule')) as Array<{ Properties: Json }>;
+  const ruleWith = (predicate: (p: Json) => boolean) => {
+    const found = rules().find((r) => predicate(r.Properties));
+    if (!found) throw new Error('no such rule');
+    return found.Properties;
+  };
+  const targetOf = (rule: Json) => (rule.Targets as Json[])[0] as Json;
+  const dlq = () => ({ 'Fn::GetAtt': [logicalId(synth.stack.bus.deadLetterQueue), 'Arn'] });
+
+  it('routes EmergencyStopRaised from chaosduck.control on the control bus to the emergency-stop function', () => {
+    const rule = ruleWith((p) => JSON.stringify(p.EventPattern).includes(EMERGENCY_STOP_RAISED));
+    expect(rule.EventPattern).toEqual({ source: [CONTROL_SOURCE], 'detail-type': [EMERGENCY_STOP_RAISED] });
+    expect(CONTROL_SOURCE).toBe('chaosduck.control');
+    expect(rule.EventBusName).toEqual({ Ref: logicalId(synth.stack.bus.eventBus) });
+    expect(targetOf(rule)).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(fnOf('emergency-stop').function), 'Arn'] }, DeadLetterConfig: { Arn: dlq() } });
+  });
+
+  it('routes lifecycle progress to the ws-broadcast function', () => {
+    const rule = ruleWith((p) => JSON.stringify(p.EventPattern ?? {}).includes(PROGRESS_SOURCE));
+    expect(rule.EventPattern).toEqual({ source: ['chaosduck.lifecycle'] });
+    expect(targetOf(rule)).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(fnOf('ws-broadcast').function), 'Arn'] }, DeadLetterConfig: { Arn: dlq() } });
+  });
+
+  it('runs the recovery sweep every five minutes', () => {
+    const rule = ruleWith((p) => p.ScheduleExpression !== undefined);
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(targetOf(rule)).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(fnOf('recovery-sweep').function), 'Arn'] }, DeadLetterConfig: { Arn: dlq() } });
+  });
+
+  it('lets EventBridge invoke the three targets', () => {
+    for (const name of ['emergency-stop', 'ws-broadcast', 'recovery-sweep'] as const) {
+      synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [logicalId(fnOf(name).function), 'Arn'] },
+      });
+    }
+  });
+
+  it('lets each publisher put events of its own source only', () => {
+    const sourcesOf = (name: ControlPlaneFunctionName) =>
+      statementsOfRole(synth.template, logicalId(fnOf(name).role))
+        .filter((s) => actionsOf(s).includes('events:PutEvents'))
+        .map((s) => (s.Condition as { StringEquals: Record<string, string[]> }).StringEquals['events:source']);
+    for (const name of ['begin', 'run-probes', 'form-hypothesis', 'inject', 'observe', 'rollback', 'finish'] as const) {
+      expect(sourcesOf(name)).toEqual([['chaosduck.lifecycle']]);
+    }
+    expect(sourcesOf('api')).toEqual([['chaosduck.control']]);
+    for (const name of ['emergency-stop', 'recovery-sweep', 'ws-connect', 'ws-broadcast'] as const) expect(sourcesOf(name)).toEqual([]);
+  });
+});
