@@ -9,6 +9,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
 import * as api from './core.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -81,8 +82,4 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
     .handler(httpRouterHandler(routes as never) as never) as unknown as ApiHandler;
 }
 
-let lambda: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  lambda ??= createHandler(lambdaControl());
-  return lambda(event, context);
-};
+export const handler: ApiHandler = builtOnFirstCall(() => createHandler(lambdaControl()));

@@ -4,12 +4,9 @@
  */
 import middy from '@middy/core';
 import { fanOutEmergencyStop, type ControlDeps } from '../../shared/lifecycle/control.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 
 export const createHandler = (deps: ControlDeps) => middy().handler(async () => fanOutEmergencyStop(deps));
 
-let lambda: ReturnType<typeof createHandler> | undefined;
-export const handler = (event: unknown, context: Parameters<ReturnType<typeof createHandler>>[1]) => {
-  lambda ??= createHandler(lambdaControl());
-  return lambda(event, context);
-};
+export const handler = builtOnFirstCall(() => createHandler(lambdaControl()));

@@ -4,6 +4,7 @@
  */
 import middy from '@middy/core';
 import { findOrphans } from '../../shared/lifecycle/recovery.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
 import { lambdaControl, type AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
 
 /** An experiment with no execution yet is left alone this long: its start may simply be in flight. */
@@ -21,8 +22,4 @@ export async function sweep(deps: AwsControlDeps): Promise<{ recovered: string[]
 
 export const createHandler = (deps: AwsControlDeps) => middy().handler(async () => sweep(deps));
 
-let lambda: ReturnType<typeof createHandler> | undefined;
-export const handler = (event: unknown, context: Parameters<ReturnType<typeof createHandler>>[1]) => {
-  lambda ??= createHandler(lambdaControl());
-  return lambda(event, context);
-};
+export const handler = builtOnFirstCall(() => createHandler(lambdaControl()));

@@ -60,11 +60,16 @@ export function lambdaDeps(drivers: ReadonlyMap<string, FaultDriver> = new Map()
 
 /** The Lambda entry point for a handler factory: deps are built on the first invocation and kept for the container. */
 export function lambdaHandler<O>(create: (deps: LifecycleDeps) => TaskHandler<O>): TaskHandler<O> {
-  let handler: TaskHandler<O> | undefined;
-  return (event: unknown, context: Context) => {
-    handler ??= create(lambdaDeps());
-    return handler(event, context);
-  };
+  return builtOnFirstCall(() => create(lambdaDeps()));
+}
+
+/**
+ * A Lambda entry point whose handler (and the clients it holds) is built on the first invocation and kept for the
+ * container: importing the module stays free of side effects, and a missing variable fails the first call, loudly.
+ */
+export function builtOnFirstCall<E, C, R>(build: () => (event: E, context: C) => R): (event: E, context: C) => R {
+  let handler: ((event: E, context: C) => R) | undefined;
+  return (event, context) => (handler ??= build())(event, context);
 }
 
 export const newExperimentId = (): string => `exp-${randomUUID()}`;

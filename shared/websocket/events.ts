@@ -59,13 +59,28 @@ const jsonText = z.string().transform((text, ctx) => {
 });
 
 const sqsBatchSchema = z.object({
-  Records: z.array(z.object({ body: jsonText.pipe(eventBridgeEventSchema) })),
+  Records: z.array(z.object({ messageId: z.string().min(1), body: jsonText.pipe(eventBridgeEventSchema) })),
 });
 
-/** The progress events a broadcast invocation carries, in the order they were published. */
-export function parseBroadcastInput(input: unknown): ProgressEvent[] {
-  const batch = typeof input === 'object' && input !== null && 'Records' in input;
-  const result = batch ? sqsBatchSchema.safeParse(input) : eventBridgeEventSchema.safeParse(input);
+/** One progress event of an SQS batch, with the id of the message it came in (what a partial batch failure names). */
+export interface QueuedProgressEvent {
+  messageId: string;
+  event: ProgressEvent;
+}
+
+/**
+ * What a broadcast invocation carries, in the order the events were published: one EventBridge event, or an SQS FIFO
+ * batch whose records keep their message ids so the handler can report the ones it did not deliver.
+ */
+export type BroadcastInput = { kind: 'event'; event: ProgressEvent } | { kind: 'batch'; records: QueuedProgressEvent[] };
+
+export function parseBroadcastInput(input: unknown): BroadcastInput {
+  if (typeof input === 'object' && input !== null && 'Records' in input) {
+    const result = sqsBatchSchema.safeParse(input);
+    if (!result.success) throw new ValidationError(fieldIssues(result.error.issues), 'broadcast input');
+    return { kind: 'batch', records: result.data.Records.map(({ messageId, body }) => ({ messageId, event: body.detail })) };
+  }
+  const result = eventBridgeEventSchema.safeParse(input);
   if (!result.success) throw new ValidationError(fieldIssues(result.error.issues), 'broadcast input');
-  return 'Records' in result.data ? result.data.Records.map((record) => record.body.detail) : [result.data.detail];
+  return { kind: 'event', event: result.data.detail };
 }

@@ -5,16 +5,11 @@
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
+import { builtOnFirstCall, required } from '../lifecycle/lambda-deps.js';
 import { ConnectionStore } from './connections.js';
 import type { LambdaHandler, WebSocketDeps } from './handler.js';
 import { apiGatewaySender, type ConnectionSender } from './sender.js';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 function lambdaWebSocketDeps(): WebSocketDeps {
   let sender: ConnectionSender | undefined;
@@ -31,9 +26,5 @@ function lambdaWebSocketDeps(): WebSocketDeps {
 }
 
 export function lambdaWebSocketHandler<O>(create: (deps: WebSocketDeps) => LambdaHandler<O>): LambdaHandler<O> {
-  let handler: LambdaHandler<O> | undefined;
-  return (event: unknown, context: Context) => {
-    handler ??= create(lambdaWebSocketDeps());
-    return handler(event, context);
-  };
+  return builtOnFirstCall(() => create(lambdaWebSocketDeps()));
 }
