@@ -5,7 +5,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import type { FaultDriver } from '../faults/driver.js';
 import { ExperimentStore } from '../store/store.js';
 import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
