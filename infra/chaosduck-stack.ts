@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Schedule } from 'aws-cdk-lib/aws-events';
+import { EventField, Schedule } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,6 +22,7 @@ import { ControlPlaneRestApi } from './constructs/control-plane-rest-api.js';
 import { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
 import { DEFAULT_CHAOS_TAG_KEY } from './constructs/fault-injection-policy.js';
 import { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
+import { OrderedEventQueue } from './constructs/ordered-event-queue.js';
 import { type ControlPlaneFunctionName, FUNCTIONS, FUNCTION_NAMES, SYNC_INVOCATION, entryOf } from './function-catalogue.js';
 import { pascal } from './pascal.js';
 
@@ -56,6 +57,8 @@ export interface ChaosDuckStackProps extends StackProps {
 export class ChaosDuckStack extends Stack {
   readonly table: ChaosDuckTable;
   readonly bus: ControlBus;
+  /** Lifecycle progress on its way to `ws-broadcast`: a FIFO queue grouped by experiment, so each one's events stay in order. */
+  readonly progressQueue: OrderedEventQueue;
   readonly functions: ReadonlyMap<ControlPlaneFunctionName, ControlPlaneFunction>;
   readonly stateMachines: LifecycleStateMachines;
   readonly restApi: ControlPlaneRestApi;
@@ -112,12 +115,14 @@ export class ChaosDuckStack extends Stack {
       { source: [CONTROL_SOURCE], detailType: [EMERGENCY_STOP_RAISED] },
       { description: 'Emergency stop raised: stop and roll back every running experiment', target: fn('emergency-stop') },
     );
-    this.bus.route(
-      'ProgressRule',
-      { source: [PROGRESS_SOURCE] },
+    this.progressQueue = new OrderedEventQueue(this, 'ProgressQueue', { consumer: this.required('ws-broadcast').function });
+    this.bus.routeInOrder('ProgressRule', { source: [PROGRESS_SOURCE] }, {
+      description: 'Lifecycle progress: broadcast to WebSocket subscribers, in order per experiment',
+      queue: this.progressQueue,
+      messageGroupId: EventField.fromPath('$.detail.experimentId'),
       // Progress that arrives late is noise: the journal in DynamoDB has every event anyway.
-      { description: 'Lifecycle progress: broadcast to WebSocket subscribers', target: fn('ws-broadcast'), maxEventAge: Duration.minutes(10) },
-    );
+      maxEventAge: Duration.minutes(10),
+    });
     this.bus.schedule('RecoverySweepSchedule', Schedule.rate(Duration.minutes(5)), {
       description: 'Recovery sweep: roll back experiments whose run is gone',
       target: fn('recovery-sweep'),

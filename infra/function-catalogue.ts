@@ -8,8 +8,12 @@ import { CONTROL_SOURCE } from '../shared/lifecycle/aws-control.js';
 import { PROGRESS_SOURCE } from '../shared/websocket/events.js';
 import type { EventSource } from './constructs/control-bus.js';
 
-/** Who invokes the function; EventBridge targets are invoked asynchronously and get the dead-letter queue. */
-export type Invoker = 'state-machine' | 'rest-api' | 'websocket-route' | 'event-rule';
+/**
+ * Who invokes the function; EventBridge targets are invoked asynchronously and get the dead-letter queue. An
+ * `ordered-queue` function consumes the FIFO queue a bus rule sends to (`OrderedEventQueue`), for events that must
+ * arrive in order; the queue has its own dead-letter queue.
+ */
+export type Invoker = 'state-machine' | 'rest-api' | 'websocket-route' | 'event-rule' | 'ordered-queue';
 
 export type ExecutionAccess = 'start' | 'stop' | 'describe';
 
@@ -146,7 +150,8 @@ export const FUNCTIONS = {
   },
   'ws-broadcast': {
     description: 'Delivers lifecycle progress events to the subscribed WebSocket connections',
-    invokedBy: 'event-rule',
+    // From a FIFO queue grouped by experiment, so each experiment's events reach the connections in order.
+    invokedBy: 'ordered-queue',
     timeoutSeconds: 60,
     memoryMb: 256,
     table: 'items',
@@ -162,6 +167,8 @@ export const SYNC_INVOCATION: Record<Exclude<Invoker, 'event-rule'>, string> = {
   'state-machine': 'Step Functions invokes it synchronously as a Task; failures go to the ASL Retry/Catch',
   'rest-api': 'API Gateway invokes it synchronously (proxy integration); failures are the HTTP response',
   'websocket-route': 'API Gateway invokes it synchronously for a WebSocket route; failures are the route response',
+  'ordered-queue':
+    "Its SQS event source mapping invokes it synchronously with a batch from the FIFO queue; records it reports failed return to the queue, and the queue's redrive policy moves them to the queue's own dead-letter queue",
 };
 
 /** Where a function's handler lives, by the folder convention. */

@@ -3,9 +3,15 @@
  * a connection receives them in the order given. Each event goes to its subscribers independently: one connection
  * failing does not keep the event from the others, and a connection found gone is deleted. Per-connection failures are
  * logged and counted, not thrown — a retried invocation would send the event again to everyone who already has it.
+ *
+ * From the SQS FIFO queue, records come in publication order per experiment (message group). If an event cannot be
+ * broadcast at all (its subscribers cannot be read), that record and every one after it are reported as batch item
+ * failures and the rest of the batch is left alone: the records before it are not sent again, and nothing of a group
+ * is delivered past an event that was not.
  */
+import type { SQSBatchResponse } from 'aws-lambda';
 import { errorMessage } from '../../shared/errors.js';
-import type { ProgressEvent } from '../../shared/websocket/events.js';
+import type { BroadcastInput, ProgressEvent, QueuedProgressEvent } from '../../shared/websocket/events.js';
 import type { WebSocketDeps } from '../../shared/websocket/handler.js';
 
 export interface BroadcastResult {
@@ -34,4 +40,22 @@ export async function broadcast(events: readonly ProgressEvent[], deps: WebSocke
     for (const outcome of outcomes) result[outcome]++;
   }
   return result;
+}
+
+/** An SQS FIFO batch, in record order; answers with the records to retry (the SQS partial batch response). */
+export async function broadcastBatch(records: readonly QueuedProgressEvent[], deps: WebSocketDeps): Promise<SQSBatchResponse> {
+  for (const [index, { messageId, event }] of records.entries()) {
+    try {
+      await broadcast([event], deps);
+    } catch (error) {
+      console.error(`progress event ${event.type} of ${event.experimentId} (message ${messageId}) not broadcast, retrying it and the ${records.length - index - 1} after it: ${errorMessage(error)}`);
+      return { batchItemFailures: records.slice(index).map((record) => ({ itemIdentifier: record.messageId })) };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+/** The handler's core: one EventBridge event (a failure throws), or an SQS batch (failures are reported per record). */
+export function broadcastInput(input: BroadcastInput, deps: WebSocketDeps): Promise<BroadcastResult | SQSBatchResponse> {
+  return input.kind === 'batch' ? broadcastBatch(input.records, deps) : broadcast([input.event], deps);
 }

@@ -2,7 +2,8 @@
  * The control plane's EventBridge bus and the rules that turn its events into function invocations. Publishers are
  * granted PutEvents for one `source` only (the `events:source` condition), so a lifecycle task cannot raise an
  * emergency stop and the API cannot forge lifecycle progress. Events that cannot be delivered — by EventBridge to a
- * target, or by Lambda after its asynchronous retries — land in one dead-letter queue.
+ * target, or by Lambda after its asynchronous retries — land in one dead-letter queue. Events that must arrive in
+ * order go to an `OrderedEventQueue` (SQS FIFO) instead of straight to a function.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import { EventBus, type EventPattern, Rule, type Schedule } from 'aws-cdk-lib/aws-events';
@@ -12,6 +13,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cfnOf } from './cfn-of.js';
+import type { OrderedEventQueue } from './ordered-event-queue.js';
 import type { CONTROL_SOURCE } from '../../shared/lifecycle/aws-control.js';
 import type { PROGRESS_SOURCE } from '../../shared/websocket/events.js';
 
@@ -36,9 +38,25 @@ export interface RouteOptions {
   readonly maxEventAge?: Duration;
 }
 
+export interface OrderedRouteOptions {
+  readonly description: string;
+  /** The FIFO queue the events go to; its consumer gets them in order per message group. */
+  readonly queue: OrderedEventQueue;
+  /** The message group of an event, as a JSON path into it (`EventField.fromPath('$.detail.experimentId')`). */
+  readonly messageGroupId: string;
+  /**
+   * How long EventBridge keeps retrying delivery to the queue before dead-lettering the event.
+   * @default Duration.hours(24)
+   */
+  readonly maxEventAge?: Duration;
+}
+
 export class ControlBus extends Construct {
   readonly eventBus: EventBus;
-  /** Undeliverable events: EventBridge target failures and failed asynchronous Lambda invocations. */
+  /**
+   * Undeliverable events: EventBridge target failures (to a function or to an ordered queue) and failed asynchronous
+   * Lambda invocations. A standard queue: EventBridge takes no FIFO dead-letter queue.
+   */
   readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: ControlBusProps = {}) {
@@ -76,6 +94,25 @@ export class ControlBus extends Construct {
       description: options.description,
       eventPattern: pattern,
       targets: [this.target(options)],
+    });
+  }
+
+  /**
+   * A rule on this bus that sends every matching event to an ordered (FIFO) queue, in the message group picked from
+   * the event: EventBridge's own delivery to a function is asynchronous and keeps no order.
+   */
+  routeInOrder(id: string, pattern: EventPattern, options: OrderedRouteOptions): Rule {
+    return new Rule(this, id, {
+      eventBus: this.eventBus,
+      description: options.description,
+      eventPattern: pattern,
+      targets: [
+        options.queue.target({
+          messageGroupId: options.messageGroupId,
+          deadLetterQueue: this.deadLetterQueue,
+          maxEventAge: options.maxEventAge ?? Duration.hours(24),
+        }),
+      ],
     });
   }
 

@@ -101,6 +101,25 @@ describe('least privilege per function', () => {
     expect(services('ws-broadcast')).toEqual(['dynamodb', 'execute-api', 'logs', 'sqs', 'xray']);
   });
 
+  it('lets ws-broadcast receive from the progress queue only, and no other function touch that queue', () => {
+    const queue = { 'Fn::GetAtt': [logicalId(synth.stack.progressQueue.queue), 'Arn'] };
+    const sqs = (name: ControlPlaneFunctionName) => statementsOf(synth, name).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs('ws-broadcast')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: queue,
+      },
+    ]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'ws-broadcast')) {
+      const statements = sqs(name);
+      expect(JSON.stringify(statements), name).not.toContain(logicalId(synth.stack.progressQueue.queue));
+      expect(JSON.stringify(statements), name).not.toContain(logicalId(synth.stack.progressQueue.deadLetterQueue));
+      // The asynchronously invoked functions may only send their failed invocations to the bus's dead-letter queue.
+      expect(statements.flatMap(actionsOf).filter((a) => a !== 'sqs:SendMessage'), name).toEqual([]);
+    }
+  });
+
   it('starts and stops experiments only where the catalogue says so', () => {
     const states = (name: ControlPlaneFunctionName) =>
       statementsOf(synth, name)

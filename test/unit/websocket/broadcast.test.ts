@@ -1,9 +1,10 @@
 /**
  * The broadcast core and handler, with the real connection store on dynalite and a recording sender in place of the
  * Management API: who receives what, gone connections deleted, one connection's failure keeping no one else from
- * the event, and the two input shapes (one EventBridge event, an SQS FIFO batch) parsed and delivered in order.
+ * the event, and the two input shapes (one EventBridge event, an SQS FIFO batch) parsed and delivered in order — a
+ * batch that cannot be broadcast whole reports the records to retry from the first undelivered one on.
  */
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../../functions/ws-broadcast/handler.js';
 import { broadcast } from '../../../functions/ws-broadcast/core.js';
@@ -48,6 +49,8 @@ function progress(experimentId: string, type: JournalEvent['type'], second = 0):
 }
 
 const eventBridge = (event: JournalEvent) => ({ source: 'chaosduck.lifecycle', 'detail-type': event.type, detail: event });
+/** An SQS batch as the event source mapping delivers it: each record's body is the EventBridge event, message ids msg-1… */
+const sqsBatch = (events: JournalEvent[]) => ({ Records: events.map((e, i) => ({ messageId: `msg-${i + 1}`, body: JSON.stringify(eventBridge(e)) })) });
 
 describe('broadcast', () => {
   it('posts the event to each subscriber of its experiment and of all experiments, and to no one else', async () => {
@@ -92,22 +95,68 @@ describe('broadcast', () => {
     logged.mockRestore();
   });
 
-  it('handles one EventBridge event, and an SQS FIFO batch of them in order', async () => {
-    // Prepare
+  it('handles one EventBridge event, and an SQS FIFO batch of them in record order', async () => {
+    // Prepare: a batch as the FIFO queue hands it over, two experiments (message groups) interleaved.
+    const [experiment, other] = [unique('exp'), unique('exp')];
+    const watcher = unique('watcher');
+    await connections.connect(watcher, [experiment, other]);
+    const sender = recordingSender();
+    const handler = createHandler({ connections, sender });
+    const events = [
+      progress(experiment, 'phase.started', 1),
+      progress(other, 'phase.started', 1),
+      progress(experiment, 'probe.result', 2),
+      progress(other, 'probe.result', 2),
+      progress(experiment, 'phase.completed', 3),
+    ];
+
+    // Act
+    const single = await handler(eventBridge(progress(experiment, 'experiment.started', 0)), context);
+    const result = await handler(sqsBatch(events), context);
+
+    // Assess: every record delivered, in the order of the records; nothing to retry.
+    expect(single).toEqual({ sent: 1, gone: 0, failed: 0 });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sender.posts.map((p) => `${(p.data as JournalEvent).experimentId === other ? 'other' : 'exp'} ${(p.data as JournalEvent).type}`)).toEqual([
+      'exp experiment.started',
+      'exp phase.started',
+      'other phase.started',
+      'exp probe.result',
+      'other probe.result',
+      'exp phase.completed',
+    ]);
+    await connections.delete(watcher);
+  });
+
+  it('reports the record it could not broadcast and every one after it, so a retry resumes there, in order and without repeats', async () => {
+    // Prepare: the subscriber lookup fails for the second record only.
     const experiment = unique('exp');
     const watcher = unique('watcher');
     await connections.connect(watcher, [experiment]);
     const sender = recordingSender();
     const handler = createHandler({ connections, sender });
     const events = [progress(experiment, 'phase.started', 1), progress(experiment, 'probe.result', 2), progress(experiment, 'phase.completed', 3)];
+    const batch = sqsBatch(events);
+    const real = connections.subscribers.bind(connections);
+    const lookup = vi
+      .spyOn(connections, 'subscribers')
+      .mockImplementationOnce(real)
+      .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
 
-    // Act
-    await handler(eventBridge(progress(experiment, 'experiment.started', 0)), context);
-    const result = await handler({ Records: events.map((e) => ({ body: JSON.stringify(eventBridge(e)) })) }, context);
+    // Act: the first delivery, then the redelivery of what it reported (as SQS would, the group blocked meanwhile).
+    const first = await handler(batch, context);
+    const failed = new Set((first as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier));
+    const retried = await handler({ Records: batch.Records.filter((record) => failed.has(record.messageId)) }, context);
 
     // Assess
-    expect(result).toEqual({ sent: 3, gone: 0, failed: 0 });
-    expect(sender.posts.map((p) => (p.data as JournalEvent).type)).toEqual(['experiment.started', 'phase.started', 'probe.result', 'phase.completed']);
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-2' }, { itemIdentifier: 'msg-3' }] });
+    expect(retried).toEqual({ batchItemFailures: [] });
+    expect(sender.posts.map((p) => (p.data as JournalEvent).type)).toEqual(['phase.started', 'probe.result', 'phase.completed']);
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining('ProvisionedThroughputExceededException'));
+    lookup.mockRestore();
+    logged.mockRestore();
+    await connections.delete(watcher);
   });
 
   it('rejects input that is not a progress event with a ValidationError naming the field', async () => {
@@ -116,7 +165,7 @@ describe('broadcast', () => {
 
     // Act
     const single = await handler({ source: 'chaosduck.lifecycle', 'detail-type': 'x', detail: { type: 'x', at: 'now' } }, context).catch((e: unknown) => e);
-    const batch = await handler({ Records: [{ body: '{not json' }] }, context).catch((e: unknown) => e);
+    const batch = await handler({ Records: [{ messageId: 'msg-1', body: '{not json' }] }, context).catch((e: unknown) => e);
 
     // Assess
     expect(single).toBeInstanceOf(ValidationError);
