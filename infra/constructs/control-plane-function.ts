@@ -91,8 +91,8 @@ export class ControlPlaneFunction extends Construct {
         // The map only needs positions; the sources themselves would double the asset for nothing.
         sourcesContent: false,
         externalModules: RUNTIME_PROVIDED_MODULES,
-        // CommonJS dependencies bundled into ESM keep their `require` calls for Node built-ins (the `yaml` package
-        // requires "process"), and an ES module has no `require`: without this they throw at cold start.
+        // CommonJS dependencies bundled into ESM keep their `require` calls for Node built-ins, and an ES module has
+        // no `require`: without this, adding such a dependency would break the function at cold start.
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
