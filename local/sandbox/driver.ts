@@ -1,7 +1,9 @@
 /**
  * The fault driver for provider `sandbox`: every workload chaos type, acted out on the sandbox's real processes.
  *
- *   pod_delete       SIGKILL a replica (SIGTERM first, given a grace period); the supervisor replaces it.
+ *   pod_delete       SIGKILL a replica (SIGTERM first, given a grace period); the supervisor replaces it. An
+ *                    in-process replica is "killed" by closing its server and cutting its connections (gracefully
+ *                    first, given a grace period): the sandbox's own process, whose pid it reports, is never signalled.
  *   network_latency  a proxy rule delaying the replica's requests, expiring by itself after duration_seconds.
  *   network_loss     a proxy rule dropping a share of the replica's requests, expiring likewise.
  *   cpu_stress       detached busy-loop workers, which end themselves after duration_seconds.
@@ -15,7 +17,7 @@ import { InjectionFailedError, NotFoundError, ProviderUnavailableError, Validati
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
 import type { JsonObject, JsonValue } from '../../shared/journal/activity.js';
 import { KUBERNETES_CHAOS_TYPES, type ChaosType, type ExperimentSpec } from '../../shared/model/experiment.js';
-import { awaitExit, canScanProcesses, isRunning } from '../processes.js';
+import { canScanProcesses } from '../processes.js';
 import type { ProxyFaultRule } from './proxy.js';
 import { SANDBOX_PROVIDER, type Sandbox } from './sandbox.js';
 import { spawnStressWorkers, stopStressWorkers, stressMarker } from './stress.js';
@@ -30,8 +32,6 @@ export const REMOVE_PROXY_FAULT = 'remove_proxy_fault';
 export const STOP_STRESS_WORKERS = 'stop_stress_workers';
 
 const STRESS_STOP_TIMEOUT_MS = 10_000;
-/** A SIGKILLed process is gone within milliseconds unless stuck in the kernel; this only bounds that case. */
-const KILL_TIMEOUT_MS = 10_000;
 
 /** The id of the proxy rule a network fault adds: the same in apply and revert, in any process. */
 export function proxyRuleId(experimentId: string, targetId: string, chaosType: string): string {
@@ -41,57 +41,56 @@ export function proxyRuleId(experimentId: string, targetId: string, chaosType: s
 export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
   const { supervisor, proxy } = sandbox;
 
+  /** The replica an intent names, if that very replica (id and pid: ids restart at 1 in a new sandbox) still lives. */
   const liveReplica = (params: JsonObject): Replica | undefined => {
-    const id = stringParam(params, 'replica');
-    const pid = numberParam(params, 'pid');
-    return supervisor.replicas().find((replica) => replica.id === id && replica.pid === pid);
+    const replica = supervisor.replica(stringParam(params, 'replica'));
+    return replica?.pid === numberParam(params, 'pid') ? replica : undefined;
   };
 
-  /** Ends the replica as a pod delete does, and returns only once it is gone, so revert never mistakes it for alive. */
+  /**
+   * Ends the replica as a pod delete does, the way its mode allows (the supervisor knows), and returns only once it
+   * is gone, so revert never mistakes it for alive.
+   */
   const killReplica = async (replica: Replica, graceSeconds: number, signal: AbortSignal): Promise<JsonObject> => {
     const killedAt = new Date().toISOString();
-    const result = (sent: NodeJS.Signals): JsonObject => ({
+    const outcome = await supervisor.kill(replica.id, { graceMs: graceSeconds * 1000, signal });
+    if (!outcome.exited) throw new InjectionFailedError(`${replica.id} (pid ${replica.pid}) survived ${outcome.signal}`);
+    return {
       replica: replica.id,
+      replica_mode: supervisor.mode,
       killed_pid: replica.pid,
-      signal: sent,
+      signal: outcome.signal,
       grace_period_seconds: graceSeconds,
       killed_at: killedAt,
-    });
-    if (graceSeconds > 0) {
-      process.kill(replica.pid, 'SIGTERM');
-      if (await awaitExit(replica.pid, graceSeconds * 1000, signal)) return result('SIGTERM');
-    }
-    // As the kubelet does: whatever has not exited when the grace period ends is killed.
-    process.kill(replica.pid, 'SIGKILL');
-    if (!(await awaitExit(replica.pid, KILL_TIMEOUT_MS, signal))) {
-      throw new InjectionFailedError(`${replica.id} (pid ${replica.pid}) survived SIGKILL for ${KILL_TIMEOUT_MS} ms`);
-    }
-    return result('SIGKILL');
+    };
   };
 
   const awaitRecovery = async (intent: RollbackIntent, signal: AbortSignal): Promise<JsonObject> => {
     const service = stringParam(intent.params, 'service');
+    const replicaId = stringParam(intent.params, 'replica');
     const pid = numberParam(intent.params, 'pid');
     if (service !== sandbox.service) {
       return { recovered: false, skipped: `service ${service} is not run by this sandbox (${sandbox.service})` };
     }
     const started = Date.now();
-    // Right after the kill the supervisor may not have seen the exit yet, so a still-listed dead pid means "wait".
-    await pollUntil(
-      () =>
-        !supervisor.replicas().some((replica) => replica.pid === pid && !isRunning(pid)) &&
-        supervisor.readyReplicas().length >= supervisor.desired,
-      { timeoutMs: numberParam(intent.params, 'timeout_ms'), what: `${service} to recover its replicas`, signal },
-    );
-    const exit = supervisor.exitOf(pid);
+    // A replica that died by other means may still be listed until the supervisor sees its exit: that means "wait".
+    const deadButListed = (): boolean => supervisor.replica(replicaId)?.pid === pid && !supervisor.isAlive(replicaId);
+    await pollUntil(() => !deadButListed() && supervisor.readyCount() >= supervisor.desired, {
+      timeoutMs: numberParam(intent.params, 'timeout_ms'),
+      what: `${service} to recover its replicas`,
+      signal,
+    });
+    // The pid check keeps a fresh sandbox (ids restart at 1) from reporting another replica's exit.
+    const recorded = supervisor.exitOfReplica(replicaId);
+    const exit = recorded?.pid === pid ? recorded : undefined;
     return {
       recovered: true,
-      replica: stringParam(intent.params, 'replica'),
+      replica: replicaId,
       pid,
       replica_died: exit !== undefined,
       replacement: exit?.replacement ?? null,
       recovered_after_ms: exit?.replacementReadyAt != null ? exit.replacementReadyAt - exit.diedAt : null,
-      ready_replicas: supervisor.readyReplicas().length,
+      ready_replicas: supervisor.readyCount(),
       desired_replicas: supervisor.desired,
       waited_ms: Date.now() - started,
     };
@@ -104,15 +103,20 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
     async resolve(spec: ExperimentSpec, signal: AbortSignal): Promise<TargetRef[]> {
       signal.throwIfAborted();
       const { labels } = asWorkload(spec).target;
-      return sandbox
-        .replicas()
-        .filter((target) => target.details.ready === true && Object.entries(labels).every(([key, value]) => target.labels[key] === value));
+      // A selector naming one replica is answered by a lookup, not a scan: with 1000 replicas, 1000 such
+      // experiments resolving at once would otherwise build a million targets.
+      const named = labels.replica;
+      const candidates = named === undefined ? sandbox.replicas() : [sandbox.target(named)].filter((t) => t !== undefined);
+      return candidates.filter(
+        (target) => target.details.ready === true && Object.entries(labels).every(([key, value]) => target.labels[key] === value),
+      );
     },
 
     async prepare(spec: ExperimentSpec, target: TargetRef, signal: AbortSignal): Promise<RollbackIntent> {
       signal.throwIfAborted();
       const workload = asWorkload(spec);
-      const replica = supervisor.replicas().find((candidate) => sandbox.targetId(candidate.id) === target.id);
+      const replicaId = sandbox.replicaIdOf(target.id);
+      const replica = replicaId === undefined ? undefined : supervisor.replica(replicaId);
       if (!replica) throw new NotFoundError(`${target.id} is not running`);
       const params: JsonObject = { chaos_type: workload.chaos_type, service: sandbox.service, replica: replica.id, pid: replica.pid };
       const intent = (action: string, extra: JsonObject = {}): RollbackIntent => ({
@@ -126,8 +130,9 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
           pid: replica.pid,
           port: replica.port,
           ready: replica.ready,
+          replica_mode: supervisor.mode,
           desired_replicas: supervisor.desired,
-          ready_replicas: supervisor.readyReplicas().length,
+          ready_replicas: supervisor.readyCount(),
           proxy_rules: proxy.rules(replica.id).map(ruleJson),
         },
       });

@@ -27,8 +27,8 @@ export type ProxyFaultRule = LatencyRule | LossRule;
 export interface ProxyOptions {
   /** 0 picks a free port. */
   port?: number;
-  /** Asked on every request, so replicas that come and go are picked up at once. */
-  upstreams: () => Upstream[];
+  /** Asked on every request, so replicas that come and go are picked up at once; keep it cheap (e.g. cached). */
+  upstreams: () => readonly Upstream[];
   random?: () => number;
 }
 
@@ -58,15 +58,30 @@ function endToEnd<T extends Record<string, unknown>>(headers: T): T {
 }
 
 export async function startProxy({ port = 0, upstreams, random = Math.random }: ProxyOptions): Promise<SandboxProxy> {
+  // Indexed both ways, so a request, an apply or a revert costs the same with 1000 rules as with one.
   const rules = new Map<string, ProxyFaultRule>();
+  const rulesByReplica = new Map<string, Map<string, ProxyFaultRule>>();
   // No keep-alive: a pooled socket to a replica that was just killed would only add a failure mode.
   const agent = new Agent({ keepAlive: false });
   let turn = 0;
 
+  const deleteRule = (rule: ProxyFaultRule): void => {
+    rules.delete(rule.id);
+    const forReplica = rulesByReplica.get(rule.replica);
+    forReplica?.delete(rule.id);
+    if (forReplica?.size === 0) rulesByReplica.delete(rule.replica);
+  };
+
+  /** Rules in force, all or one replica's; expired ones met on the way are dropped. */
   const activeRules = (replica?: string): ProxyFaultRule[] => {
     const now = Date.now();
-    for (const [id, rule] of rules) if (rule.expiresAt <= now) rules.delete(id);
-    return [...rules.values()].filter((rule) => replica === undefined || rule.replica === replica);
+    const candidates = replica === undefined ? rules.values() : (rulesByReplica.get(replica)?.values() ?? []);
+    const active: ProxyFaultRule[] = [];
+    for (const rule of [...candidates]) {
+      if (rule.expiresAt <= now) deleteRule(rule);
+      else active.push(rule);
+    }
+    return active;
   };
 
   const forward = (upstream: Upstream, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> =>
@@ -131,9 +146,20 @@ export async function startProxy({ port = 0, upstreams, random = Math.random }: 
     url: `http://127.0.0.1:${bound}`,
     port: bound,
     addRule: (rule) => {
-      rules.set(rule.id, { ...rule });
+      const existing = rules.get(rule.id);
+      if (existing) deleteRule(existing);
+      const copy = { ...rule };
+      rules.set(copy.id, copy);
+      let forReplica = rulesByReplica.get(copy.replica);
+      if (!forReplica) rulesByReplica.set(copy.replica, (forReplica = new Map()));
+      forReplica.set(copy.id, copy);
     },
-    removeRule: (id) => activeRules().some((rule) => rule.id === id) && rules.delete(id),
+    removeRule: (id) => {
+      const rule = rules.get(id);
+      if (!rule) return false;
+      deleteRule(rule);
+      return rule.expiresAt > Date.now();
+    },
     rules: (replica) => activeRules(replica).map((rule) => ({ ...rule })),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
