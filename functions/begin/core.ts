@@ -44,6 +44,7 @@ export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<Beg
       deadline,
       phaseTimeoutSeconds: spec.safety.timeout_seconds + PHASE_MARGIN_SECONDS,
       rollbackTimeoutSeconds: Math.max(MIN_ROLLBACK_SECONDS, spec.safety.timeout_seconds + PHASE_MARGIN_SECONDS),
+      mode: input.mode,
     },
     mode: input.mode,
     reason: input.reason,

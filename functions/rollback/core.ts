@@ -28,10 +28,13 @@ export async function rollbackSteps(
   const started = deps.clock();
   const stack = await deps.store.listRollback(id);
   if (!stack.some((entry) => entry.state === 'pending')) return summarize(stack, false);
-  // The record shows the phase the run is in; a run that has just ended keeps its final status and phase.
-  await deps.store.updateExperiment(id, { phase: 'ROLLBACK' }).catch((error: unknown) => {
-    if (!(error instanceof ConflictError)) throw error;
-  });
+  // The record shows the phase the run is in (a rollback run's Begin has marked it already); a run that has just
+  // ended keeps its final status and phase.
+  if (experiment.mode === 'run') {
+    await deps.store.updateExperiment(id, { phase: 'ROLLBACK' }).catch((error: unknown) => {
+      if (!(error instanceof ConflictError)) throw error;
+    });
+  }
 
   const events: JournalEvent[] = [];
   for (const entry of stack) {

@@ -14,6 +14,8 @@ export const experimentRefSchema = z.object({
   /** Backstops for the Task states that run child executions (Step Functions needs a number). */
   phaseTimeoutSeconds: z.number().int().min(1),
   rollbackTimeoutSeconds: z.number().int().min(1),
+  /** `rollback` when this execution is a rollback run (abort, emergency stop, recovery), which Begin already marked. */
+  mode: z.enum(['run', 'rollback']).default('run'),
 });
 export type ExperimentRef = z.infer<typeof experimentRefSchema>;
 

@@ -70,8 +70,15 @@ export async function submitExperiment(input: unknown, deps: ControlDeps, idempo
  * Stops an experiment's run and starts its rollback run. The rollback run claims the experiment first thing, which
  * also keeps a run that had not begun yet from beginning.
  */
-export async function requestRollback(id: string, reason: string, deps: ControlDeps): Promise<{ executionArn: string }> {
-  const record = await deps.store.getExperiment(id);
+export async function requestRollback(
+  id: string,
+  reason: string,
+  deps: ControlDeps,
+  known?: ExperimentRecord,
+): Promise<{ executionArn: string }> {
+  // A caller that has just read the record (the fan-out's listing) saves the read; a stale one is harmless, since the
+  // rollback run's claim refuses an experiment that has ended.
+  const record = known ?? (await deps.store.getExperiment(id));
   if (isFinal(record.status)) throw new ConflictError(`experiment ${id} has already ended as ${record.status}`);
   if (record.executionArn) await deps.runner.stop(record.executionArn, reason);
   return deps.runner.start(id, 'rollback', reason);
@@ -104,7 +111,7 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
     while (next < active.length) {
       const record = active[next++] as ExperimentRecord;
       try {
-        await requestRollback(record.id, 'emergency_stop', deps);
+        await requestRollback(record.id, 'emergency_stop', deps, record);
         rolledBack.push(record.id);
       } catch (error) {
         // One that ended or was handed to a rollback meanwhile needs nothing more.
