@@ -1,0 +1,234 @@
+/**
+ * moto server for the AWS integration tests: the AWS implementations of the ports are tested over real HTTP.
+ *
+ * moto lives in a project-local virtualenv (`<repo>/.venv`) that this module creates on first use: `python3 -m venv`
+ * and `pip install "moto[server]==<MOTO_VERSION>"`. A marker file records the installed version, so later runs skip
+ * straight to starting the server; a lock directory keeps test files that start at once from installing twice.
+ *
+ * The server is started through the venv's Python with a lifeline on stdin: when this process goes away — however
+ * it goes, SIGKILL included — the pipe closes and moto exits, so a crashed test run never leaves it behind.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const MOTO_VERSION = '5.2.5';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const VENV = join(REPO_ROOT, '.venv');
+const VENV_PYTHON = join(VENV, 'bin', 'python');
+const MARKER = join(VENV, '.chaosduck-moto-version');
+const LOCK = join(REPO_ROOT, '.venv.lock');
+/** A lock older than this was left by an install that died; it is taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
+const READY_TIMEOUT_MS = 30_000;
+
+/** First use installs moto: give the hook that calls `startMoto` this long. */
+export const MOTO_SETUP_TIMEOUT_MS = 300_000;
+
+export interface Moto {
+  endpoint: string;
+  /** Forgets every resource (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Dummy settings for an AWS SDK v3 client that talks to moto. */
+export function motoClientConfig(endpoint: string) {
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
+}
+
+export async function startMoto(): Promise<Moto> {
+  await ensureMotoInstalled();
+  let lastError: unknown;
+  // The free port is only free when it is picked; if someone else takes it before moto binds it, try another.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(await freePort());
+    } catch (error) {
+      lastError = error;
+      if (!(error instanceof EarlyExit)) throw error;
+    }
+  }
+  throw lastError;
+}
+
+// ---- the virtualenv --------------------------------------------------------------------------------------------------
+
+const installed = () => existsSync(MARKER) && readFileSync(MARKER, 'utf8').trim() === MOTO_VERSION;
+
+async function ensureMotoInstalled(): Promise<void> {
+  if (installed()) return;
+  await withLock(async () => {
+    if (installed()) return; // installed by whoever held the lock
+    const python = process.env.PYTHON ?? 'python3';
+    if (!existsSync(VENV_PYTHON)) await run(python, ['-m', 'venv', VENV], `creating the virtualenv ${VENV} with ${python}`);
+    await run(
+      VENV_PYTHON,
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', `moto[server]==${MOTO_VERSION}`],
+      `installing moto[server]==${MOTO_VERSION} into ${VENV} (needs PyPI; delete .venv to start over)`,
+    );
+    writeFileSync(MARKER, `${MOTO_VERSION}\n`);
+  });
+}
+
+async function withLock(body: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + MOTO_SETUP_TIMEOUT_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (installed()) return;
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`timed out waiting for another process to install moto (lock ${LOCK})`);
+      else await sleep(500);
+    }
+  }
+  try {
+    await body();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+function run(command: string, args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => reject(new Error(`${what} failed: cannot run ${command}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${what} failed (${command} exited with ${signal ?? `code ${code}`}):\n${output.trim()}`));
+    });
+  });
+}
+
+// ---- the server ------------------------------------------------------------------------------------------------------
+
+class EarlyExit extends Error {}
+
+/** Runs moto's server and exits as soon as stdin closes, i.e. when the process that started it is gone. */
+const SERVER_SCRIPT = `
+import os, sys, threading
+def lifeline():
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        os._exit(0)
+threading.Thread(target=lifeline, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+`;
+
+async function launch(port: number): Promise<Moto> {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(VENV_PYTHON, ['-c', SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // moto logs every request; keep the tail for error messages, and keep reading so the pipe never fills.
+  let log = '';
+  const collect = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const state = await Promise.race([exited.then((how) => ({ exited: how })), ping(endpoint).then((ok) => ({ ok }))]);
+    if ('exited' in state) {
+      process.off('exit', killOnExit);
+      throw new EarlyExit(`moto server on port ${port} exited (${state.exited}) before answering:\n${log.trim()}`);
+    }
+    if (state.ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`moto server on ${endpoint} did not answer within ${READY_TIMEOUT_MS / 1000}s:\n${log.trim()}`);
+    }
+    await sleep(100);
+  }
+
+  return {
+    endpoint,
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!response.ok) throw new Error(`moto reset failed: ${response.status} ${await response.text()}`);
+    },
+    stop,
+  };
+}
+
+async function ping(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- SQS, for watching what EventBridge delivers ---------------------------------------------------------------------
+
+export interface MotoQueue {
+  url: string;
+  arn: string;
+  /** Every message in the queue now: receives until a receive comes back empty. Received messages stay hidden. */
+  drain(): Promise<string[]>;
+}
+
+/** A queue in moto, as an EventBridge rule target whose deliveries a test can read back. */
+export async function createMotoQueue(endpoint: string, name: string): Promise<MotoQueue> {
+  const sqs = new SQSClient(motoClientConfig(endpoint));
+  const { QueueUrl: url = '' } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return {
+    url,
+    arn: Attributes?.QueueArn ?? '',
+    async drain() {
+      const bodies: string[] = [];
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
+        );
+        if (Messages.length === 0) return bodies;
+        bodies.push(...Messages.map((m) => m.Body ?? ''));
+      }
+    },
+  };
+}
