@@ -8,6 +8,9 @@
  *   EXP#<id>  / JOURNAL                 the assembled journal, written when the experiment ends
  *   LOCK#<target> / LEASE               a lease so two experiments never hold the same target
  *   CONTROL   / ESTOP                   the emergency-stop flag
+ *   IDEMP#<key> / IDEMP                 an Idempotency-Key bound to the experiment its request created (24 h)
+ *   CONN#<id> / META                    a WebSocket connection and its subscriptions
+ *   SUB#<experiment or *> / CONN#<id>   one item per subscription, so an experiment's subscribers are one Query
  *
  * GSI1 indexes experiments by status (`STATUS#<status>`, sorted by creation time) so running experiments can be
  * found by the recovery sweep and lists can be filtered by status without a scan. GSI2 lists every experiment by
