@@ -5,14 +5,14 @@
  * target, or by Lambda after its asynchronous retries — land in one dead-letter queue. Events that must arrive in
  * order go to an `OrderedEventQueue` (SQS FIFO) instead of straight to a function.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { EventBus, type EventPattern, Rule, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { cfnOf } from './cfn-of.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import type { OrderedEventQueue } from './ordered-event-queue.js';
 import type { CONTROL_SOURCE } from '../../shared/lifecycle/aws-control.js';
 import type { PROGRESS_SOURCE } from '../../shared/websocket/events.js';
@@ -62,14 +62,9 @@ export class ControlBus extends Construct {
   constructor(scope: Construct, id: string, props: ControlBusProps = {}) {
     super(scope, id);
     this.eventBus = new EventBus(this, 'Bus', { description: 'ChaosDuck control plane: lifecycle progress and control events' });
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
-    });
-    Validations.of(cfnOf(this.deadLetterQueue)).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is itself the dead-letter queue of the bus rules and the asynchronously invoked functions; a dead-letter queue for it would only move the same messages',
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', {
+      deadLetterFor: 'the bus rules and the asynchronously invoked functions',
+      retention: props.deadLetterRetention,
     });
   }
 

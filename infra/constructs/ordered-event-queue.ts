@@ -12,6 +12,7 @@ import { EventSourceMapping, type Function as LambdaFunction } from 'aws-cdk-lib
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cfnOf } from './cfn-of.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface OrderedEventQueueProps {
   /**
@@ -42,15 +43,10 @@ export class OrderedEventQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: OrderedEventQueueProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', {
+      deadLetterFor: 'the ordered event queue',
       fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
-    });
-    Validations.of(cfnOf(this.deadLetterQueue)).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This FIFO queue is itself the dead-letter queue of the ordered event queue; a dead-letter queue for it would only move the same messages',
+      retention: props.deadLetterRetention,
     });
 
     this.queue = new Queue(this, 'Queue', {
