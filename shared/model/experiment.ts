@@ -112,10 +112,14 @@ const memoryParameters = z.strictObject({
 });
 const ec2StopParameters = z.strictObject({
   force: z.boolean().default(false),
+  /** Like FIS's `startInstancesAfterDuration`: start the instances again after this long, before the rollback. */
+  start_after_seconds: z.number().int().min(1).max(86_400).optional(),
   duration_seconds: durationSeconds,
 });
 const rdsFailoverParameters = z.strictObject({
   target_db_instance_identifier: dbIdentifier.optional(),
+  /** Fail back to the original writer on rollback; otherwise rollback only verifies the cluster is available. */
+  fail_back: z.boolean().default(false),
   duration_seconds: durationSeconds,
 });
 const routeBlackholeParameters = z.strictObject({
