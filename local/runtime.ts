@@ -27,6 +27,9 @@ import {
 import type { ExecutionRunner, RunMode } from '../shared/lifecycle/runner.js';
 import { claimDataDirectory, startDynalite, type LocalDynamo } from './dynamodb.js';
 import { LocalEventBus } from './event-bus.js';
+import type { TopologySources } from '../functions/api/core.js';
+import type { AwsClientFactory } from '../shared/faults/aws/clients.js';
+import { awsTopology } from '../shared/faults/aws/topology.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
 
 export interface RuntimeOptions {
@@ -37,6 +40,8 @@ export interface RuntimeOptions {
   tableName?: string;
   /** Count state transitions per experiment (benchmarks); see `stateTransitions`. */
   countTransitions?: boolean;
+  /** AWS access for the topology routes (targets tagged `<tagKey>=true`); without it they answer 404. */
+  aws?: { clients: AwsClientFactory; tagKey?: string };
 }
 
 export interface RecoveryReport {
@@ -55,6 +60,7 @@ export class LocalRuntime {
   readonly store: ExperimentStore;
   readonly deps: LifecycleDeps;
   readonly control: ControlDeps & { control: ControlBus };
+  readonly topology: TopologySources;
   private readonly sfn: LocalStepFunctions;
   /** Running executions by ARN, and each experiment's latest one. */
   private readonly executions = new Map<string, Execution>();
@@ -85,6 +91,8 @@ export class LocalRuntime {
     const control: ControlBus = { emergencyStopRaised: async () => this.fanOut() };
     this.control = { store: this.store, runtime: 'local', clock: () => this.deps.clock(), runner, control };
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
+    const aws = options.aws;
+    this.topology = aws ? { aws: (region) => awsTopology(aws.clients, { region, tagKey: aws.tagKey }) } : {};
   }
 
   /** The DynamoDB client the lifecycle uses (benchmarks count its calls). */

@@ -3,7 +3,7 @@
  * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
  */
 import * as z from 'zod';
-import { ValidationError, fieldIssues } from '../../shared/errors.js';
+import { NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import {
   dryRun,
@@ -19,7 +19,12 @@ import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { CHAOS_TYPES } from '../../shared/model/experiment.js';
 import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
 
-export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus };
+/** What the topology routes read; a control plane without AWS access leaves `aws` out. */
+export interface TopologySources {
+  aws?: (region: string | undefined) => Promise<JsonObject>;
+}
+
+export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus; topology: TopologySources };
 
 export interface ApiResult {
   status: number;
@@ -91,6 +96,15 @@ export async function emergencyStop(body: unknown, deps: ApiDeps): Promise<ApiRe
 
 export async function liftStop(deps: ApiDeps): Promise<ApiResult> {
   return ok(await liftEmergencyStop(deps));
+}
+
+const topologyQuery = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS region such as eu-west-1').optional() });
+
+export async function awsTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = topologyQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  if (!deps.topology.aws) throw new NotFoundError('this control plane has no AWS access configured');
+  return ok(await deps.topology.aws(parsed.data.region));
 }
 
 function summary(record: ExperimentRecord): JsonObject {

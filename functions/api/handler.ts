@@ -10,6 +10,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
+import { awsClientFactory } from '../../shared/faults/aws/clients.js';
+import { awsTopology } from '../../shared/faults/aws/topology.js';
 import * as api from './core.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -74,6 +76,11 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
       path: '/api/chaos/experiments/{id}/rollback',
       handler: async (e: APIGatewayProxyEvent) => respond(await api.rollbackExperiment(id(e), deps)),
     },
+    {
+      method: 'GET',
+      path: '/api/topology/aws',
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.awsTopology({ ...e.queryStringParameters }, deps)),
+    },
     { method: 'POST', path: '/api/chaos/dry-run', handler: async (e: APIGatewayProxyEvent) => respond(await api.dryRunExperiment(parseBody(e, true), deps)) },
   ] as const;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -82,4 +89,8 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
     .handler(httpRouterHandler(routes as never) as never) as unknown as ApiHandler;
 }
 
-export const handler: ApiHandler = builtOnFirstCall(() => createHandler(lambdaControl()));
+export const handler: ApiHandler = builtOnFirstCall(() => {
+  const clients = awsClientFactory();
+  const tagKey = process.env.CHAOS_TAG_KEY;
+  return createHandler({ ...lambdaControl(), topology: { aws: (region) => awsTopology(clients, { region, tagKey }) } });
+});
