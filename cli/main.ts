@@ -14,6 +14,8 @@ import { resolve } from 'node:path';
 import { ChaosDuckError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
+import { awsDriver } from '../shared/faults/aws/index.js';
+import { awsClientFactory } from '../shared/faults/aws/clients.js';
 import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { parseExperiment } from '../shared/model/parse.js';
@@ -123,8 +125,13 @@ function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknow
   return { input, spec };
 }
 
+/**
+ * The embedded runtime with the drivers a user may need: the sandbox (started on first use), AWS (through the SDK's
+ * usual credentials, region and `AWS_ENDPOINT_URL`, e.g. moto or LocalStack), and any given. Then the recovery sweep.
+ */
 async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
-  const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir), drivers });
+  const clients = awsClientFactory();
+  const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir), drivers: [...drivers, awsDriver(clients)], aws: { clients, tagKey: process.env.CHAOS_TAG_KEY } });
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({ type: ['experiment.started', 'rollback.step', 'experiment.finished'] }, (event) =>
     console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),

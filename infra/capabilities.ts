@@ -7,8 +7,14 @@ import type { ChaosDuckTable } from './constructs/chaosduck-table.js';
 import type { ControlBus } from './constructs/control-bus.js';
 import type { ControlPlaneFunction } from './constructs/control-plane-function.js';
 import type { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
-import { FaultInjectionPolicy } from './constructs/fault-injection-policy.js';
+import { FAULT_DESCRIBE_ACTIONS, FaultInjectionPolicy } from './constructs/fault-injection-policy.js';
 import type { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
+import { UnscopedReadPolicy } from './constructs/unscoped-read-policy.js';
+
+/** What the AWS topology and dry runs read: the faults' Describe actions, and the VPCs the topology lists. */
+export const AWS_READ_ACTIONS = [...FAULT_DESCRIBE_ACTIONS, 'ec2:DescribeVpcs'];
+/** What a `cloudwatch_alarm` probe calls. */
+export const ALARM_PROBE_ACTIONS = ['cloudwatch:DescribeAlarms'];
 
 /** Guardrail overrides; unset ones leave the code's defaults (`DEFAULT_GUARDRAILS`). */
 export interface GuardrailSettings {
@@ -55,6 +61,23 @@ export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resour
   }
   if (spec.faults) {
     new FaultInjectionPolicy(fn, 'Faults', { role: fn.role, tagKey: resources.chaosTagKey });
+  }
+  if (spec.awsRead) {
+    fn.addEnvironment('CHAOS_TAG_KEY', resources.chaosTagKey);
+    new UnscopedReadPolicy(fn, 'AwsRead', {
+      role: fn.role,
+      actions: AWS_READ_ACTIONS,
+      reason:
+        'the listing Describe calls support no resource-level permissions or tag conditions, and a dry run inspects the candidates an experiment names before anything is known to be tagged; the AWS topology filters on the chaos tag itself',
+    });
+  }
+  if (spec.alarmProbes) {
+    new UnscopedReadPolicy(fn, 'AlarmProbes', {
+      role: fn.role,
+      actions: ALARM_PROBE_ACTIONS,
+      reason:
+        'DescribeAlarms supports no resource-level permissions (it lists alarms by name or prefix), and cloudwatch_alarm probes name their alarm per experiment',
+    });
   }
   if (spec.websocketPost) {
     fn.addEnvironment('WS_ENDPOINT', webSocket.callbackUrl);

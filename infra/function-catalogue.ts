@@ -35,8 +35,15 @@ export interface FunctionSpec {
   readonly experiments?: readonly ExecutionAccess[];
   /** `MAX_TIMEOUT_SECONDS` / `PRODUCTION_PATTERN`, when the deployer sets them: the guardrails this function checks. */
   readonly guardrails?: boolean;
-  /** EC2/RDS fault actions on resources tagged as chaos targets. */
+  /** EC2/RDS fault actions on resources tagged as chaos targets (`FaultInjectionPolicy`). */
   readonly faults?: boolean;
+  /**
+   * `CHAOS_TAG_KEY` and the read-only EC2/RDS Describe actions: the AWS topology (`GET /api/topology/aws`) and dry
+   * runs of AWS experiments, which resolve and prepare faults without applying them.
+   */
+  readonly awsRead?: boolean;
+  /** cloudwatch:DescribeAlarms, for `cloudwatch_alarm` probes. */
+  readonly alarmProbes?: boolean;
   /** `WS_ENDPOINT` and execute-api:ManageConnections (POST @connections) on the WebSocket API's stage. */
   readonly websocketPost?: boolean;
 }
@@ -58,6 +65,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     table: 'items',
     bus: LIFECYCLE,
+    alarmProbes: true,
   },
   'form-hypothesis': {
     description: 'Lifecycle HYPOTHESIS: states what must hold while the fault is in place',
@@ -82,6 +90,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     table: 'items',
     bus: LIFECYCLE,
+    alarmProbes: true,
   },
   rollback: {
     description: 'Lifecycle ROLLBACK: reverts rollback-stack entries newest first within a time budget',
@@ -108,6 +117,7 @@ export const FUNCTIONS = {
     bus: CONTROL,
     experiments: ['start', 'stop'],
     guardrails: true,
+    awsRead: true,
   },
   'emergency-stop': {
     description: 'Emergency-stop fan-out: stops every running experiment and starts its rollback run',

@@ -82,6 +82,7 @@ export class LocalRuntime {
       runtimeId: this.runtimeId,
       clock: Date.now,
       random: Math.random,
+      ...(options.aws ? { aws: options.aws.clients } : {}),
     };
     // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
     const runner: ExecutionRunner = {

@@ -68,6 +68,11 @@ export class HealthCheckThresholdError extends ChaosDuckError {
   override readonly name = 'HealthCheckThresholdError';
   readonly status = 500;
 }
+/** A stop condition (a CloudWatch alarm in ALARM) fired during OBSERVE: the experiment halts at once. */
+export class StopConditionError extends ChaosDuckError {
+  override readonly name = 'StopConditionError';
+  readonly status = 500;
+}
 /** The experiment ran past `safety.timeout_seconds`. */
 export class ExperimentTimeoutError extends ChaosDuckError {
   override readonly name = 'ExperimentTimeoutError';

@@ -49,7 +49,7 @@ export interface StatusDecision {
 /** The final status, from how the run went and what the rollback stack holds. Pure, so it is tested on its own. */
 export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: readonly RollbackEntry[]): StatusDecision {
   const failure = input.failure ? rootError(input.failure) : undefined;
-  const deviated = input.observation?.deviated ?? failure?.name === 'HealthCheckThresholdError';
+  const deviated = input.observation?.deviated ?? (failure?.name === 'HealthCheckThresholdError' || failure?.name === 'StopConditionError');
   const rollbackIncomplete = input.rollbackFailure !== undefined || stack.some((e) => e.state !== 'done');
   if (rollbackIncomplete) {
     const why = input.rollbackFailure ? rootError(input.rollbackFailure).name : 'rollback_step_failed';

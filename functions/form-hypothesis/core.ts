@@ -31,6 +31,12 @@ function expectationOf(probe: Probe): string {
     const latency = p.max_latency_ms ? ` within ${p.max_latency_ms} ms` : '';
     return `${probe.name}: ${p.method} ${p.url} answers ${status}${latency}`;
   }
+  if (probe.type === 'cloudwatch_alarm') {
+    const p = probe.properties;
+    const states = [p.expected_state].flat().join('/');
+    const stop = p.stop_condition ? ' (stop condition: ALARM halts the experiment)' : '';
+    return `${probe.name}: CloudWatch alarm ${p.alarm_name} stays ${states}${stop}`;
+  }
   return `${probe.name}: command exits ${probe.properties.expected_exit_code}`;
 }
 

@@ -3,13 +3,16 @@
  * Each tick runs the `continuous` and `on_chaos` probes; `health_check_failure_threshold` failed ticks in a row halt
  * the experiment. When the observation window (`parameters.duration_seconds`) is over, the last tick checks the
  * steady state again (`eot` and `continuous` probes) and says whether the system deviated.
+ *
+ * Stop conditions (`cloudwatch_alarm` probes with `stop_condition: true`) run on every tick whatever their mode; one
+ * whose alarm reads ALARM halts the experiment on that tick, without waiting for the threshold, as AWS FIS does.
  */
-import { EmergencyStopActiveError, ExperimentTimeoutError, HealthCheckThresholdError } from '../../shared/errors.js';
+import { EmergencyStopActiveError, ExperimentTimeoutError, HealthCheckThresholdError, StopConditionError } from '../../shared/errors.js';
 import type { ObserveInput, ObserveState } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event, probesFor } from '../../shared/lifecycle/events.js';
 import { asJson } from '../../shared/journal/activity.js';
-import { allMet, runProbes } from '../../shared/probes/index.js';
+import { allMet, firedStopConditions, runProbes } from '../../shared/probes/index.js';
 
 export async function observeTick({ experiment, observe }: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
   const { id, spec } = experiment;
@@ -33,7 +36,7 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   }
 
   if (now >= endsAt) {
-    const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal });
+    const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal, aws: deps.aws });
     const met = allMet(records);
     const deviated = !met || observe.failedTicks > 0;
     const end = deps.clock();
@@ -48,13 +51,22 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
     return { ...observe, startedAt, endsAt, done: true, deviated, waitSeconds: 0 };
   }
 
-  const records = await runProbes(probesFor(spec, 'during'), { runtime: deps.runtime, signal });
+  const during = probesFor(spec, 'during');
+  const records = await runProbes(during, { runtime: deps.runtime, signal, aws: deps.aws });
   const ok = allMet(records);
   const consecutiveFailures = ok ? 0 : observe.consecutiveFailures + 1;
   const failedTicks = observe.failedTicks + (ok ? 0 : 1);
   const end = deps.clock();
   const tick = observe.tick + 1;
   const events = records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end));
+  const fired = firedStopConditions(during, records);
+  if (fired.length > 0) {
+    const stopCondition = asJson(fired);
+    events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures, stop_condition: stopCondition }, end));
+    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true, stop_condition: stopCondition }));
+    const alarms = fired.map((f) => `"${f.alarm_name}" (probe ${f.probe})`).join(', ');
+    throw new StopConditionError(`stop condition fired: CloudWatch alarm ${alarms} is in ALARM; halting`);
+  }
   const threshold = spec.safety.health_check_failure_threshold;
   if (consecutiveFailures >= threshold) {
     events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures }, end));

@@ -5,6 +5,7 @@
 import type { DriverRegistry } from '../faults/driver.js';
 import type { JournalEvent, PhaseResult } from '../model/lifecycle.js';
 import type { ExperimentStore } from '../store/store.js';
+import type { AwsClientFactory } from '../faults/aws/clients.js';
 
 export interface EventPublisher {
   /** Delivers progress events to subscribers (EventBridge in AWS, the in-process bus locally). */
@@ -28,6 +29,8 @@ export interface LifecycleDeps {
   runtimeId: string;
   clock: () => number;
   random: () => number;
+  /** AWS clients for probes that read AWS (CloudWatch alarms); built from the SDK's usual configuration if absent. */
+  aws?: AwsClientFactory;
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../journal/activity.js';
 import type { JournalEvent, Phase } from '../model/lifecycle.js';
 import type { ExperimentSpec, Probe } from '../model/experiment.js';
+import { isStopCondition } from '../probes/stop-condition.js';
 
 export function event(
   experimentId: string,
@@ -14,9 +15,11 @@ export function event(
 
 /**
  * Which probes run when, following the probe modes ChaosDuck shares with Litmus: `sot` before the fault, `eot` after
- * the observation, `on_chaos` while the fault is in place, `continuous` all three.
+ * the observation, `on_chaos` while the fault is in place, `continuous` all three. Stop conditions
+ * (`cloudwatch_alarm` with `stop_condition: true`) run on every OBSERVE tick whatever their mode, as FIS watches its
+ * stop conditions for the whole experiment; their mode only adds the check before or after.
  */
 export function probesFor(spec: ExperimentSpec, when: 'before' | 'during' | 'after'): Probe[] {
   const modes = { before: ['sot', 'continuous'], during: ['on_chaos', 'continuous'], after: ['eot', 'continuous'] }[when];
-  return spec.probes.filter((probe) => modes.includes(probe.mode));
+  return spec.probes.filter((probe) => modes.includes(probe.mode) || (when === 'during' && isStopCondition(probe)));
 }

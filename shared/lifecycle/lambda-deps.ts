@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { randomUUID } from 'node:crypto';
 import type { FaultDriver } from '../faults/driver.js';
+import { awsDriver } from '../faults/aws/index.js';
+import { awsClientFactory, type AwsClientFactory } from '../faults/aws/clients.js';
 import { ExperimentStore } from '../store/store.js';
 import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
 import type { TaskHandler } from './handler.js';
@@ -39,7 +41,7 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string)
   };
 }
 
-export function lambdaDeps(drivers: ReadonlyMap<string, FaultDriver> = new Map()): LifecycleDeps {
+export function lambdaDeps(aws: AwsClientFactory = awsClientFactory(), drivers: ReadonlyMap<string, FaultDriver> = new Map([['aws', awsDriver(aws)]])): LifecycleDeps {
   const tableName = required('TABLE_NAME');
   const busName = required('EVENT_BUS_NAME');
   return {
@@ -54,6 +56,7 @@ export function lambdaDeps(drivers: ReadonlyMap<string, FaultDriver> = new Map()
     runtimeId: 'aws',
     clock: Date.now,
     random: Math.random,
+    aws,
   };
 }
 

@@ -175,13 +175,49 @@ export const cmdProbeProperties = z.strictObject({
   stdout_matches: regexString.optional(),
 });
 
+export const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+const alarmState = z.enum(ALARM_STATES, { error: `not an alarm state (${ALARM_STATES.join(', ')})` });
+
+/**
+ * CloudWatch's own rule for alarm names: 1 to 255 characters, no ASCII control characters. A name with stray
+ * whitespace at either end is almost always a copy-paste slip, and would only ever find no alarm, so it is refused.
+ */
+const alarmName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'not a CloudWatch alarm name (control characters are not allowed)')
+  .refine((s) => s.trim() === s, 'not a CloudWatch alarm name (leading or trailing whitespace)');
+
+/**
+ * The `cloudwatch_alarm` probe reads one alarm's state (metric or composite alarm). With `stop_condition: true` it is
+ * also a stop condition, as in AWS FIS: an alarm in ALARM during OBSERVE halts the experiment at once and rolls it
+ * back, whatever `health_check_failure_threshold` says. Stop conditions are checked on every OBSERVE tick whatever
+ * their `mode`; the mode still decides whether they also run before the fault (`sot`) or after the window (`eot`).
+ */
+export const cloudwatchAlarmProbeProperties = z
+  .strictObject({
+    alarm_name: alarmName,
+    region: awsRegion.optional(),
+    role_arn: roleArn.optional(),
+    expected_state: z.union([alarmState, z.array(alarmState).min(1)]).default('OK'),
+    stop_condition: z.boolean().default(false),
+  })
+  .refine((p) => !(p.stop_condition && [p.expected_state].flat().includes('ALARM')), {
+    message: 'a stop condition halts the experiment when its alarm is in ALARM, so ALARM cannot be an expected state',
+    path: ['expected_state'],
+  });
+
 export const probeSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...probeCommon, type: z.literal('http'), properties: httpProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('cmd'), properties: cmdProbeProperties }),
+  z.strictObject({ ...probeCommon, type: z.literal('cloudwatch_alarm'), properties: cloudwatchAlarmProbeProperties }),
 ]);
 export type Probe = z.infer<typeof probeSchema>;
 export type HttpProbe = Extract<Probe, { type: 'http' }>;
 export type CmdProbe = Extract<Probe, { type: 'cmd' }>;
+export type CloudWatchAlarmProbe = Extract<Probe, { type: 'cloudwatch_alarm' }>;
 
 // ---- the experiment ------------------------------------------------------------------------------------------------
 

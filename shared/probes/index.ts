@@ -4,11 +4,13 @@
  */
 import { recordActivity, type ActivityRecord, type JsonObject, type JsonValue } from '../journal/activity.js';
 import type { Probe } from '../model/experiment.js';
+import { runCloudWatchAlarmProbe } from './cloudwatch.js';
 import { runCmdProbe } from './cmd.js';
 import { runHttpProbe } from './http.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
 
 export { assertProbesAllowed } from './cmd.js';
+export { firedStopConditions, isStopCondition, type FiredStopCondition } from './stop-condition.js';
 
 /** Stands in for values that may hold credentials (headers, request bodies, env, URL passwords) in the journal. */
 export const REDACTED = '***';
@@ -33,6 +35,8 @@ function measure(probe: Probe, env: ProbeEnvironment): Promise<ProbeOutcome> {
       return runHttpProbe(probe, env);
     case 'cmd':
       return runCmdProbe(probe, env);
+    case 'cloudwatch_alarm':
+      return runCloudWatchAlarmProbe(probe, env);
   }
 }
 
@@ -65,6 +69,17 @@ function provider(probe: Probe): JsonObject {
         expected_exit_code: p.expected_exit_code,
         stdout_contains: p.stdout_contains,
         stdout_matches: p.stdout_matches,
+      });
+    }
+    case 'cloudwatch_alarm': {
+      const p = probe.properties;
+      return defined({
+        type: 'cloudwatch_alarm',
+        alarm_name: p.alarm_name,
+        region: p.region,
+        role_arn: p.role_arn,
+        expected_state: p.expected_state,
+        stop_condition: p.stop_condition,
       });
     }
   }

@@ -38,7 +38,7 @@ const ENVIRONMENT: Record<ControlPlaneFunctionName, string[]> = {
   observe: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   rollback: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   finish: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  api: ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
+  api: ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN', 'CHAOS_TAG_KEY'],
   'emergency-stop': ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
   'recovery-sweep': ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
   'ws-connect': ['TABLE_NAME'],

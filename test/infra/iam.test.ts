@@ -7,16 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type ControlPlaneFunctionName } from '../../infra/function-catalogue.js';
 import { type PolicyStatementJson, type Synthesized, actionsOf, logicalId, resourcesOf, statementsOfRole, synthControlPlane } from './support.js';
 
-const FAULT_ACTIONS = [
+/** The actions that change a deployer's resources, each allowed only on the chaos-tagged ones. */
+const TAGGED_FAULT_ACTIONS = [
   'ec2:StopInstances',
   'ec2:StartInstances',
-  'ec2:ReplaceRouteTableAssociation',
-  'ec2:CreateRoute',
-  'ec2:DeleteRoute',
-  'ec2:ReplaceRoute',
   'rds:FailoverDBCluster',
   'rds:RebootDBInstance',
+  'ec2:CreateNetworkAcl',
+  'ec2:ReplaceNetworkAclAssociation',
 ];
+const ROUTE_ACTIONS = ['ec2:CreateRoute', 'ec2:ReplaceRoute', 'ec2:DeleteRoute', 'ec2:ReplaceRouteTableAssociation'];
+const FAULT_DESCRIBE = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceAttribute',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeNetworkAcls',
+  'rds:DescribeDBClusters',
+  'rds:DescribeDBInstances',
+];
+const API_DESCRIBE = [...FAULT_DESCRIBE, 'ec2:DescribeVpcs'];
+const arn = (service: string, resource: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
+});
+const TAGGED = { StringEquals: { 'aws:ResourceTag/chaosduck:target': 'true' } };
 
 let synth: Synthesized;
 let custom: Synthesized;
@@ -38,37 +52,151 @@ const statementsOf = (s: Synthesized, name: ControlPlaneFunctionName): PolicySta
 const isWildcard = (statement: PolicyStatementJson) => resourcesOf(statement).includes('*');
 
 describe('fault actions', () => {
-  it('are granted to inject and rollback only', () => {
-    const holders = FUNCTION_NAMES.filter((name) => statementsOf(synth, name).some((s) => actionsOf(s).some((a) => a.startsWith('ec2:') || a.startsWith('rds:'))));
-    expect(holders).toEqual(['inject', 'rollback']);
+  const isDescribe = (action: string) => /^(ec2|rds):Describe/.test(action);
+  const awsActionsOf = (s: Synthesized, name: ControlPlaneFunctionName) =>
+    statementsOf(s, name)
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('ec2:') || a.startsWith('rds:'));
+  const statementsWith = (name: ControlPlaneFunctionName, action: string) => statementsOf(synth, name).filter((s) => actionsOf(s).includes(action));
+
+  it('are granted to inject and rollback only; the api gets the Describe actions alone', () => {
+    const changers = FUNCTION_NAMES.filter((name) => awsActionsOf(synth, name).some((a) => !isDescribe(a)));
+    expect(changers).toEqual(['inject', 'rollback']);
+    const readers = FUNCTION_NAMES.filter((name) => awsActionsOf(synth, name).some(isDescribe));
+    expect(readers).toEqual(['inject', 'rollback', 'api']);
   });
 
-  it.each(['inject', 'rollback'] as const)('%s may change only resources tagged chaosduck:target=true', (name) => {
-    const changing = statementsOf(synth, name).filter((s) => actionsOf(s).some((a) => FAULT_ACTIONS.includes(a)));
-    expect(changing.flatMap(actionsOf).sort()).toEqual([...FAULT_ACTIONS].sort());
-    for (const statement of changing) {
-      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/chaosduck:target': 'true' } });
-      expect(isWildcard(statement)).toBe(false);
-    }
+  it.each(['inject', 'rollback'] as const)('%s may change only resources tagged chaosduck:target=true, or the ACL copies it creates', (name) => {
+    const statements = statementsOf(synth, name);
+    const changing = statements.filter((s) => actionsOf(s).some((a) => (a.startsWith('ec2:') || a.startsWith('rds:')) && !isDescribe(a)));
+    expect([...new Set(changing.flatMap(actionsOf))].sort()).toEqual(
+      [...TAGGED_FAULT_ACTIONS, 'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl'].sort(),
+    );
+    for (const statement of changing) expect(isWildcard(statement)).toBe(false);
+    // Only one statement goes without a condition: the ACL half of ReplaceNetworkAclAssociation (see below).
+    expect(changing.filter((s) => s.Condition === undefined)).toEqual([
+      { Effect: 'Allow', Action: 'ec2:ReplaceNetworkAclAssociation', Resource: arn('ec2', 'network-acl/*') },
+    ]);
+  });
+
+  it('stops, starts, fails over and reboots only tagged instances, clusters and DB instances', () => {
+    expect(statementsWith('inject', 'ec2:StopInstances')).toEqual([
+      { Effect: 'Allow', Action: ['ec2:StopInstances', 'ec2:StartInstances'], Resource: arn('ec2', 'instance/*'), Condition: TAGGED },
+    ]);
+    expect(statementsWith('inject', 'rds:FailoverDBCluster')).toEqual([
+      { Effect: 'Allow', Action: 'rds:FailoverDBCluster', Resource: arn('rds', 'cluster:*'), Condition: TAGGED },
+    ]);
+    expect(statementsWith('inject', 'rds:RebootDBInstance')).toEqual([
+      { Effect: 'Allow', Action: 'rds:RebootDBInstance', Resource: arn('rds', 'db:*'), Condition: TAGGED },
+    ]);
+  });
+
+  it("tags tagged instances with ec2_stop's start-after deadline and nothing else", () => {
+    const instanceTags = statementsWith('inject', 'ec2:DeleteTags');
+    expect(instanceTags).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        Resource: arn('ec2', 'instance/*'),
+        Condition: { ...TAGGED, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['chaosduck:start-after'] }, Null: { 'aws:TagKeys': 'false' } },
+      },
+    ]);
+  });
+
+  it('swaps network ACLs the way route_blackhole does: copies created tagged, changed and deleted only while they carry the experiment tag', () => {
+    const acl = arn('ec2', 'network-acl/*');
+    const requested = { 'aws:RequestTag/chaosduck:experiment': '*' };
+    expect(statementsWith('inject', 'ec2:CreateNetworkAcl')).toEqual([
+      { Effect: 'Allow', Action: 'ec2:CreateNetworkAcl', Resource: arn('ec2', 'vpc/*'), Condition: TAGGED },
+      { Effect: 'Allow', Action: 'ec2:CreateNetworkAcl', Resource: acl, Condition: { StringLike: requested } },
+    ]);
+    expect(statementsWith('inject', 'ec2:CreateTags').filter((s) => JSON.stringify(s.Resource).includes('network-acl'))).toEqual([
+      { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: acl, Condition: { StringEquals: { 'ec2:CreateAction': 'CreateNetworkAcl' }, StringLike: requested } },
+    ]);
+    expect(statementsWith('inject', 'ec2:CreateNetworkAclEntry')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl'],
+        Resource: acl,
+        Condition: { StringLike: { 'aws:ResourceTag/chaosduck:experiment': '*' } },
+      },
+    ]);
+    expect(statementsWith('inject', 'ec2:ReplaceNetworkAclAssociation')).toEqual([
+      { Effect: 'Allow', Action: 'ec2:ReplaceNetworkAclAssociation', Resource: arn('ec2', 'subnet/*'), Condition: TAGGED },
+      // Revert re-associates the subnet's original ACL, which carries no tag of ours: that half cannot be conditioned.
+      { Effect: 'Allow', Action: 'ec2:ReplaceNetworkAclAssociation', Resource: acl },
+    ]);
+  });
+
+  it('match the tags the fault modules write', async () => {
+    const { EXPERIMENT_TAG } = await import('../../shared/faults/aws/route-blackhole.js');
+    const { START_AFTER_TAG } = await import('../../shared/faults/aws/ec2-stop.js');
+    expect(EXPERIMENT_TAG).toBe('chaosduck:experiment');
+    expect(START_AFTER_TAG).toBe('chaosduck:start-after');
+  });
+
+  it.each(['inject', 'rollback', 'api'] as const)('no route or route-table action for %s (route_blackhole swaps ACLs, not routes)', (name) => {
+    const actions = statementsOf(synth, name).flatMap(actionsOf);
+    for (const action of ROUTE_ACTIONS) expect(actions).not.toContain(action);
   });
 
   it('use the tag key the deployer chose', () => {
+    const tagged = statementsOf(custom, 'inject').filter((s) => JSON.stringify(s.Condition ?? {}).includes('chaosduck:target'));
+    expect(tagged).toEqual([]);
     const changing = statementsOf(custom, 'inject').filter((s) => actionsOf(s).includes('ec2:StopInstances'));
     expect(changing[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team:chaos-ok': 'true' } });
+    const subnets = statementsOf(custom, 'inject').filter((s) => JSON.stringify(s.Resource).includes('subnet/*'));
+    expect(subnets[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team:chaos-ok': 'true' } });
   });
 
-  it('leave only Describe actions on every resource', () => {
+  it('leave only Describe actions on every resource, without conditions', () => {
     const wildcard = statementsOf(synth, 'inject').filter((s) => isWildcard(s) && actionsOf(s).some((a) => a.startsWith('ec2:') || a.startsWith('rds:')));
-    expect(wildcard.flatMap(actionsOf).every((action) => /^(ec2|rds):Describe/.test(action))).toBe(true);
+    expect(wildcard.flatMap(actionsOf).sort()).toEqual([...FAULT_DESCRIBE].sort());
     expect(wildcard[0]?.Condition).toBeUndefined();
   });
 });
 
+describe('AWS reads for the api (topology and dry runs)', () => {
+  const envOf = (s: Synthesized, name: ControlPlaneFunctionName) =>
+    (s.template.toJSON().Resources[logicalId(fnOf(s, name).function)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('gives the api the Describe actions, on `*` and nothing else', () => {
+    const aws = statementsOf(synth, 'api').filter((s) => actionsOf(s).some((a) => a.startsWith('ec2:') || a.startsWith('rds:')));
+    expect(aws).toHaveLength(1);
+    expect(aws[0]?.Resource).toBe('*');
+    expect(aws[0]?.Condition).toBeUndefined();
+    expect(actionsOf(aws[0] as PolicyStatementJson).sort()).toEqual([...API_DESCRIBE].sort());
+  });
+
+  it('sets CHAOS_TAG_KEY for the api only, to the tag key the deployer chose', () => {
+    expect(envOf(synth, 'api').CHAOS_TAG_KEY).toBe('chaosduck:target');
+    expect(envOf(custom, 'api').CHAOS_TAG_KEY).toBe('team:chaos-ok');
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'api')) expect(envOf(synth, name).CHAOS_TAG_KEY, name).toBeUndefined();
+  });
+
+  it('gives DescribeVpcs to the api only', () => {
+    const holders = FUNCTION_NAMES.filter((name) => statementsOf(synth, name).flatMap(actionsOf).includes('ec2:DescribeVpcs'));
+    expect(holders).toEqual(['api']);
+  });
+});
+
+describe('CloudWatch alarm probes', () => {
+  it('let run-probes and observe describe alarms, on `*`, and nobody else touch CloudWatch', () => {
+    const holders = FUNCTION_NAMES.filter((name) => statementsOf(synth, name).some((s) => actionsOf(s).some((a) => a.startsWith('cloudwatch:'))));
+    expect(holders).toEqual(['run-probes', 'observe']);
+    for (const name of holders) {
+      expect(statementsOf(synth, name).filter((s) => actionsOf(s).some((a) => a.startsWith('cloudwatch:')))).toEqual([
+        { Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: '*' },
+      ]);
+    }
+  });
+});
+
 describe('wildcards', () => {
-  it('a function role has `*` resources only for X-Ray and the fault Describe actions', () => {
+  it('a function role has `*` resources only for X-Ray, the EC2/RDS Describe actions and DescribeAlarms', () => {
     for (const name of FUNCTION_NAMES) {
       const actions = statementsOf(synth, name).filter(isWildcard).flatMap(actionsOf);
-      expect(actions.filter((a) => !a.startsWith('xray:') && !/^(ec2|rds):Describe/.test(a))).toEqual([]);
+      expect(actions.filter((a) => !a.startsWith('xray:') && !/^(ec2|rds):Describe/.test(a) && a !== 'cloudwatch:DescribeAlarms')).toEqual([]);
     }
   });
 
@@ -93,9 +221,11 @@ describe('least privilege per function', () => {
   it('gives each function only the services it calls', () => {
     const lifecycle = ['dynamodb', 'events', 'logs', 'xray'];
     expect(services('begin')).toEqual(lifecycle);
-    expect(services('observe')).toEqual(lifecycle);
+    expect(services('run-probes')).toEqual(['cloudwatch', ...lifecycle]);
+    expect(services('observe')).toEqual(['cloudwatch', ...lifecycle]);
     expect(services('inject')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
-    expect(services('api')).toEqual(['dynamodb', 'events', 'logs', 'states', 'xray']);
+    expect(services('rollback')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
+    expect(services('api')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'states', 'xray']);
     expect(services('emergency-stop')).toEqual(['dynamodb', 'logs', 'sqs', 'states', 'xray']);
     expect(services('ws-connect')).toEqual(['dynamodb', 'logs', 'xray']);
     expect(services('ws-broadcast')).toEqual(['dynamodb', 'execute-api', 'logs', 'sqs', 'xray']);

@@ -79,4 +79,28 @@ describe('cdk-nag', () => {
       .filter((key) => !raw.has(key));
     expect(stale).toEqual([]);
   });
+
+  it('acknowledges the AWS fault, topology and alarm wildcards on the policies that hold them, and only there', () => {
+    const acks = acknowledgements(synth.app).filter((ack) => ack.rule.startsWith('AwsSolutions-IAM5'));
+    const where = (rule: string) =>
+      acks
+        .filter((ack) => ack.rule === rule)
+        .map((ack) => ack.path.replace(/^ChaosDuck\//, ''))
+        .sort();
+    const arn = (service: string, resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}]`;
+    const faultPolicies = ['Functions/Inject/Faults/Policy/Resource', 'Functions/Rollback/Faults/Policy/Resource'];
+    const stripFunctions = (paths: string[]) => paths.map((path) => path.replace(/^.*?(Functions\/)/, '$1'));
+    for (const resource of ['instance/*', 'vpc/*', 'subnet/*', 'network-acl/*']) expect(stripFunctions(where(arn('ec2', resource))), resource).toEqual(faultPolicies);
+    for (const resource of ['cluster:*', 'db:*']) expect(stripFunctions(where(arn('rds', resource))), resource).toEqual(faultPolicies);
+    expect(where(arn('ec2', 'route-table/*'))).toEqual([]);
+    const star = stripFunctions(where('AwsSolutions-IAM5[Resource::*]')).filter((path) => !path.endsWith('DefaultPolicy/Resource'));
+    expect(star.sort()).toEqual(
+      [
+        ...faultPolicies,
+        'Functions/Api/AwsRead/Policy/Resource',
+        'Functions/RunProbes/AlarmProbes/Policy/Resource',
+        'Functions/Observe/AlarmProbes/Policy/Resource',
+      ].sort(),
+    );
+  });
 });

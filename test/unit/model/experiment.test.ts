@@ -197,7 +197,7 @@ describe('seed README request bodies', () => {
 
     // Assess
     expect(spec.target).toEqual({ provider: 'aws', db_instance_identifier: 'test-db', selection: 'COUNT(1)' });
-    expect(spec.parameters).toEqual({ duration_seconds: 30 });
+    expect(spec.parameters).toEqual({ duration_seconds: 30, fail_back: false });
     expect(spec.safety).toEqual(DEFAULT_SAFETY);
   });
 });
