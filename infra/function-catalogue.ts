@@ -91,6 +91,8 @@ export const FUNCTIONS = {
     table: 'items',
     bus: LIFECYCLE,
     alarmProbes: true,
+    // Ends faults early on their own schedule (ec2_stop's start_after_seconds: StartInstances, DeleteTags).
+    faults: true,
   },
   rollback: {
     description: 'Lifecycle ROLLBACK: reverts rollback-stack entries newest first within a time budget',

@@ -12,6 +12,7 @@ import type { ObserveInput, ObserveState } from '../../shared/lifecycle/contract
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event, probesFor } from '../../shared/lifecycle/events.js';
 import { asJson } from '../../shared/journal/activity.js';
+import type { JournalEvent } from '../../shared/model/lifecycle.js';
 import { allMet, firedStopConditions, runProbes } from '../../shared/probes/index.js';
 
 export async function observeTick({ experiment, observe }: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
@@ -52,13 +53,14 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   }
 
   const during = probesFor(spec, 'during');
+  const ended = await endFaultsEarly(experiment.id, spec, deps, signal);
   const records = await runProbes(during, { runtime: deps.runtime, signal, aws: deps.aws });
   const ok = allMet(records);
   const consecutiveFailures = ok ? 0 : observe.consecutiveFailures + 1;
   const failedTicks = observe.failedTicks + (ok ? 0 : 1);
   const end = deps.clock();
   const tick = observe.tick + 1;
-  const events = records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end));
+  const events = [...ended, ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end))];
   const fired = firedStopConditions(during, records);
   if (fired.length > 0) {
     const stopCondition = asJson(fired);
@@ -77,4 +79,21 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   // Wait a full interval, or just what is left of the window, whichever is shorter.
   const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
   return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };
+}
+
+/**
+ * Faults that end on their own schedule before the rollback (ec2_stop's `start_after_seconds`, as FIS's
+ * `startInstancesAfterDuration`) are ended here when their time has come. Only experiments that asked for it pay
+ * for reading the stack.
+ */
+async function endFaultsEarly(id: string, spec: ObserveInput['experiment']['spec'], deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
+  if ((spec.parameters as { start_after_seconds?: number }).start_after_seconds === undefined) return [];
+  const events: JournalEvent[] = [];
+  for (const entry of await deps.store.listRollback(id)) {
+    const driver = deps.drivers.get(entry.provider);
+    if (entry.state !== 'pending' || !driver?.endEarly) continue;
+    const output = await driver.endEarly(entry, { experimentId: id, rollbackSeq: entry.seq, signal });
+    if (output !== undefined) events.push(event(id, 'fault.ended', 'OBSERVE', { target: entry.target.id, rollbackSeq: entry.seq, output }, deps.clock()));
+  }
+  return events;
 }

@@ -51,6 +51,11 @@ export interface FaultDriver {
   apply(spec: ExperimentSpec, intent: RollbackIntent, context: FaultContext): Promise<JsonValue>;
   /** Undo the fault. Idempotent: reverting twice, or reverting a fault that was never applied, succeeds. */
   revert(intent: RollbackIntent, context: FaultContext): Promise<JsonValue>;
+  /**
+   * For faults with an end of their own before the rollback (ec2_stop's `start_after_seconds`): end it if that time
+   * has come, and say what was done; `undefined` when nothing was due. OBSERVE calls it on every tick; idempotent.
+   */
+  endEarly?(intent: RollbackIntent, context: FaultContext): Promise<JsonValue | undefined>;
 }
 
 export type DriverRegistry = ReadonlyMap<string, FaultDriver>;

@@ -56,6 +56,7 @@ export interface JournalEvent {
     | 'hypothesis.formed'
     | 'fault.planned'
     | 'fault.applied'
+    | 'fault.ended'
     | 'rollback.step'
     | 'experiment.finished';
   phase?: Phase;

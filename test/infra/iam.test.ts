@@ -59,14 +59,14 @@ describe('fault actions', () => {
       .filter((a) => a.startsWith('ec2:') || a.startsWith('rds:'));
   const statementsWith = (name: ControlPlaneFunctionName, action: string) => statementsOf(synth, name).filter((s) => actionsOf(s).includes(action));
 
-  it('are granted to inject and rollback only; the api gets the Describe actions alone', () => {
+  it('are granted to inject, observe (faults that end early) and rollback only; the api gets the Describe actions alone', () => {
     const changers = FUNCTION_NAMES.filter((name) => awsActionsOf(synth, name).some((a) => !isDescribe(a)));
-    expect(changers).toEqual(['inject', 'rollback']);
+    expect(changers).toEqual(['inject', 'observe', 'rollback']);
     const readers = FUNCTION_NAMES.filter((name) => awsActionsOf(synth, name).some(isDescribe));
-    expect(readers).toEqual(['inject', 'rollback', 'api']);
+    expect(readers).toEqual(['inject', 'observe', 'rollback', 'api']);
   });
 
-  it.each(['inject', 'rollback'] as const)('%s may change only resources tagged chaosduck:target=true, or the ACL copies it creates', (name) => {
+  it.each(['inject', 'observe', 'rollback'] as const)('%s may change only resources tagged chaosduck:target=true, or the ACL copies it creates', (name) => {
     const statements = statementsOf(synth, name);
     const changing = statements.filter((s) => actionsOf(s).some((a) => (a.startsWith('ec2:') || a.startsWith('rds:')) && !isDescribe(a)));
     expect([...new Set(changing.flatMap(actionsOf))].sort()).toEqual(
@@ -222,7 +222,7 @@ describe('least privilege per function', () => {
     const lifecycle = ['dynamodb', 'events', 'logs', 'xray'];
     expect(services('begin')).toEqual(lifecycle);
     expect(services('run-probes')).toEqual(['cloudwatch', ...lifecycle]);
-    expect(services('observe')).toEqual(['cloudwatch', ...lifecycle]);
+    expect(services('observe')).toEqual(['cloudwatch', 'dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
     expect(services('inject')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
     expect(services('rollback')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
     expect(services('api')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'states', 'xray']);

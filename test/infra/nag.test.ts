@@ -88,7 +88,7 @@ describe('cdk-nag', () => {
         .map((ack) => ack.path.replace(/^ChaosDuck\//, ''))
         .sort();
     const arn = (service: string, resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}]`;
-    const faultPolicies = ['Functions/Inject/Faults/Policy/Resource', 'Functions/Rollback/Faults/Policy/Resource'];
+    const faultPolicies = ['Functions/Inject/Faults/Policy/Resource', 'Functions/Observe/Faults/Policy/Resource', 'Functions/Rollback/Faults/Policy/Resource'];
     const stripFunctions = (paths: string[]) => paths.map((path) => path.replace(/^.*?(Functions\/)/, '$1'));
     for (const resource of ['instance/*', 'vpc/*', 'subnet/*', 'network-acl/*']) expect(stripFunctions(where(arn('ec2', resource))), resource).toEqual(faultPolicies);
     for (const resource of ['cluster:*', 'db:*']) expect(stripFunctions(where(arn('rds', resource))), resource).toEqual(faultPolicies);

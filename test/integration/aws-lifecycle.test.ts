@@ -67,6 +67,33 @@ describe('AWS experiments against moto', () => {
     }
   });
 
+  it('ec2_stop with start_after_seconds: OBSERVE starts the instance again once that time has passed, before the rollback', async () => {
+    const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: chaos }] }));
+    const id = run.Instances?.[0]?.InstanceId ?? '';
+    const runtime = await LocalRuntime.start({ drivers: [awsDriver(awsClientFactory())] });
+    try {
+      const ended = new Promise<{ at: string; running: Record<string, string | undefined> }>((resolve) =>
+        runtime.bus.subscribe({ type: ['fault.ended'] }, (event) => void states([id]).then((running) => resolve({ at: event.at, running }))),
+      );
+
+      const record = await runtime.run({
+        name: 'stop-briefly',
+        chaos_type: 'ec2_stop',
+        target: { instance_ids: [id] },
+        parameters: { start_after_seconds: 1, duration_seconds: 4 },
+        safety: { max_blast_radius: 1, health_check_interval: 1 },
+      });
+      const early = await ended;
+
+      expect(record.status).toBe('completed');
+      expect(early.running).toEqual({ [id]: 'running' });
+      expect(Date.parse(early.at)).toBeLessThan(Date.parse(record.endedAt ?? ''));
+      expect(await states([id])).toEqual({ [id]: 'running' });
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it('bad AWS input is named and nothing is touched: an unknown instance id, a tag that matches nothing', async () => {
     const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }));
     const id = run.Instances?.[0]?.InstanceId ?? '';

@@ -24,5 +24,6 @@ export function createAwsDriver(faults: AwsFaults, clients: AwsClientFactory = a
     prepare: (spec, target, signal) => faultFor(spec.chaos_type).prepare(asAws(spec), target, clients, signal),
     apply: (spec, intent, context) => faultFor(spec.chaos_type).apply(asAws(spec), intent, clients, context),
     revert: (intent, context) => faultFor(String(intent.params.chaos_type)).revert(intent, clients, context),
+    endEarly: async (intent, context) => faultFor(String(intent.params.chaos_type)).endEarly?.(intent, clients, context),
   };
 }

@@ -29,7 +29,7 @@ import {
   type InstanceStateName,
 } from '@aws-sdk/client-ec2';
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
-import type { JsonObject } from '../../journal/activity.js';
+import { asJson, type JsonObject } from '../../journal/activity.js';
 import { InjectionFailedError, ValidationError } from '../../errors.js';
 import type { AwsClientFactory } from './clients.js';
 import type { AwsFault, AwsSpec } from './fault.js';
@@ -303,4 +303,13 @@ export async function startIfDue(intent: RollbackIntent, clients: AwsClientFacto
   return { instance_id: instanceId, due: true, started, before, start_after: deadline };
 }
 
-export const ec2Stop: AwsFault = { resolve, prepare, apply, revert };
+export const ec2Stop: AwsFault = {
+  resolve,
+  prepare,
+  apply,
+  revert,
+  endEarly: async (intent, clients, context) => {
+    const result = await startIfDue(intent, clients, context.signal);
+    return result.due ? asJson(result) : undefined;
+  },
+};

@@ -21,6 +21,8 @@ export interface AwsFault<S extends AwsSpec = AwsSpec> {
    * routes a revert by `intent.params.chaos_type`, so `prepare` must put it there.
    */
   revert(intent: RollbackIntent, clients: AwsClientFactory, context: FaultContext): Promise<JsonValue>;
+  /** See `FaultDriver.endEarly`. */
+  endEarly?(intent: RollbackIntent, clients: AwsClientFactory, context: FaultContext): Promise<JsonValue | undefined>;
 }
 
 /** The region and role a target was resolved with, kept in its details so revert can reach it again. */
