@@ -94,6 +94,43 @@ describe('AWS experiments against moto', () => {
     }
   });
 
+  it('dry run of an AWS experiment plans the targets and the rollback, and stops nothing; a role ARN is assumed', async () => {
+    const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: chaos }] }));
+    const id = run.Instances?.[0]?.InstanceId ?? '';
+    const runtime = await LocalRuntime.start({ drivers: [awsDriver(awsClientFactory())] });
+    try {
+      const plan = await runtime.dryRun({
+        name: 'plan-only',
+        chaos_type: 'ec2_stop',
+        // moto's STS answers AssumeRole, so this goes through the same credentials path as a cross-account target.
+        target: { tags: { 'chaosduck:target': 'true' }, region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/chaosduck-target' },
+        safety: { max_blast_radius: 1 },
+      });
+
+      expect(plan).toMatchObject({ dry_run: true, targets: [{ id }], rollback: [{ action: 'start_instances', target: id }] });
+      expect(await states([id])).toEqual({ [id]: 'running' });
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it('names a missing region when neither the target nor the environment gives one', async () => {
+    const region = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    Object.assign(process.env, { AWS_CONFIG_FILE: '/nonexistent' });
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    const runtime = await LocalRuntime.start({ drivers: [awsDriver(awsClientFactory())] });
+    try {
+      const refused = await runtime.dryRun({ name: 'nowhere', chaos_type: 'ec2_stop', target: { tags: { team: 'a' } }, safety: { max_blast_radius: 1 } }).catch((error: unknown) => error);
+
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).issues.map((i) => i.field)).toEqual(['target.region']);
+    } finally {
+      Object.assign(process.env, region);
+      await runtime.stop();
+    }
+  });
+
   it('bad AWS input is named and nothing is touched: an unknown instance id, a tag that matches nothing', async () => {
     const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }));
     const id = run.Instances?.[0]?.InstanceId ?? '';

@@ -15,20 +15,23 @@ export interface AwsClients {
 }
 
 export interface AwsClientOptions {
-  /** Region used when a target names none (the control plane's own). */
+  /**
+   * Region used when a target names none (the control plane's own). Without it the SDK's own chain decides (a
+   * profile's region); with no region anywhere, the first call fails and the driver names `target.region`.
+   */
   defaultRegion?: string;
 }
 
 export type AwsClientFactory = (region: string | undefined, roleArn: string | undefined) => AwsClients;
 
-export function awsClientFactory({ defaultRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }: AwsClientOptions = {}): AwsClientFactory {
+export function awsClientFactory({ defaultRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }: AwsClientOptions = {}): AwsClientFactory {
   const cache = new Map<string, AwsClients>();
   return (region, roleArn) => {
     const key = `${region ?? defaultRegion}|${roleArn ?? ''}`;
     let clients = cache.get(key);
     if (!clients) {
       const config = {
-        region: region ?? defaultRegion,
+        ...((region ?? defaultRegion) ? { region: region ?? defaultRegion } : {}),
         // A role per experiment reaches targets in another account; the session name says who acted, for CloudTrail.
         ...(roleArn ? { credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'chaosduck' } }) } : {}),
       };

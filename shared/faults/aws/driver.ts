@@ -3,7 +3,7 @@
  * target's region and (optional) assumed role.
  */
 import type { FaultDriver } from '../driver.js';
-import { ProviderUnavailableError } from '../../errors.js';
+import { ProviderUnavailableError, ValidationError } from '../../errors.js';
 import { AWS_CHAOS_TYPES, type ExperimentSpec } from '../../model/experiment.js';
 import { awsClientFactory, type AwsClientFactory } from './clients.js';
 import type { AwsChaosType, AwsFault, AwsSpec } from './fault.js';
@@ -20,7 +20,16 @@ export function createAwsDriver(faults: AwsFaults, clients: AwsClientFactory = a
   return {
     provider: 'aws',
     chaosTypes: AWS_CHAOS_TYPES.filter((type) => faults[type]),
-    resolve: (spec, signal) => faultFor(spec.chaos_type).resolve(asAws(spec), clients, signal),
+    resolve: (spec, signal) =>
+      faultFor(spec.chaos_type)
+        .resolve(asAws(spec), clients, signal)
+        .catch((error: unknown) => {
+          // The SDK found no region in the target, the environment or a profile: that is the experiment's to give.
+          if (error instanceof Error && /region is missing/i.test(error.message)) {
+            throw new ValidationError([{ field: 'target.region', message: 'no AWS region: set target.region, or AWS_REGION for the control plane' }]);
+          }
+          throw error;
+        }),
     prepare: (spec, target, signal) => faultFor(spec.chaos_type).prepare(asAws(spec), target, clients, signal),
     apply: (spec, intent, context) => faultFor(spec.chaos_type).apply(asAws(spec), intent, clients, context),
     revert: (intent, context) => faultFor(String(intent.params.chaos_type)).revert(intent, clients, context),
