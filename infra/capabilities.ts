@@ -9,6 +9,7 @@ import type { ControlPlaneFunction } from './constructs/control-plane-function.j
 import type { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
 import { FAULT_DESCRIBE_ACTIONS, FaultInjectionPolicy } from './constructs/fault-injection-policy.js';
 import type { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
+import { TargetRolePolicy } from './constructs/target-role-policy.js';
 import { UnscopedReadPolicy } from './constructs/unscoped-read-policy.js';
 
 /** What the AWS topology and dry runs read: the faults' Describe actions, and the VPCs the topology lists. */
@@ -30,6 +31,8 @@ export interface ControlPlaneResources {
   readonly guardrails: GuardrailSettings;
   /** The tag key that opts AWS resources in as fault targets. */
   readonly chaosTagKey: string;
+  /** The roles experiments may act through in other accounts; empty grants no sts:AssumeRole at all. */
+  readonly targetRoleArns: readonly string[];
 }
 
 export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resources: ControlPlaneResources): void {
@@ -78,6 +81,9 @@ export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resour
       reason:
         'DescribeAlarms supports no resource-level permissions (it lists alarms by name or prefix), and cloudwatch_alarm probes name their alarm per experiment',
     });
+  }
+  if (spec.targetRoles && resources.targetRoleArns.length > 0) {
+    new TargetRolePolicy(fn, 'TargetRoles', { role: fn.role, roleArns: resources.targetRoleArns });
   }
   if (spec.websocketPost) {
     fn.addEnvironment('WS_ENDPOINT', webSocket.callbackUrl);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { EventField, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventField, type Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -23,6 +23,8 @@ import { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-a
 import { DEFAULT_CHAOS_TAG_KEY } from './constructs/fault-injection-policy.js';
 import { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
 import { OrderedEventQueue } from './constructs/ordered-event-queue.js';
+import { assertTargetRoleArns } from './constructs/target-role-policy.js';
+import { loadGameDays } from './game-days.js';
 import { type ControlPlaneFunctionName, FUNCTIONS, FUNCTION_NAMES, SYNC_INVOCATION, entryOf } from './function-catalogue.js';
 import { pascal } from './pascal.js';
 
@@ -52,6 +54,19 @@ export interface ChaosDuckStackProps extends StackProps {
   readonly includeExecutionData?: boolean;
   /** Retention of every log group. @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
+  /**
+   * A JSON or YAML file listing game days, `{ name, schedule: 'cron(...)' | 'rate(...)', experiment }`: each becomes
+   * a schedule that submits its experiment (once per scheduled time) through the `scheduled-experiment` function.
+   * Every experiment is validated at synth. Relative paths are from the working directory (`cdk` runs at the root).
+   * @default - no game days
+   */
+  readonly gameDaysFile?: string;
+  /**
+   * Role ARNs the functions that call AWS (inject, observe, rollback, run-probes, api) may assume, for experiments and
+   * alarm probes that name a `role_arn` in another account; `*` is allowed in the role name only.
+   * @default - none: no function may assume any role
+   */
+  readonly targetRoleArns?: readonly string[];
 }
 
 export class ChaosDuckStack extends Stack {
@@ -63,11 +78,18 @@ export class ChaosDuckStack extends Stack {
   readonly stateMachines: LifecycleStateMachines;
   readonly restApi: ControlPlaneRestApi;
   readonly webSocket: ControlPlaneWebSocketApi;
+  /** One schedule per game day, by game day name. */
+  readonly gameDayRules: ReadonlyMap<string, Rule>;
 
   constructor(scope: Construct, id: string, props: ChaosDuckStackProps = {}) {
     super(scope, id, { description: 'ChaosDuck chaos-engineering control plane', ...props });
     const missing = FUNCTION_NAMES.map(entryOf).filter((entry) => !existsSync(join(REPO_ROOT, entry)));
     if (missing.length > 0) throw new Error(`handler modules missing (see infra/function-catalogue.ts): ${missing.join(', ')}`);
+
+    const targetRoleArns = props.targetRoleArns ?? [];
+    assertTargetRoleArns(targetRoleArns, 'targetRoleArns');
+    // Read before anything is built: a bad game day fails the synth at once, naming itself and its fields.
+    const gameDays = props.gameDaysFile === undefined ? [] : loadGameDays(props.gameDaysFile, { targetRoleArns });
 
     this.table = new ChaosDuckTable(this, 'Table');
     this.bus = new ControlBus(this, 'Bus');
@@ -130,6 +152,20 @@ export class ChaosDuckStack extends Stack {
       maxEventAge: Duration.minutes(5),
     });
 
+    this.gameDayRules = new Map(
+      gameDays.map((gameDay) => [
+        gameDay.name,
+        this.bus.schedule(`GameDay-${gameDay.name}`, Schedule.expression(gameDay.schedule), {
+          description: `Game day ${gameDay.name}: submit its experiment (${gameDay.schedule})`,
+          target: fn('scheduled-experiment'),
+          input: RuleTargetInput.fromObject({ game_day: gameDay.name, experiment: gameDay.experiment, scheduled_at: EventField.time }),
+          // A game day runs at its time or not at all: one EventBridge could not deliver within the hour goes to the
+          // dead-letter queue rather than start long after the people watching it have left.
+          maxEventAge: Duration.hours(1),
+        }),
+      ]),
+    );
+
     const resources = {
       table: this.table,
       bus: this.bus,
@@ -137,6 +173,7 @@ export class ChaosDuckStack extends Stack {
       webSocket: this.webSocket,
       guardrails: props.guardrails ?? {},
       chaosTagKey: props.chaosTargetTagKey ?? DEFAULT_CHAOS_TAG_KEY,
+      targetRoleArns,
     };
     for (const name of FUNCTION_NAMES) applyAccess(this.required(name), FUNCTIONS[name], resources);
 

@@ -4,6 +4,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { ChaosDuckStackProps } from './chaosduck-stack.js';
+import { assertTargetRoleArns } from './constructs/target-role-policy.js';
 
 export const CONTEXT_KEYS = {
   chaosTargetTagKey: 'chaosduck:targetTagKey',
@@ -11,6 +12,8 @@ export const CONTEXT_KEYS = {
   productionPattern: 'chaosduck:productionPattern',
   apiGatewayAccountLogging: 'chaosduck:apiGatewayAccountLogging',
   includeExecutionData: 'chaosduck:includeExecutionData',
+  gameDaysFile: 'chaosduck:gameDaysFile',
+  targetRoleArns: 'chaosduck:targetRoleArns',
 } as const;
 
 export function stackPropsFromContext(app: App): ChaosDuckStackProps {
@@ -23,6 +26,8 @@ export function stackPropsFromContext(app: App): ChaosDuckStackProps {
     guardrails: { maxTimeoutSeconds, productionPattern },
     apiGatewayAccountLogging: flag(read(CONTEXT_KEYS.apiGatewayAccountLogging), CONTEXT_KEYS.apiGatewayAccountLogging),
     includeExecutionData: flag(read(CONTEXT_KEYS.includeExecutionData), CONTEXT_KEYS.includeExecutionData),
+    gameDaysFile: text(read(CONTEXT_KEYS.gameDaysFile), CONTEXT_KEYS.gameDaysFile),
+    targetRoleArns: roleArns(read(CONTEXT_KEYS.targetRoleArns), CONTEXT_KEYS.targetRoleArns),
   };
 }
 
@@ -45,6 +50,22 @@ function flag(value: unknown, key: string): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new Error(`context ${key} must be true or false`);
+}
+
+// A JSON list from cdk.json; from -c, a JSON list or comma-separated ARNs.
+function roleArns(value: unknown, key: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',').map((arn) => arn.trim()).filter((arn) => arn !== '');
+    } catch {
+      throw new Error(`context ${key} must be a list of IAM role ARNs`);
+    }
+  }
+  if (!Array.isArray(list) || !list.every((arn) => typeof arn === 'string')) throw new Error(`context ${key} must be a list of IAM role ARNs`);
+  assertTargetRoleArns(list, `context ${key}`);
+  return list;
 }
 
 // The functions compile it with `new RegExp(pattern, 'i')` at their first invocation; a bad one fails here instead.

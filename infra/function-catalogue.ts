@@ -46,6 +46,11 @@ export interface FunctionSpec {
   readonly alarmProbes?: boolean;
   /** `WS_ENDPOINT` and execute-api:ManageConnections (POST @connections) on the WebSocket API's stage. */
   readonly websocketPost?: boolean;
+  /**
+   * sts:AssumeRole on the role ARNs the deployer allows (`chaosduck:targetRoleArns`), for experiments and alarm
+   * probes that name a `role_arn` in another account. Nothing is granted when the deployer allows none.
+   */
+  readonly targetRoles?: boolean;
 }
 
 const LIFECYCLE: readonly EventSource[] = [PROGRESS_SOURCE];
@@ -66,6 +71,7 @@ export const FUNCTIONS = {
     table: 'items',
     bus: LIFECYCLE,
     alarmProbes: true,
+    targetRoles: true,
   },
   'form-hypothesis': {
     description: 'Lifecycle HYPOTHESIS: states what must hold while the fault is in place',
@@ -83,6 +89,7 @@ export const FUNCTIONS = {
     bus: LIFECYCLE,
     guardrails: true,
     faults: true,
+    targetRoles: true,
   },
   observe: {
     description: 'Lifecycle OBSERVE: one tick of probes; the state machine waits between ticks',
@@ -93,6 +100,7 @@ export const FUNCTIONS = {
     alarmProbes: true,
     // Ends faults early on their own schedule (ec2_stop's start_after_seconds: StartInstances, DeleteTags).
     faults: true,
+    targetRoles: true,
   },
   rollback: {
     description: 'Lifecycle ROLLBACK: reverts rollback-stack entries newest first within a time budget',
@@ -102,6 +110,7 @@ export const FUNCTIONS = {
     table: 'items',
     bus: LIFECYCLE,
     faults: true,
+    targetRoles: true,
   },
   finish: {
     description: 'Lifecycle task: decides the outcome, releases leases and writes the journal',
@@ -120,6 +129,8 @@ export const FUNCTIONS = {
     experiments: ['start', 'stop'],
     guardrails: true,
     awsRead: true,
+    // Dry runs resolve the targets an experiment names, in the account its role_arn reaches.
+    targetRoles: true,
   },
   'emergency-stop': {
     description: 'Emergency-stop fan-out: stops every running experiment and starts its rollback run',
@@ -128,6 +139,14 @@ export const FUNCTIONS = {
     table: 'with-indexes',
     bus: [],
     experiments: ['start', 'stop'],
+  },
+  'scheduled-experiment': {
+    description: 'Scheduled game days: submits the experiment of a game day once per scheduled time',
+    invokedBy: 'event-rule',
+    // submitExperiment only: validate, read the emergency stop, bind the idempotency key, store, start.
+    table: 'items',
+    bus: [],
+    experiments: ['start'],
   },
   'recovery-sweep': {
     description: 'Recovery sweep: rolls back experiments whose execution is gone',

@@ -6,7 +6,7 @@
  * order go to an `OrderedEventQueue` (SQS FIFO) instead of straight to a function.
  */
 import { Duration } from 'aws-cdk-lib';
-import { EventBus, type EventPattern, Rule, type Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type EventPattern, Rule, type RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +36,11 @@ export interface RouteOptions {
    * @default Duration.hours(24)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * What the function receives instead of the event (a schedule's fixed input, with fields of the event in it).
+   * @default - the event itself
+   */
+  readonly input?: RuleTargetInput;
 }
 
 export interface OrderedRouteOptions {
@@ -116,7 +121,7 @@ export class ControlBus extends Construct {
     return new Rule(this, id, { description: options.description, schedule, targets: [this.target(options)] });
   }
 
-  private target({ target, maxEventAge }: RouteOptions): LambdaFunction {
-    return new LambdaFunction(target, { deadLetterQueue: this.deadLetterQueue, maxEventAge: maxEventAge ?? Duration.hours(24) });
+  private target({ target, maxEventAge, input }: RouteOptions): LambdaFunction {
+    return new LambdaFunction(target, { deadLetterQueue: this.deadLetterQueue, maxEventAge: maxEventAge ?? Duration.hours(24), event: input });
   }
 }

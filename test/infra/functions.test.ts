@@ -40,6 +40,7 @@ const ENVIRONMENT: Record<ControlPlaneFunctionName, string[]> = {
   finish: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   api: ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN', 'CHAOS_TAG_KEY'],
   'emergency-stop': ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
+  'scheduled-experiment': ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
   'recovery-sweep': ['TABLE_NAME', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'],
   'ws-connect': ['TABLE_NAME'],
   'ws-disconnect': ['TABLE_NAME'],
@@ -50,7 +51,7 @@ const ENVIRONMENT: Record<ControlPlaneFunctionName, string[]> = {
 describe('functions', () => {
   it('deploys exactly one function per catalogue entry, and no others', () => {
     synth.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
-    expect(FUNCTION_NAMES).toHaveLength(14);
+    expect(FUNCTION_NAMES).toHaveLength(15);
   });
 
   it.each(FUNCTION_NAMES)('%s runs nodejs22.x on arm64 with active tracing and its own log group with a retention', (name) => {
