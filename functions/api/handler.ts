@@ -9,7 +9,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsTopology } from '../../shared/faults/aws/topology.js';
 import * as api from './core.js';

@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import { findOrphans } from '../../shared/lifecycle/recovery.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
 import { lambdaControl, type AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
 
 /** An experiment with no execution yet is left alone this long: its start may simply be in flight. */

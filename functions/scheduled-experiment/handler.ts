@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import type { ControlDeps } from '../../shared/lifecycle/control.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-deps.js';
+import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { runScheduledExperiment } from './core.js';
 

@@ -6,7 +6,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ControlBus, ControlDeps } from './control.js';
 import type { LifecycleDeps } from './deps.js';
-import { lambdaDeps, required } from './lambda-deps.js';
+import { lambdaDeps } from './lambda-deps.js';
+import { required } from './lambda-entry.js';
 import type { ExecutionRunner } from './runner.js';
 
 export const CONTROL_SOURCE = 'chaosduck.control';

@@ -4,19 +4,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { randomUUID } from 'node:crypto';
 import type { FaultDriver } from '../faults/driver.js';
 import { awsDriver } from '../faults/aws/index.js';
 import { awsClientFactory, type AwsClientFactory } from '../faults/aws/clients.js';
 import { ExperimentStore } from '../store/store.js';
+import { builtOnFirstCall, required } from './lambda-entry.js';
 import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
 import type { TaskHandler } from './handler.js';
-
-export function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 const PUT_EVENTS_LIMIT = 10;
 
@@ -65,13 +59,4 @@ export function lambdaHandler<O>(create: (deps: LifecycleDeps) => TaskHandler<O>
   return builtOnFirstCall(() => create(lambdaDeps()));
 }
 
-/**
- * A Lambda entry point whose handler (and the clients it holds) is built on the first invocation and kept for the
- * container: importing the module stays free of side effects, and a missing variable fails the first call, loudly.
- */
-export function builtOnFirstCall<E, C, R>(build: () => (event: E, context: C) => R): (event: E, context: C) => R {
-  let handler: ((event: E, context: C) => R) | undefined;
-  return (event, context) => (handler ??= build())(event, context);
-}
 
-export const newExperimentId = (): string => `exp-${randomUUID()}`;

@@ -5,7 +5,7 @@
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { builtOnFirstCall, required } from '../lifecycle/lambda-deps.js';
+import { builtOnFirstCall, required } from '../lifecycle/lambda-entry.js';
 import { ConnectionStore } from './connections.js';
 import type { LambdaHandler, WebSocketDeps } from './handler.js';
 import { apiGatewaySender, type ConnectionSender } from './sender.js';

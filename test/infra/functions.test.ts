@@ -29,7 +29,7 @@ const bundlePath = (name: ControlPlaneFunctionName) => {
   return join(synth.outdir, `asset.${key}`, 'index.mjs');
 };
 
-/** The variables each handler reads at its first invocation (`required(...)` in the lambda-deps modules). */
+/** The variables each handler reads at its first invocation (`required(...)` in the lambda-deps and lambda-entry modules). */
 const ENVIRONMENT: Record<ControlPlaneFunctionName, string[]> = {
   begin: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   'run-probes': ['TABLE_NAME', 'EVENT_BUS_NAME'],
