@@ -16,6 +16,8 @@ import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
 import { awsDriver } from '../shared/faults/aws/index.js';
 import { awsClientFactory } from '../shared/faults/aws/clients.js';
+import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
+import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
 import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { parseExperiment } from '../shared/model/parse.js';
@@ -127,11 +129,19 @@ function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknow
 
 /**
  * The embedded runtime with the drivers a user may need: the sandbox (started on first use), AWS (through the SDK's
- * usual credentials, region and `AWS_ENDPOINT_URL`, e.g. moto or LocalStack), and any given. Then the recovery sweep.
+ * usual credentials, region and `AWS_ENDPOINT_URL`, e.g. moto or LocalStack), Kubernetes (the kubeconfig), and any
+ * given. Then the recovery sweep.
  */
 async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
   const clients = awsClientFactory();
-  const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir), drivers: [...drivers, awsDriver(clients)], aws: { clients, tagKey: process.env.CHAOS_TAG_KEY } });
+  // Kubernetes clients come from the kubeconfig (KUBECONFIG or ~/.kube/config; `target.cluster` names a context),
+  // read on first use, so a machine without one only finds out if an experiment targets a cluster.
+  const kubernetes = createKubernetesDriver(kubeClientsByContext());
+  const runtime = await LocalRuntime.start({
+    dataDir: resolve(dataDir),
+    drivers: [...drivers, awsDriver(clients), kubernetes],
+    aws: { clients, tagKey: process.env.CHAOS_TAG_KEY },
+  });
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({ type: ['experiment.started', 'rollback.step', 'experiment.finished'] }, (event) =>
     console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),
@@ -249,6 +259,7 @@ async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: stri
     console.log(`journal    ${resolve(journalPath)}`);
   }
   console.log(`status     ${record.status}${record.deviated ? ' (deviated)' : ''} — ${record.reason ?? ''}`);
+  if (record.error) console.log(`error      ${record.error}`);
   if (interrupted) return EXIT_INTERRUPTED;
   return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
 }

@@ -115,6 +115,7 @@ function summary(record: ExperimentRecord): JsonObject {
     status: record.status,
     phase: record.phase ?? null,
     reason: record.reason ?? null,
+    error: record.error ?? null,
     deviated: record.deviated ?? null,
     created_at: record.createdAt,
     started_at: record.startedAt ?? null,

@@ -72,6 +72,9 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   const { id } = input.experiment;
   const { record, stack, phases, events } = await deps.store.loadExperiment(id);
   const decision = decideStatus(input, stack);
+  // What went wrong, in words: the status says how it ended, this says why (an unreachable cluster, a bad target…).
+  const errors = [input.failure, input.rollbackFailure].filter((e): e is CaughtError => e !== undefined).map(rootError);
+  const error = errors.length > 0 ? errors.map((e) => `${e.name}: ${e.message}`).join('; ') : undefined;
   // A target whose rollback did not finish may still be faulted: its lease stays until it expires, so no other
   // experiment piles a second fault on top.
   const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => `${e.target.provider}:${e.target.id}`));
@@ -89,14 +92,14 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
         }
       : undefined;
   const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
-  const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks }, deps.clock());
-  const journal = buildJournal({ record, ...decision, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end });
+  const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
+  const journal = buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end });
   // The journal goes first, so an experiment that shows a final status always has one.
   await Promise.all([
     ...released,
     deps.store.writeRecords({ events: [finished], phase: rollback && { experimentId: id, result: rollback }, journal: { experimentId: id, journal } }),
   ]);
-  await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated });
+  await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated, ...(error ? { error } : {}) });
   await deps.events.publish([finished]);
   return { id, ...decision, failedRollbacks };
 }

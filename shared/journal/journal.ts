@@ -11,6 +11,8 @@ export interface JournalInput {
   record: ExperimentRecord;
   status: FinalStatus;
   reason: string;
+  /** The error the run ended on, name and message, if any. */
+  error?: string;
   deviated: boolean;
   phases: PhaseResult[];
   events: JournalEvent[];
@@ -66,6 +68,7 @@ export function buildJournal(input: JournalInput): JsonObject {
       id: record.id,
       status: input.status,
       reason: input.reason,
+      error: input.error ?? null,
       execution_arn: record.executionArn ?? null,
       phases: asJson(phases),
       hypothesis: phaseDetail(phases, 'HYPOTHESIS') ?? null,

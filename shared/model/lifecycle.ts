@@ -28,6 +28,8 @@ export interface ExperimentRecord {
   owner?: string;
   /** Why it ended the way it did (error name or `steady_state_not_met`, `emergency_stop`…). */
   reason?: string;
+  /** When it ended on an error: the error's name and message, e.g. why a target could not be reached. */
+  error?: string;
   deviated?: boolean;
   /** Targets leased by INJECT (`provider:id`), released when the experiment ends. */
   leases?: string[];

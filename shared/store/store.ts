@@ -183,7 +183,7 @@ export class ExperimentStore {
     }
   }
 
-  async finishExperiment(id: string, status: FinalStatus, fields: Pick<ExperimentRecord, 'reason' | 'deviated'>): Promise<ExperimentRecord> {
+  async finishExperiment(id: string, status: FinalStatus, fields: Pick<ExperimentRecord, 'reason' | 'deviated' | 'error'>): Promise<ExperimentRecord> {
     return this.updateExperiment(id, { ...fields, status, endedAt: this.now() });
   }
 

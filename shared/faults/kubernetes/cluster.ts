@@ -1,0 +1,71 @@
+/**
+ * Access to a Kubernetes cluster: the API clients the kubernetes driver uses, from a kubeconfig.
+ *
+ * TODO(eks): clients for an EKS cluster named by `target.cluster` — DescribeCluster for the endpoint and CA, and a
+ * bearer token `k8s-aws-v1.<base64url of a presigned STS GetCallerIdentity URL with x-k8s-aws-id: <cluster>>` signed
+ * with the control plane's IAM role (refreshed before its 15 minutes run out). Needs @aws-sdk/client-eks, which is not
+ * installed yet; until then a named cluster is looked up as a kubeconfig context (see `kubeClientsByContext`).
+ */
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ProviderUnavailableError } from '../../errors.js';
+
+export interface KubeClients {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+}
+
+/** Clients for `target.cluster` (undefined: the default cluster). Called again on revert, from the stored intent. */
+export type KubeClientResolver = (cluster: string | undefined) => KubeClients;
+
+export function kubeClientsFromConfig(kc: KubeConfig): KubeClients {
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+}
+
+export interface KubeconfigOptions {
+  /** A kubeconfig file; without it, the default lookup ($KUBECONFIG, ~/.kube/config, in-cluster service account). */
+  kubeconfigPath?: string;
+  /** A context of that kubeconfig; without it, its current context. */
+  context?: string;
+}
+
+export function loadKubeConfig({ kubeconfigPath, context }: KubeconfigOptions = {}): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else {
+    // With nothing to load, the client would quietly aim at http://localhost:8080; say what is missing instead.
+    if (!process.env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && !process.env.KUBERNETES_SERVICE_HOST) {
+      throw new ProviderUnavailableError('no Kubernetes cluster configured: set KUBECONFIG or create ~/.kube/config (target.cluster names a context)');
+    }
+    kc.loadFromDefault();
+  }
+  if (context) {
+    if (!kc.getContextObject(context)) throw new Error(`kubeconfig has no context "${context}" (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    kc.setCurrentContext(context);
+  }
+  if (!kc.getCurrentCluster()) throw new Error('kubeconfig names no current cluster');
+  return kc;
+}
+
+export function kubeClientsFromKubeconfig(options: KubeconfigOptions = {}): KubeClients {
+  return kubeClientsFromConfig(loadKubeConfig(options));
+}
+
+/**
+ * A resolver that maps `target.cluster` to the kubeconfig context of that name (the default context when the target
+ * names none). Clients are cached per cluster.
+ */
+export function kubeClientsByContext(kubeconfigPath?: string): KubeClientResolver {
+  const cache = new Map<string, KubeClients>();
+  return (cluster) => {
+    const key = cluster ?? '';
+    let clients = cache.get(key);
+    if (!clients) {
+      clients = kubeClientsFromKubeconfig({ kubeconfigPath, context: cluster });
+      cache.set(key, clients);
+    }
+    return clients;
+  };
+}

@@ -1,0 +1,373 @@
+/**
+ * `pod_delete`: delete pods and check that their controller brings them back, as Litmus `pod-delete` does.
+ *
+ *   resolve  Running pods in `target.namespace` matching every `target.labels` (and `target.field_selectors`), not
+ *            already terminating. `kube-system` is refused outright.
+ *   prepare  snapshot of the pod (name, uid, node, owner chain: ReplicaSet → Deployment, StatefulSet, DaemonSet) and
+ *            the owner's ready replicas; the rollback `await_owner_ready`. A pod with no controller is refused unless
+ *            `parameters.allow_unmanaged`, and then the rollback is `recreate_pod` (the snapshot holds its spec).
+ *            Changes nothing.
+ *   apply    DELETE the pod (precondition: the snapshot's uid) with `parameters.grace_period_seconds`.
+ *   revert   await_owner_ready: wait (bounded, abortable) until the owner has its snapshot's ready replicas again and
+ *            a ready replacement exists; reports `recovered_after_ms` (replacement created → Ready).
+ *            recreate_pod: create the pod from the snapshot unless a pod of that name exists, then wait until Running.
+ *            Both idempotent, and both succeed when the pod was never deleted.
+ */
+import type { V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
+import type { JsonObject, JsonValue } from '../../journal/activity.js';
+import { InjectionFailedError, ValidationError } from '../../errors.js';
+import type { ExperimentSpec, WorkloadTarget } from '../../model/experiment.js';
+import type { KubeClients } from './cluster.js';
+
+export type PodDeleteSpec = Extract<ExperimentSpec, { chaos_type: 'pod_delete' }>;
+
+export const AWAIT_OWNER_READY = 'await_owner_ready';
+export const RECREATE_POD = 'recreate_pod';
+/** Namespaces no experiment may touch. */
+export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system'];
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+
+export interface PodDeleteOptions {
+  /** How often revert polls the cluster. */
+  pollIntervalMs?: number;
+  /** How long revert waits for recovery (stored in the intent). */
+  waitTimeoutSeconds?: number;
+}
+
+interface OwnerSnapshot extends JsonObject {
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/** The HTTP status of a failed API call, if it was one. */
+export function kubeStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (kubeStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+function asPodDelete(spec: ExperimentSpec): PodDeleteSpec {
+  if (spec.chaos_type !== 'pod_delete') throw new TypeError(`pod_delete cannot handle ${spec.chaos_type}`);
+  return spec;
+}
+
+export function refuseProtectedNamespace(target: WorkloadTarget): void {
+  if (PROTECTED_NAMESPACES.includes(target.namespace)) {
+    throw new ValidationError(
+      [{ field: 'target.namespace', message: `namespace ${target.namespace} is protected: ChaosDuck never injects faults into it; choose an application namespace` }],
+      'target',
+    );
+  }
+}
+
+const controllerOf = (meta: V1ObjectMeta | undefined): V1OwnerReference | undefined => meta?.ownerReferences?.find((o) => o.controller);
+const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const toTime = (value: Date | string | undefined) => (value === undefined ? undefined : new Date(value).getTime());
+
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export async function resolvePods(spec: ExperimentSpec, clients: KubeClients, _signal: AbortSignal): Promise<TargetRef[]> {
+  const { target } = asPodDelete(spec);
+  refuseProtectedNamespace(target);
+  const fieldSelector = ['status.phase=Running', target.field_selectors].filter(Boolean).join(',');
+  const pods = [];
+  let _continue: string | undefined;
+  do {
+    const page = await clients.core.listNamespacedPod({ namespace: target.namespace, labelSelector: labelSelector(target.labels), fieldSelector, _continue });
+    pods.push(...page.items);
+    _continue = page.metadata?._continue || undefined;
+  } while (_continue);
+  return pods
+    .filter((pod) => pod.metadata?.name && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp)
+    .map((pod) => ({
+      provider: 'kubernetes',
+      id: `${target.namespace}/${pod.metadata!.name!}`,
+      labels: { ...(pod.metadata!.labels ?? {}) },
+      details: {
+        namespace: target.namespace,
+        pod: pod.metadata!.name!,
+        uid: pod.metadata!.uid ?? null,
+        node: pod.spec?.nodeName ?? null,
+        cluster: target.cluster ?? null,
+        owner: controllerOf(pod.metadata) ? `${controllerOf(pod.metadata)!.kind}/${controllerOf(pod.metadata)!.name}` : null,
+      },
+    }));
+}
+
+/** The ready replicas and desired replicas of a workload controller, or undefined if it is gone. */
+async function ownerReadiness(clients: KubeClients, namespace: string, owner: { kind: string; name: string }): Promise<{ ready: number; desired: number; uid: string } | undefined> {
+  const { core, apps } = clients;
+  const name = owner.name;
+  switch (owner.kind) {
+    case 'Deployment': {
+      const d = await orUndefined(apps.readNamespacedDeployment({ name, namespace }));
+      return d && { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1, uid: d.metadata?.uid ?? '' };
+    }
+    case 'ReplicaSet': {
+      const rs = await orUndefined(apps.readNamespacedReplicaSet({ name, namespace }));
+      return rs && { ready: rs.status?.readyReplicas ?? 0, desired: rs.spec?.replicas ?? 1, uid: rs.metadata?.uid ?? '' };
+    }
+    case 'StatefulSet': {
+      const s = await orUndefined(apps.readNamespacedStatefulSet({ name, namespace }));
+      return s && { ready: s.status?.readyReplicas ?? 0, desired: s.spec?.replicas ?? 1, uid: s.metadata?.uid ?? '' };
+    }
+    case 'DaemonSet': {
+      const ds = await orUndefined(apps.readNamespacedDaemonSet({ name, namespace }));
+      return ds && { ready: ds.status?.numberReady ?? 0, desired: ds.status?.desiredNumberScheduled ?? 0, uid: ds.metadata?.uid ?? '' };
+    }
+    case 'ReplicationController': {
+      const rc = await orUndefined(core.readNamespacedReplicationController({ name, namespace }));
+      return rc && { ready: rc.status?.readyReplicas ?? 0, desired: rc.spec?.replicas ?? 1, uid: rc.metadata?.uid ?? '' };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export async function preparePodDelete(spec: ExperimentSpec, target: TargetRef, clients: KubeClients, options: PodDeleteOptions): Promise<RollbackIntent> {
+  const { target: selector, parameters } = asPodDelete(spec);
+  refuseProtectedNamespace(selector);
+  const namespace = String(target.details.namespace ?? selector.namespace);
+  const name = String(target.details.pod);
+  const pod = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
+  if (!pod || (target.details.uid && pod.metadata?.uid !== target.details.uid)) {
+    throw new InjectionFailedError(`pod ${namespace}/${name} is gone (or was replaced) since it was selected; nothing was deleted`);
+  }
+  if (pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) {
+    throw new InjectionFailedError(`pod ${namespace}/${name} is ${pod.metadata?.deletionTimestamp ? 'terminating' : pod.status?.phase}, not running, since it was selected; nothing was deleted`);
+  }
+  const meta = pod.metadata ?? {};
+  const uid = meta.uid ?? '';
+  const common = {
+    chaos_type: 'pod_delete',
+    namespace,
+    pod: name,
+    uid,
+    cluster: selector.cluster ?? null,
+    grace_period_seconds: parameters.grace_period_seconds ?? null,
+    wait_timeout_seconds: options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
+  };
+  const podFacts = { name, namespace, uid, node: pod.spec?.nodeName ?? null, phase: pod.status?.phase ?? null, labels: { ...(meta.labels ?? {}) } };
+  const controller = controllerOf(meta);
+
+  if (!controller) {
+    if (!parameters.allow_unmanaged) {
+      throw new ValidationError(
+        [
+          {
+            field: 'parameters.allow_unmanaged',
+            message: `pod ${namespace}/${name} has no controller (no ReplicaSet, StatefulSet, …) to bring it back; set parameters.allow_unmanaged: true to delete it and recreate it from its snapshot on rollback`,
+          },
+        ],
+        'experiment',
+      );
+    }
+    // What recreating needs: the spec without what the API server or scheduler filled in for the old pod.
+    const { nodeName: _node, ...podSpec } = pod.spec ?? { containers: [] };
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
+      spec: podSpec,
+    };
+    return {
+      provider: target.provider,
+      action: RECREATE_POD,
+      target,
+      params: { ...common },
+      snapshot: { pod: podFacts, owners: [], manifest: JSON.parse(JSON.stringify(manifest)) as JsonObject },
+    };
+  }
+
+  // The owner chain, pod first: ReplicaSet → Deployment, or StatefulSet, DaemonSet, ReplicationController.
+  const owners: OwnerSnapshot[] = [{ kind: controller.kind, name: controller.name, uid: controller.uid }];
+  if (controller.kind === 'ReplicaSet') {
+    const rs = await orUndefined(clients.apps.readNamespacedReplicaSet({ name: controller.name, namespace }));
+    const top = controllerOf(rs?.metadata);
+    if (top) owners.push({ kind: top.kind, name: top.name, uid: top.uid });
+  }
+  const owner = owners[owners.length - 1]!;
+  const readiness = await ownerReadiness(clients, namespace, owner);
+  if (!readiness) {
+    throw new ValidationError(
+      [{ field: 'target.labels', message: `pod ${namespace}/${name} is owned by ${owner.kind}/${owner.name}, which ChaosDuck cannot watch for recovery (or which is gone)` }],
+      'target',
+    );
+  }
+  return {
+    provider: target.provider,
+    action: AWAIT_OWNER_READY,
+    target,
+    params: {
+      ...common,
+      owner: { kind: owner.kind, name: owner.name },
+      // The pod's direct controller: its pods are the replacements.
+      controller: { kind: controller.kind, name: controller.name, uid: controller.uid },
+      expected_ready: readiness.ready,
+    },
+    snapshot: { pod: podFacts, owners, owner_ready_replicas: readiness.ready, owner_desired_replicas: readiness.desired },
+  };
+}
+
+export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext): Promise<JsonValue> {
+  const { parameters } = asPodDelete(spec);
+  const { namespace, pod: name, uid } = intent.params as { namespace: string; pod: string; uid: string };
+  const gracePeriodSeconds = parameters.grace_period_seconds;
+  context.signal.throwIfAborted();
+  try {
+    await clients.core.deleteNamespacedPod({
+      name,
+      namespace,
+      gracePeriodSeconds,
+      // The uid precondition: delete the pod that was snapshotted, never a namesake that replaced it.
+      body: { gracePeriodSeconds, preconditions: { uid } },
+    });
+  } catch (error) {
+    const code = kubeStatus(error);
+    if (code === 404 || code === 409) throw new InjectionFailedError(`pod ${namespace}/${name} (uid ${uid}) no longer exists; nothing was deleted`);
+    throw error;
+  }
+  return { deleted: [`${namespace}/${name}`], uid, grace_period_seconds: gracePeriodSeconds ?? null, deleted_at: new Date().toISOString() };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function poll<T>(check: () => Promise<T | undefined>, signal: AbortSignal, timeoutMs: number, intervalMs: number, what: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal.throwIfAborted();
+    const result = await check();
+    if (result !== undefined) return result;
+    if (Date.now() + intervalMs > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what()}`);
+    await sleep(intervalMs, signal);
+  }
+}
+
+async function awaitOwnerReady(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {
+  const { namespace, pod: name, uid, expected_ready: expected, wait_timeout_seconds: timeout } = intent.params as {
+    namespace: string;
+    pod: string;
+    uid: string;
+    expected_ready: number;
+    wait_timeout_seconds: number;
+  };
+  const owner = intent.params.owner as { kind: string; name: string };
+  const controller = intent.params.controller as { kind: string; name: string; uid: string };
+  const started = Date.now();
+  let last = 'not checked yet';
+  return poll<JsonObject>(
+    async (): Promise<JsonObject | undefined> => {
+      const readiness = await ownerReadiness(clients, namespace, owner);
+      if (!readiness) throw new Error(`${owner.kind}/${owner.name} is gone; its pods cannot recover`);
+      const original = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
+      const untouched = original?.metadata?.uid === uid && !original.metadata?.deletionTimestamp;
+      let replacement: V1Pod | undefined;
+      if (!untouched) {
+        const { items } = await clients.core.listNamespacedPod({ namespace, labelSelector: labelSelector((intent.snapshot.pod as { labels: Record<string, string> }).labels ?? {}) });
+        replacement = items
+          .filter((p) => p.metadata?.uid !== uid && controllerOf(p.metadata)?.uid === controller.uid && isReady(p) && !p.metadata?.deletionTimestamp)
+          .sort((a, b) => (toTime(b.metadata?.creationTimestamp) ?? 0) - (toTime(a.metadata?.creationTimestamp) ?? 0))[0];
+      }
+      last = `${owner.kind}/${owner.name} has ${readiness.ready}/${expected} ready; ${untouched ? 'the pod was never deleted' : replacement ? `replacement ${replacement.metadata?.name} is ready` : 'no ready replacement yet'}`;
+      if (readiness.ready < expected || (!untouched && !replacement)) return undefined;
+      if (untouched) {
+        const result: JsonObject = { recovered: true, replaced: false, owner: `${owner.kind}/${owner.name}`, ready_replicas: readiness.ready, recovered_after_ms: 0, waited_ms: Date.now() - started };
+        return result;
+      }
+      const created = toTime(replacement!.metadata?.creationTimestamp);
+      const readyAt = toTime((replacement!.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime);
+      return {
+        recovered: true,
+        replaced: true,
+        owner: `${owner.kind}/${owner.name}`,
+        replacement: replacement!.metadata?.name ?? null,
+        ready_replicas: readiness.ready,
+        // Server time from the replacement's creation (the controller reacts to the deletion at once) to Ready.
+        recovered_after_ms: created !== undefined && readyAt !== undefined ? Math.max(0, readyAt - created) : null,
+        waited_ms: Date.now() - started,
+      };
+    },
+    context.signal,
+    timeout * 1000,
+    options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    () => `${owner.kind}/${owner.name} to be ready again (${last})`,
+  );
+}
+
+async function recreatePod(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {
+  const { namespace, pod: name, uid, wait_timeout_seconds: timeout } = intent.params as { namespace: string; pod: string; uid: string; wait_timeout_seconds: number };
+  const intervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const started = Date.now();
+  // A terminating pod (grace period still running) holds the name: wait until it is gone.
+  const existing = await poll(
+    async () => {
+      const pod = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
+      return pod?.metadata?.deletionTimestamp ? undefined : { pod };
+    },
+    context.signal,
+    timeout * 1000,
+    intervalMs,
+    () => `pod ${namespace}/${name} to finish terminating`,
+  );
+  let created = false;
+  if (!existing.pod) {
+    try {
+      await clients.core.createNamespacedPod({ namespace, body: intent.snapshot.manifest as unknown as V1Pod });
+      created = true;
+    } catch (error) {
+      if (kubeStatus(error) !== 409) throw error; // created meanwhile (an earlier revert): nothing to do
+    }
+  }
+  const running = await poll(
+    async () => {
+      const pod = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
+      return pod && isReady(pod) ? pod : undefined;
+    },
+    context.signal,
+    timeout * 1000,
+    intervalMs,
+    () => `pod ${namespace}/${name} to be running again`,
+  );
+  return {
+    recreated: created,
+    pod: `${namespace}/${name}`,
+    uid: running.metadata?.uid ?? null,
+    original_uid: uid,
+    untouched: running.metadata?.uid === uid,
+    recovered_after_ms: Date.now() - started,
+  };
+}
+
+export async function revertPodDelete(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {
+  if (intent.action === AWAIT_OWNER_READY) return awaitOwnerReady(intent, clients, context, options);
+  if (intent.action === RECREATE_POD) return recreatePod(intent, clients, context, options);
+  throw new Error(`pod_delete cannot revert action ${intent.action}`);
+}
