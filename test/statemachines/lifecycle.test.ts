@@ -316,6 +316,9 @@ describe('experiment lifecycle on the real state machines', () => {
       const record = await rt.run({ ...memoryExperiment(), target: { provider: 'kubernetes', labels: { app: 'demo' } } });
 
       expect(record).toMatchObject({ status: 'aborted', reason: 'ProviderUnavailableError' });
+      // The record and the journal say why, not only which error.
+      expect(record.error).toMatch(/^ProviderUnavailableError: target\.provider "kubernetes" is not available in this runtime/);
+      expect(((await rt.journal(record.id)) as { chaosduck: { error: string } }).chaosduck.error).toBe(record.error);
       expect(driver.calls).toEqual([]);
     });
 

@@ -194,6 +194,7 @@ describe('buildJournal', () => {
       id: ID,
       status: 'failed',
       reason: 'rollback_step_failed',
+      error: null,
       execution_arn: 'arn:aws:states:us-east-1:000000000000:execution:chaosduck-experiment:run-1',
       phases,
       hypothesis,
@@ -208,6 +209,12 @@ describe('buildJournal', () => {
         { seq: 2, action: 'clear_fault', target: 'replica-2', state: 'failed', error: 'Error: cannot restore replica-2' },
       ],
     });
+  });
+
+  it('says what the run ended on, when it ended on an error', () => {
+    const journal = buildJournal(input({ error: 'ProviderUnavailableError: no Kubernetes cluster configured' }));
+
+    expect((journal.chaosduck as { error: string }).error).toBe('ProviderUnavailableError: no Kubernetes cluster configured');
   });
 
   it('leaves out what a run that stopped at the steady state never had', () => {
