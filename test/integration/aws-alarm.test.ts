@@ -16,7 +16,7 @@ import { cloudwatchAlarmProbeProperties, type CloudWatchAlarmProbe } from '../..
 import { runProbe } from '../../shared/probes/index.js';
 import type { ProbeEnvironment } from '../../shared/probes/probe.js';
 import { MemoryDriver } from '../support/memory-driver.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto, overrideEnv } from '../support/moto.js';
 import { memoryExperiment, nextEvent } from '../statemachines/support.js';
 import type * as z from 'zod';
 
@@ -25,8 +25,7 @@ let cloudwatch: CloudWatchClient;
 /** Clients for the probe: moto's endpoint, whatever region and role the probe names. */
 let factory: AwsClientFactory;
 
-const ENV_KEYS = ['AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_MAX_ATTEMPTS'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   moto = await startMoto(); // the first run on a machine creates .venv and installs moto
@@ -43,10 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   cloudwatch?.destroy();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
+  restoreEnv?.();
   await moto?.stop();
 });
 
@@ -135,12 +131,14 @@ describe('stop condition on the real state machines', () => {
 
   it('halts OBSERVE at once when the alarm goes to ALARM after injection, and rolls the fault back', async () => {
     // Prepare: the probe's default client factory reaches moto through the SDK's environment configuration.
-    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = moto?.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    delete process.env.AWS_SESSION_TOKEN;
-    process.env.AWS_REGION = 'us-east-1';
-    process.env.AWS_MAX_ATTEMPTS = '1';
+    restoreEnv = overrideEnv({
+      AWS_ENDPOINT_URL_CLOUDWATCH: moto?.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SESSION_TOKEN: undefined,
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+    });
     await putAlarm('orders-errors', 'OK');
     const driver = new MemoryDriver();
     runtime = await LocalRuntime.start({ drivers: [driver] });

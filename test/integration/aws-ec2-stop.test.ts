@@ -27,21 +27,19 @@ import type { AwsSpec } from '../../shared/faults/aws/fault.js';
 import { NoTargetsError, ValidationError } from '../../shared/errors.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { selectTargets } from '../../shared/model/selection.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const AMI = 'ami-12c6146b'; // one of moto's default images
-const ENV_KEYS = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_MAX_ATTEMPTS'] as const;
 
 let moto: Moto | undefined;
 let ec2: EC2Client;
 let clients: AwsClientFactory;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   moto = await startMoto();
-  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
   // The fault's SDK clients find moto the way every SDK client does: through the environment.
-  Object.assign(process.env, {
+  restoreEnv = overrideEnv({
     AWS_ENDPOINT_URL: moto.endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
@@ -54,10 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ec2?.destroy();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
+  restoreEnv?.();
   await moto?.stop();
 });
 

@@ -232,3 +232,19 @@ export async function createMotoQueue(endpoint: string, name: string): Promise<M
     },
   };
 }
+
+/**
+ * Sets environment variables for a test file (`undefined` removes one) and returns what puts them back: how the AWS
+ * tests point the SDK's own configuration (`AWS_ENDPOINT_URL…`, credentials, region) at moto.
+ */
+export function overrideEnv(values: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  const apply = (entries: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(values);
+  return () => apply(saved);
+}
