@@ -136,11 +136,14 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
   const clients = awsClientFactory();
   // Kubernetes clients come from the kubeconfig (KUBECONFIG or ~/.kube/config; `target.cluster` names a context),
   // read on first use, so a machine without one only finds out if an experiment targets a cluster.
-  const kubernetes = createKubernetesDriver(kubeClientsByContext());
+  // One resolver (and so one client cache) for the driver, the `k8s` probes and the topology routes.
+  const kube = kubeClientsByContext();
+  const kubernetes = createKubernetesDriver(kube);
   const runtime = await LocalRuntime.start({
     dataDir: resolve(dataDir),
     drivers: [...drivers, awsDriver(clients), kubernetes],
     aws: { clients, tagKey: process.env.CHAOS_TAG_KEY },
+    kube,
   });
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({ type: ['experiment.started', 'rollback.step', 'experiment.finished'] }, (event) =>

@@ -30,6 +30,8 @@ import { LocalEventBus } from './event-bus.js';
 import type { TopologySources } from '../functions/api/core.js';
 import type { AwsClientFactory } from '../shared/faults/aws/clients.js';
 import { awsTopology } from '../shared/faults/aws/topology.js';
+import type { KubeClientResolver } from '../shared/faults/kubernetes/cluster.js';
+import { kubernetesTopology } from '../shared/faults/kubernetes/topology.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
 
 export interface RuntimeOptions {
@@ -42,6 +44,11 @@ export interface RuntimeOptions {
   countTransitions?: boolean;
   /** AWS access for the topology routes (targets tagged `<tagKey>=true`); without it they answer 404. */
   aws?: { clients: AwsClientFactory; tagKey?: string };
+  /**
+   * Kubernetes access for the topology routes and `k8s` probes (`cluster` names a kubeconfig context); without it the
+   * k8s topology route answers 404 and probes read the default kubeconfig.
+   */
+  kube?: KubeClientResolver;
 }
 
 export interface RecoveryReport {
@@ -83,6 +90,7 @@ export class LocalRuntime {
       clock: Date.now,
       random: Math.random,
       ...(options.aws ? { aws: options.aws.clients } : {}),
+      ...(options.kube ? { kube: options.kube } : {}),
     };
     // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
     const runner: ExecutionRunner = {
@@ -93,7 +101,11 @@ export class LocalRuntime {
     this.control = { store: this.store, runtime: 'local', clock: () => this.deps.clock(), runner, control };
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
     const aws = options.aws;
-    this.topology = aws ? { aws: (region) => awsTopology(aws.clients, { region, tagKey: aws.tagKey }) } : {};
+    const kube = options.kube;
+    this.topology = {
+      ...(aws ? { aws: (region: string | undefined) => awsTopology(aws.clients, { region, tagKey: aws.tagKey }) } : {}),
+      ...(kube ? { k8s: (cluster: string | undefined) => kubernetesTopology(kube, { cluster }) } : {}),
+    };
   }
 
   /** The DynamoDB client the lifecycle uses (benchmarks count its calls). */

@@ -3,7 +3,7 @@
  * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
  */
 import * as z from 'zod';
-import { NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
+import { ChaosDuckError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import {
   dryRun,
@@ -19,9 +19,11 @@ import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { CHAOS_TYPES } from '../../shared/model/experiment.js';
 import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
 
-/** What the topology routes read; a control plane without AWS access leaves `aws` out. */
+/** What the topology routes read; a control plane without AWS (Kubernetes) access leaves `aws` (`k8s`) out. */
 export interface TopologySources {
   aws?: (region: string | undefined) => Promise<JsonObject>;
+  /** `cluster` names a kubeconfig context; undefined: the default one. */
+  k8s?: (cluster: string | undefined) => Promise<JsonObject>;
 }
 
 export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus; topology: TopologySources };
@@ -105,6 +107,43 @@ export async function awsTopology(query: Record<string, string | undefined>, dep
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
   if (!deps.topology.aws) throw new NotFoundError('this control plane has no AWS access configured');
   return ok(await deps.topology.aws(parsed.data.region));
+}
+
+const clusterParam = z.string().min(1).max(100).regex(/^[\w.:@/-]+$/, 'not a cluster (kubeconfig context) name').optional();
+const k8sTopologyQuery = z.strictObject({ cluster: clusterParam });
+
+export async function k8sTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = k8sTopologyQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  if (!deps.topology.k8s) throw new NotFoundError('this control plane has no Kubernetes access configured');
+  return ok(await deps.topology.k8s(parsed.data.cluster));
+}
+
+const combinedTopologyQuery = z.strictObject({ region: topologyQuery.shape.region, cluster: clusterParam });
+
+/**
+ * Both sources at once. A source that is not configured is `null`; one that fails is reported in its place as
+ * `{error: {code, message}}`, so one unreachable cloud does not hide the other.
+ */
+export async function combinedTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = combinedTopologyQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  const read = async (source: (() => Promise<JsonObject>) | undefined): Promise<JsonObject | null> => {
+    if (!source) return null;
+    try {
+      return await source();
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      const code = error instanceof ChaosDuckError ? error.code : 'SOURCE_UNAVAILABLE';
+      return { error: { code, message: `${err.name}: ${err.message}` } };
+    }
+  };
+  const { aws, k8s } = deps.topology;
+  const [awsResult, kubernetes] = await Promise.all([
+    read(aws && (() => aws(parsed.data.region))),
+    read(k8s && (() => k8s(parsed.data.cluster))),
+  ]);
+  return ok({ aws: awsResult, kubernetes });
 }
 
 function summary(record: ExperimentRecord): JsonObject {

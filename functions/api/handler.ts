@@ -81,6 +81,16 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
       path: '/api/topology/aws',
       handler: async (e: APIGatewayProxyEvent) => respond(await api.awsTopology({ ...e.queryStringParameters }, deps)),
     },
+    {
+      method: 'GET',
+      path: '/api/topology/k8s',
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.k8sTopology({ ...e.queryStringParameters }, deps)),
+    },
+    {
+      method: 'GET',
+      path: '/api/topology/combined',
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.combinedTopology({ ...e.queryStringParameters }, deps)),
+    },
     { method: 'POST', path: '/api/chaos/dry-run', handler: async (e: APIGatewayProxyEvent) => respond(await api.dryRunExperiment(parseBody(e, true), deps)) },
   ] as const;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

@@ -37,6 +37,16 @@ function expectationOf(probe: Probe): string {
     const stop = p.stop_condition ? ' (stop condition: ALARM halts the experiment)' : '';
     return `${probe.name}: CloudWatch alarm ${p.alarm_name} stays ${states}${stop}`;
   }
+  if (probe.type === 'k8s') {
+    const p = probe.properties;
+    if (p.kind === 'pods') {
+      const selector = Object.entries(p.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const phase = p.expected_phase ?? 'Running';
+      return `${probe.name}: at least ${p.min_pods ?? 1} pod(s) ${selector} in ${p.namespace} ${phase === 'Running' ? 'Running and Ready' : `in phase ${phase}`}`;
+    }
+    const min = p.min_ready_replicas === undefined ? 'all desired' : `at least ${p.min_ready_replicas}`;
+    return `${probe.name}: ${p.kind} ${p.namespace}/${p.name} keeps ${min} replicas ready`;
+  }
   return `${probe.name}: command exits ${probe.properties.expected_exit_code}`;
 }
 

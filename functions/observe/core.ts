@@ -37,7 +37,7 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   }
 
   if (now >= endsAt) {
-    const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal, aws: deps.aws });
+    const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube });
     const met = allMet(records);
     const deviated = !met || observe.failedTicks > 0;
     const end = deps.clock();
@@ -54,7 +54,7 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
 
   const during = probesFor(spec, 'during');
   const ended = await endFaultsEarly(experiment.id, spec, deps, signal);
-  const records = await runProbes(during, { runtime: deps.runtime, signal, aws: deps.aws });
+  const records = await runProbes(during, { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube });
   const ok = allMet(records);
   const consecutiveFailures = ok ? 0 : observe.consecutiveFailures + 1;
   const failedTicks = observe.failedTicks + (ok ? 0 : 1);

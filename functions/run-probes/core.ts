@@ -12,7 +12,7 @@ export interface SteadyStateOutput {
 
 export async function runSteadyState({ experiment }: PhaseInput, deps: LifecycleDeps, signal: AbortSignal): Promise<SteadyStateOutput> {
   const start = deps.clock();
-  const records = await runProbes(probesFor(experiment.spec, 'before'), { runtime: deps.runtime, signal, aws: deps.aws });
+  const records = await runProbes(probesFor(experiment.spec, 'before'), { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube });
   const met = allMet(records);
   const end = deps.clock();
   const failed = records.filter((r) => r.status !== 'succeeded' || r.tolerance_met === false).map((r) => r.activity.name);

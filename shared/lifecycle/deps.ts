@@ -6,6 +6,7 @@ import type { DriverRegistry } from '../faults/driver.js';
 import type { JournalEvent, PhaseResult } from '../model/lifecycle.js';
 import type { ExperimentStore } from '../store/store.js';
 import type { AwsClientFactory } from '../faults/aws/clients.js';
+import type { KubeClientResolver } from '../faults/kubernetes/cluster.js';
 
 export interface EventPublisher {
   /** Delivers progress events to subscribers (EventBridge in AWS, the in-process bus locally). */
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   random: () => number;
   /** AWS clients for probes that read AWS (CloudWatch alarms); built from the SDK's usual configuration if absent. */
   aws?: AwsClientFactory;
+  /** Kubernetes clients for `k8s` probes; the default kubeconfig (by context) if absent. */
+  kube?: KubeClientResolver;
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

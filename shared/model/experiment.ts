@@ -209,15 +209,48 @@ export const cloudwatchAlarmProbeProperties = z
     path: ['expected_state'],
   });
 
+/**
+ * The `k8s` probe reads a workload's health from the Kubernetes API: a Deployment's or StatefulSet's ready replicas
+ * against `min_ready_replicas` (default: its desired replicas), or the pods matching `labels` in `expected_phase`
+ * (and Ready) against `min_pods`.
+ */
+export const K8S_PROBE_KINDS = ['deployment', 'statefulset', 'pods'] as const;
+export const k8sProbeProperties = z
+  .strictObject({
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').max(63),
+    kind: z.enum(K8S_PROBE_KINDS),
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a valid resource name').max(253).optional(),
+    labels: labels.optional(),
+    cluster: z.string().max(100).optional(),
+    min_ready_replicas: z.number().int().min(0).optional(),
+    expected_phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
+    min_pods: z.number().int().min(0).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+    if (p.kind === 'pods') {
+      if (p.labels === undefined || Object.keys(p.labels).length === 0) issue('labels', 'kind "pods" needs labels to select the pods');
+      if (p.name !== undefined) issue('name', 'kind "pods" selects by labels; name is for deployment and statefulset');
+      if (p.min_ready_replicas !== undefined) issue('min_ready_replicas', 'min_ready_replicas is for deployment and statefulset; use min_pods');
+    } else {
+      if (p.name === undefined) issue('name', `kind "${p.kind}" needs the name of the ${p.kind}`);
+      if (p.labels !== undefined) issue('labels', `labels are for kind "pods"; kind "${p.kind}" is read by name`);
+      if (p.expected_phase !== undefined) issue('expected_phase', 'expected_phase is for kind "pods"');
+      if (p.min_pods !== undefined) issue('min_pods', 'min_pods is for kind "pods"; use min_ready_replicas');
+    }
+  });
+
 export const probeSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...probeCommon, type: z.literal('http'), properties: httpProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('cmd'), properties: cmdProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('cloudwatch_alarm'), properties: cloudwatchAlarmProbeProperties }),
+  z.strictObject({ ...probeCommon, type: z.literal('k8s'), properties: k8sProbeProperties }),
 ]);
 export type Probe = z.infer<typeof probeSchema>;
 export type HttpProbe = Extract<Probe, { type: 'http' }>;
 export type CmdProbe = Extract<Probe, { type: 'cmd' }>;
 export type CloudWatchAlarmProbe = Extract<Probe, { type: 'cloudwatch_alarm' }>;
+export type K8sProbe = Extract<Probe, { type: 'k8s' }>;
 
 // ---- the experiment ------------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import type { Probe } from '../model/experiment.js';
 import { runCloudWatchAlarmProbe } from './cloudwatch.js';
 import { runCmdProbe } from './cmd.js';
 import { runHttpProbe } from './http.js';
+import { runK8sProbe } from './k8s.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
 
 export { assertProbesAllowed } from './cmd.js';
@@ -37,6 +38,8 @@ function measure(probe: Probe, env: ProbeEnvironment): Promise<ProbeOutcome> {
       return runCmdProbe(probe, env);
     case 'cloudwatch_alarm':
       return runCloudWatchAlarmProbe(probe, env);
+    case 'k8s':
+      return runK8sProbe(probe, env);
   }
 }
 
@@ -80,6 +83,20 @@ function provider(probe: Probe): JsonObject {
         role_arn: p.role_arn,
         expected_state: p.expected_state,
         stop_condition: p.stop_condition,
+      });
+    }
+    case 'k8s': {
+      const p = probe.properties;
+      return defined({
+        type: 'k8s',
+        namespace: p.namespace,
+        kind: p.kind,
+        name: p.name,
+        labels: p.labels,
+        cluster: p.cluster,
+        min_ready_replicas: p.min_ready_replicas,
+        expected_phase: p.expected_phase,
+        min_pods: p.min_pods,
       });
     }
   }

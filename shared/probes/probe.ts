@@ -3,6 +3,7 @@
  * the runner records it as a Chaos Toolkit activity (see `recordActivity`).
  */
 import type { AwsClientFactory } from '../faults/aws/clients.js';
+import type { KubeClientResolver } from '../faults/kubernetes/cluster.js';
 import type { JsonValue } from '../journal/activity.js';
 
 export interface ProbeOutcome {
@@ -22,4 +23,9 @@ export interface ProbeEnvironment {
    * `AWS_ENDPOINT_URL`, credentials chain). Tests and runtimes that hold their own factory pass it here.
    */
   aws?: AwsClientFactory;
+  /**
+   * Kubernetes clients for the `k8s` probe, by `properties.cluster`. Optional: without it a process-wide
+   * `kubeClientsByContext()` (the default kubeconfig) is built on first use.
+   */
+  kube?: KubeClientResolver;
 }

@@ -2,9 +2,11 @@
  * A FAKE Kubernetes API server for tests: real HTTP on 127.0.0.1, the URL layout, JSON shapes and status codes of the
  * real API for the few resources the kubernetes driver touches, so the real `@kubernetes/client-node` can talk to it.
  *
- *   core/v1   namespaces (get), pods (list with labelSelector + fieldSelector, get, create, delete with
- *             DeleteOptions `gracePeriodSeconds` / `preconditions.uid` in the body or `gracePeriodSeconds` in the query)
- *   apps/v1   deployments, replicasets, statefulsets (get)
+ *   core/v1   namespaces (list, get), pods (list with labelSelector + fieldSelector, get, create, delete with
+ *             DeleteOptions `gracePeriodSeconds` / `preconditions.uid` in the body or `gracePeriodSeconds` in the query),
+ *             services (list, get)
+ *   apps/v1   deployments, replicasets, statefulsets (list, get)
+ *   Lists work per namespace (`/namespaces/<ns>/<kind>`) and across all namespaces (`/<kind>`), as in the real API.
  *
  * A tiny controller loop stands in for the ReplicaSet/StatefulSet controllers and the kubelet: a deleted pod with a
  * controller owner is replaced after `recreateDelayMs` (ReplicaSet: a new name; StatefulSet: the same name, new uid),
@@ -177,7 +179,7 @@ export class FakeKubeApiServer {
       kind: 'StatefulSet',
       metadata: this.meta(namespace, name, labels),
       spec: { replicas, serviceName: name, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(nodeName) } },
-      status: { replicas, readyReplicas: replicas },
+      status: { replicas, readyReplicas: replicas, availableReplicas: replicas },
     });
     const pods = Array.from({ length: replicas }, (_, i) => this.put('pods', this.runningPod(namespace, `${name}-${i}`, labels, statefulSet, nodeName)));
     return { statefulSet, pods };
@@ -189,6 +191,18 @@ export class FakeKubeApiServer {
     const pod = this.runningPod(namespace, name, labels, undefined, nodeName);
     if (phase !== 'Running') pod.status = { phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }] };
     return this.put('pods', pod);
+  }
+
+  /** A ClusterIP Service selecting `selector`. */
+  addService({ namespace = 'default', name, selector, port = 80, targetPort = 8080 }: { namespace?: string; name: string; selector: Record<string, string>; port?: number; targetPort?: number }): Obj {
+    this.namespaces.add(namespace);
+    return this.put('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: this.meta(namespace, name, {}),
+      spec: { type: 'ClusterIP', clusterIP: `10.96.0.${this.objects.size % 250 + 2}`, selector: { ...selector }, ports: [{ protocol: 'TCP', port, targetPort }] },
+      status: { loadBalancer: {} },
+    });
   }
 
   pods(namespace = 'default'): Obj[] {
@@ -227,8 +241,10 @@ export class FakeKubeApiServer {
     return obj;
   }
 
-  private list(kind: string, namespace: string): Obj[] {
-    return [...this.objects.entries()].filter(([key]) => key.startsWith(`${kind}/${namespace}/`)).map(([, obj]) => obj);
+  /** Objects of `kind` in `namespace`, or in every namespace when it is undefined. */
+  private list(kind: string, namespace: string | undefined): Obj[] {
+    const prefix = namespace === undefined ? `${kind}/` : `${kind}/${namespace}/`;
+    return [...this.objects.entries()].filter(([key]) => key.startsWith(prefix)).map(([, obj]) => obj);
   }
 
   private later(ms: number, fn: () => void): void {
@@ -256,7 +272,7 @@ export class FakeKubeApiServer {
         deployment.status.availableReplicas = deployment.status.readyReplicas;
       }
     }
-    for (const sts of this.list('statefulsets', namespace)) sts.status.readyReplicas = readyOf(sts.metadata.uid);
+    for (const sts of this.list('statefulsets', namespace)) sts.status.readyReplicas = sts.status.availableReplicas = readyOf(sts.metadata.uid);
   }
 
   private onPodDeleted(pod: Obj): void {
@@ -325,20 +341,31 @@ export class FakeKubeApiServer {
       if (!this.namespaces.has(name)) return [404, status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' })];
       return [200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } }];
     }
-    const m = path.match(/^\/(?:api\/v1|apis\/apps\/v1)\/namespaces\/([^/]+)\/(pods|deployments|replicasets|statefulsets)(?:\/([^/]+))?$/);
+    if (path === '/api/v1/namespaces' && method === 'GET') {
+      const items = [...this.namespaces]
+        .sort()
+        .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }))
+        .filter((n) => matchesLabels(n.metadata.labels, query.labelSelector));
+      return [200, { apiVersion: 'v1', kind: 'NamespaceList', metadata: { resourceVersion: String(this.resourceVersion) }, items }];
+    }
+    // A list across all namespaces: /api/v1/pods, /apis/apps/v1/deployments, …
+    const all = path.match(/^\/(?:api\/v1|apis\/apps\/v1)\/(pods|services|deployments|replicasets|statefulsets)$/);
+    const m = all ? [path, undefined, all[1], undefined] : path.match(/^\/(?:api\/v1|apis\/apps\/v1)\/namespaces\/([^/]+)\/(pods|services|deployments|replicasets|statefulsets)(?:\/([^/]+))?$/);
     if (!m) return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
-    const [, namespace, kind, name] = m as unknown as [string, string, string, string | undefined];
-    const apiVersion = kind === 'pods' ? 'v1' : 'apps/v1';
-    if (!path.startsWith(kind === 'pods' ? '/api/v1/' : '/apis/apps/v1/')) return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
+    const [, namespace, kind, name] = m as unknown as [string, string | undefined, string, string | undefined];
+    const core = kind === 'pods' || kind === 'services';
+    const apiVersion = core ? 'v1' : 'apps/v1';
+    if (!path.startsWith(core ? '/api/v1/' : '/apis/apps/v1/')) return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
     const notFound = (n: string): [number, Obj] => [404, status(404, 'NotFound', `${kind} "${n}" not found`, { name: n, kind })];
 
     if (!name && method === 'GET') {
       const fields = fieldMatcher(query.fieldSelector);
       if (typeof fields === 'string') return [400, status(400, 'BadRequest', fields)];
       const items = this.list(kind, namespace).filter((o) => matchesLabels(o.metadata.labels, query.labelSelector) && fields(o));
-      const listKind = `${kind === 'pods' ? 'Pod' : kind === 'deployments' ? 'Deployment' : kind === 'replicasets' ? 'ReplicaSet' : 'StatefulSet'}List`;
+      const listKind = `${KINDS[kind]}List`;
       return [200, { apiVersion, kind: listKind, metadata: { resourceVersion: String(this.resourceVersion) }, items }];
     }
+    if (namespace === undefined) return [405, status(405, 'MethodNotAllowed', `${method} is not supported on ${path}`)];
     if (!name && method === 'POST' && kind === 'pods') {
       const podName = body?.metadata?.name as string | undefined;
       if (!podName) return [422, status(422, 'Invalid', 'Pod "" is invalid: metadata.name: Required value')];
@@ -378,6 +405,8 @@ export class FakeKubeApiServer {
     return [405, status(405, 'MethodNotAllowed', `${method} is not supported on ${path} by this fake`)];
   }
 }
+
+const KINDS: Record<string, string> = { pods: 'Pod', services: 'Service', deployments: 'Deployment', replicasets: 'ReplicaSet', statefulsets: 'StatefulSet' };
 
 function podSpec(nodeName: string): Obj {
   return { nodeName, restartPolicy: 'Always', containers: [{ name: 'app', image: 'nginx:1.27' }] };
