@@ -24,7 +24,7 @@ try {
     .map(([logicalId, resource]) => {
       const dir = join(out, resource.Metadata?.['aws:asset:path'] ?? '');
       const bytes = statSync(join(dir, 'index.mjs')).size;
-      const kubernetes = readFileSync(join(dir, 'index.mjs'), 'utf8').includes('@kubernetes/client-node');
+      const kubernetes = readFileSync(join(dir, 'index.mjs'), 'utf8').includes('/api/v1/namespaces/{namespace}/pods') /* only the Kubernetes client's generated API carries it */;
       const name = logicalId.replace(/^Functions/, '').replace(/Function[0-9A-F]{8}$/, '');
       return { name, bytes, limit: kubernetes ? KUBERNETES_LIMIT : LIMIT };
     })
