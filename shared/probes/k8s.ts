@@ -31,7 +31,7 @@ export async function runK8sProbe(probe: K8sProbe, env: ProbeEnvironment): Promi
   const props = probe.properties;
   const base: JsonObject = { kind: props.kind, namespace: props.namespace, ...(props.cluster ? { cluster: props.cluster } : {}) };
   try {
-    const clients = (env.kube ?? defaultResolver())(props.cluster);
+    const clients = await (env.kube ?? defaultResolver())(props.cluster);
     const outcome = props.kind === 'pods' ? await measurePods(clients, props, base) : await measureWorkload(clients, props, base);
     env.signal.throwIfAborted();
     return outcome;

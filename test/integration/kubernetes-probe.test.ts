@@ -17,7 +17,7 @@ let kube: KubeClientResolver;
 beforeEach(async () => {
   fake = await FakeKubeApiServer.start({ recreateDelayMs: 10_000, readyDelayMs: 10_000 });
   const clients = kubeClientsFromConfig(fake.kubeConfig());
-  kube = () => clients;
+  kube = async () => clients;
 });
 afterEach(async () => {
   await fake.stop();
@@ -81,7 +81,7 @@ describe('k8s probe', () => {
   });
 
   it('an unreachable cluster is a failed outcome that says why', async () => {
-    const broken: KubeClientResolver = () => {
+    const broken: KubeClientResolver = async () => {
       throw new Error('kubeconfig has no context "nope"');
     };
     const record = await runProbe(k8sProbe({ namespace: 'shop', kind: 'deployment', name: 'web', cluster: 'nope' }), {
@@ -175,7 +175,7 @@ describe('topology routes on the local server', () => {
   it('passes ?cluster= to the resolver, and reports a failing source in place in /combined', async () => {
     const clients = kubeClientsFromConfig(fake.kubeConfig());
     const asked: (string | undefined)[] = [];
-    const resolver: KubeClientResolver = (cluster) => {
+    const resolver: KubeClientResolver = async (cluster) => {
       asked.push(cluster);
       if (cluster === 'gone') throw new Error('kubeconfig has no context "gone"');
       return clients;

@@ -35,6 +35,11 @@ export interface FakeKubeOptions {
   recreateDelayMs?: number;
   /** Delay from Pending to Running + Ready. */
   readyDelayMs?: number;
+  /**
+   * Checks each request's bearer token, as a real API server's authenticator does (EKS: the token is a presigned STS
+   * GetCallerIdentity URL that the server calls). A false answer is 401 Unauthorized. Without it every request passes.
+   */
+  authenticate?: (bearerToken: string | undefined) => Promise<boolean>;
 }
 
 export interface FakeDeploymentOptions {
@@ -101,13 +106,17 @@ export class FakeKubeApiServer {
 
   private constructor(
     private readonly server: Server,
-    readonly options: Required<FakeKubeOptions>,
+    readonly options: Required<Omit<FakeKubeOptions, 'authenticate'>> & Pick<FakeKubeOptions, 'authenticate'>,
   ) {}
 
   static async start(options: FakeKubeOptions = {}): Promise<FakeKubeApiServer> {
     let fake: FakeKubeApiServer | undefined;
     const server = createServer((req, res) => void fake!.handle(req, res));
-    fake = new FakeKubeApiServer(server, { recreateDelayMs: options.recreateDelayMs ?? 50, readyDelayMs: options.readyDelayMs ?? 50 });
+    fake = new FakeKubeApiServer(server, {
+      recreateDelayMs: options.recreateDelayMs ?? 50,
+      readyDelayMs: options.readyDelayMs ?? 50,
+      authenticate: options.authenticate,
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fake.url_ = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return fake;
@@ -327,6 +336,9 @@ export class FakeKubeApiServer {
       res.end(JSON.stringify(payload));
     };
     try {
+      const authenticate = this.options.authenticate;
+      const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+      if (authenticate && !(await authenticate(bearer))) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
       const [code, payload] = this.route(method, url.pathname, query, body as Obj | undefined);
       send(code, payload);
     } catch (error) {

@@ -15,13 +15,18 @@ import { ProviderUnavailableError } from '../../errors.js';
 export interface KubeClients {
   core: CoreV1Api;
   apps: AppsV1Api;
+  /** The configuration behind them, for what is not a plain API call (exec into a container). */
+  config: KubeConfig;
 }
 
-/** Clients for `target.cluster` (undefined: the default cluster). Called again on revert, from the stored intent. */
-export type KubeClientResolver = (cluster: string | undefined) => KubeClients;
+/**
+ * Clients for `target.cluster` (undefined: the default cluster). Called again on revert, from the stored intent.
+ * Asynchronous because reaching a cluster may need calls of its own (EKS: DescribeCluster and a fresh token).
+ */
+export type KubeClientResolver = (cluster: string | undefined) => Promise<KubeClients>;
 
 export function kubeClientsFromConfig(kc: KubeConfig): KubeClients {
-  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), config: kc };
 }
 
 export interface KubeconfigOptions {
@@ -59,7 +64,7 @@ export function kubeClientsFromKubeconfig(options: KubeconfigOptions = {}): Kube
  */
 export function kubeClientsByContext(kubeconfigPath?: string): KubeClientResolver {
   const cache = new Map<string, KubeClients>();
-  return (cluster) => {
+  return async (cluster) => {
     const key = cluster ?? '';
     let clients = cache.get(key);
     if (!clients) {

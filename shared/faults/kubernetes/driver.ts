@@ -13,7 +13,7 @@ export type KubernetesDriverOptions = PodDeleteOptions;
 const CHAOS_TYPES = ['pod_delete'] as const satisfies readonly ChaosType[];
 
 export function createKubernetesDriver(clients: KubeClients | KubeClientResolver, options: KubernetesDriverOptions = {}): FaultDriver {
-  const clientsFor = typeof clients === 'function' ? clients : () => clients;
+  const clientsFor: KubeClientResolver = typeof clients === 'function' ? clients : async () => clients;
   const check = (chaosType: string) => {
     if (!(CHAOS_TYPES as readonly string[]).includes(chaosType)) throw new ProviderUnavailableError(`the kubernetes driver cannot apply ${chaosType}`);
   };
@@ -23,20 +23,20 @@ export function createKubernetesDriver(clients: KubeClients | KubeClientResolver
     chaosTypes: CHAOS_TYPES,
     resolve: async (spec, signal) => {
       check(spec.chaos_type);
-      return resolvePods(spec, clientsFor(clusterOf(spec)), signal);
+      return resolvePods(spec, await clientsFor(clusterOf(spec)), signal);
     },
     prepare: async (spec, target, _signal) => {
       check(spec.chaos_type);
-      return preparePodDelete(spec, target, clientsFor(clusterOf(spec)), options);
+      return preparePodDelete(spec, target, await clientsFor(clusterOf(spec)), options);
     },
     apply: async (spec, intent, context) => {
       check(spec.chaos_type);
-      return applyPodDelete(spec, intent, clientsFor(clusterOf(spec)), context);
+      return applyPodDelete(spec, intent, await clientsFor(clusterOf(spec)), context);
     },
     revert: async (intent, context) => {
       check(String(intent.params.chaos_type));
       const cluster = intent.params.cluster;
-      return revertPodDelete(intent, clientsFor(typeof cluster === 'string' ? cluster : undefined), context, options);
+      return revertPodDelete(intent, await clientsFor(typeof cluster === 'string' ? cluster : undefined), context, options);
     },
   };
 }

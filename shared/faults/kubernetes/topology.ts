@@ -23,7 +23,7 @@ const byNamespaceAndName = (a: JsonObject, b: JsonObject) =>
   String(a.namespace).localeCompare(String(b.namespace)) || String(a.name).localeCompare(String(b.name));
 
 export async function kubernetesTopology(resolve: KubeClientResolver, { cluster }: { cluster?: string } = {}): Promise<JsonObject> {
-  const { core, apps } = resolve(cluster);
+  const { core, apps } = await resolve(cluster);
   const [namespaces, deployments, statefulSets, pods, services] = await Promise.all([
     all((_continue) => core.listNamespace({ limit: PAGE, _continue })),
     all((_continue) => apps.listDeploymentForAllNamespaces({ limit: PAGE, _continue })),
