@@ -13,7 +13,7 @@ import { ValidationError } from '../../shared/errors.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsDriver } from '../../shared/faults/aws/index.js';
 import { runCli, startCli } from '../support/cli.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const chaos = [{ Key: 'chaosduck:target', Value: 'true' }];
 
@@ -21,19 +21,19 @@ describe('AWS experiments against moto', () => {
   let moto: Moto;
   let ec2: EC2Client;
   let env: Record<string, string>;
-  const saved = { ...process.env };
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     moto = await startMoto();
     env = { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
-    Object.assign(process.env, env);
+    restoreEnv = overrideEnv(env);
     ec2 = new EC2Client(motoClientConfig(moto.endpoint));
   }, MOTO_SETUP_TIMEOUT_MS);
   beforeEach(() => moto.reset());
   afterAll(async () => {
     ec2?.destroy();
     await moto?.stop();
-    process.env = saved;
+    restoreEnv?.();
   });
 
   const states = async (ids: string[]) => {
@@ -115,10 +115,7 @@ describe('AWS experiments against moto', () => {
   });
 
   it('names a missing region when neither the target nor the environment gives one', async () => {
-    const region = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
-    Object.assign(process.env, { AWS_CONFIG_FILE: '/nonexistent' });
-    delete process.env.AWS_REGION;
-    delete process.env.AWS_DEFAULT_REGION;
+    const restoreRegion = overrideEnv({ AWS_CONFIG_FILE: '/nonexistent', AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined });
     const runtime = await LocalRuntime.start({ drivers: [awsDriver(awsClientFactory())] });
     try {
       const refused = await runtime.dryRun({ name: 'nowhere', chaos_type: 'ec2_stop', target: { tags: { team: 'a' } }, safety: { max_blast_radius: 1 } }).catch((error: unknown) => error);
@@ -126,7 +123,7 @@ describe('AWS experiments against moto', () => {
       expect(refused).toBeInstanceOf(ValidationError);
       expect((refused as ValidationError).issues.map((i) => i.field)).toEqual(['target.region']);
     } finally {
-      Object.assign(process.env, region);
+      restoreRegion();
       await runtime.stop();
     }
   });

@@ -29,7 +29,7 @@ import { createRdsFailover, rdsFailover, RDS_FAILOVER_ACTION } from '../../share
 import type { FaultContext, RollbackIntent } from '../../shared/faults/driver.js';
 import type { ExperimentInput } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const ENGINE = 'aurora-postgresql';
 const never = new AbortController().signal;
@@ -38,18 +38,23 @@ const context = (rollbackSeq = 1): FaultContext => ({ experimentId: 'exp-rds', r
 let moto: Moto;
 let rds: RDSClient;
 let clients: AwsClientFactory;
-const saved = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+  restoreEnv = overrideEnv({
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+  });
   rds = new RDSClient(motoClientConfig(moto.endpoint));
 }, MOTO_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   rds?.destroy();
   await moto?.stop();
-  process.env = saved;
+  restoreEnv?.();
 });
 
 beforeEach(async () => {

@@ -31,25 +31,30 @@ import { createAwsDriver } from '../../shared/faults/aws/driver.js';
 import type { AwsSpec } from '../../shared/faults/aws/fault.js';
 import { copyEntries, copyTagValue, EXPERIMENT_TAG, routeBlackhole } from '../../shared/faults/aws/route-blackhole.js';
 import { parseExperiment } from '../../shared/model/parse.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const CIDR = '10.9.0.0/16';
 
 let moto: Moto | undefined;
 let ec2: EC2Client;
-const saved = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   moto = await startMoto();
   // The SDK's own endpoint setting: the fault's clients reach moto the way they would reach AWS.
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+  restoreEnv = overrideEnv({
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+  });
   ec2 = new EC2Client(motoClientConfig(moto.endpoint));
 }, MOTO_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   ec2?.destroy();
   await moto?.stop();
-  process.env = saved;
+  restoreEnv?.();
 });
 
 beforeEach(async () => {
