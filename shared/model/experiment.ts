@@ -92,22 +92,35 @@ const podDeleteParameters = z.strictObject({
   allow_unmanaged: z.boolean().default(false),
   duration_seconds: durationSeconds,
 });
+/**
+ * On Kubernetes these faults run in an ephemeral chaos-agent container: `container` is the pod's container whose
+ * namespaces it joins (default: the first), as FIS's `targetContainerName`.
+ */
+const containerName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a container name').max(63).optional();
+/** The network interface the netem qdisc goes on (Kubernetes; the pod's `eth0` by default). */
+const networkInterface = z.string().regex(/^[A-Za-z0-9@._-]{1,15}$/, 'not a network interface name').optional();
 const latencyParameters = z.strictObject({
   latency_ms: z.number().int().min(1).max(60_000).default(100),
   jitter_ms: z.number().int().min(0).max(60_000).default(0),
+  container: containerName,
+  interface: networkInterface,
   duration_seconds: durationSeconds,
 });
 const lossParameters = z.strictObject({
   loss_percent: z.number().gt(0).max(100).default(10),
+  container: containerName,
+  interface: networkInterface,
   duration_seconds: durationSeconds,
 });
 const cpuParameters = z.strictObject({
   cpu_cores: z.number().int().min(1).max(256).default(1),
   cpu_load_percent: z.number().int().min(1).max(100).default(100),
+  container: containerName,
   duration_seconds: durationSeconds,
 });
 const memoryParameters = z.strictObject({
   memory_mb: z.number().int().min(1).max(1_048_576).default(256),
+  container: containerName,
   duration_seconds: durationSeconds,
 });
 const ec2StopParameters = z.strictObject({

@@ -14,12 +14,24 @@
  * created through the API (no owner) goes Pending → Running the same way. Deletion removes the pod at once (as if the
  * kubelet honoured the grace period instantly); the grace period asked for is recorded on the request.
  *
- * Every request is recorded (method, path, query, body) so tests can assert what the client sent.
+ * Pods can take ephemeral containers (`pods/<name>/ephemeralcontainers`: GET and PUT with `dryRun=All`, optimistic on
+ * resourceVersion, existing ones immutable, Pod Security admission from the namespace's
+ * `pod-security.kubernetes.io/enforce` label for capabilities and runAsNonRoot), which the FAKE kubelet
+ * (fake-kubelet.ts) runs as local processes, reporting their states in `status.ephemeralContainerStatuses`; their
+ * output is served by `pods/<name>/log?container=` and commands run in them through `pods/<name>/exec` over a
+ * WebSocket speaking the `v4.channel.k8s.io` protocol, as `kubectl exec` and the client's `Exec` use it.
+ *
+ * Every request is recorded (method, path, query, body) so tests can assert what the client sent; exec calls also
+ * land in `execs`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { FakeKubelet } from './fake-kubelet.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -95,9 +107,25 @@ function status(code: number, reason: string, message: string, details?: Obj): O
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
 
+/** Capabilities the Pod Security "baseline" level allows to be added (the "restricted" level: NET_BIND_SERVICE only). */
+const BASELINE_CAPABILITIES = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
+
+export interface RecordedExec {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+}
+
 export class FakeKubeApiServer {
   readonly requests: RecordedRequest[] = [];
+  readonly execs: RecordedExec[] = [];
   readonly namespaces = new Set<string>(['default', 'kube-system']);
+  readonly kubelet = new FakeKubelet();
+  private readonly namespaceLabels = new Map<string, Record<string, string>>();
+  private readonly unpullable = new Set<string>();
+  private readonly interceptors: { method: string; path: string; run: () => void }[] = [];
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
   /** `<kind>/<namespace>/<name>` → object. */
   private readonly objects = new Map<string, Obj>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -112,6 +140,7 @@ export class FakeKubeApiServer {
   static async start(options: FakeKubeOptions = {}): Promise<FakeKubeApiServer> {
     let fake: FakeKubeApiServer | undefined;
     const server = createServer((req, res) => void fake!.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void fake!.upgrade(req, socket, head));
     fake = new FakeKubeApiServer(server, {
       recreateDelayMs: options.recreateDelayMs ?? 50,
       readyDelayMs: options.readyDelayMs ?? 50,
@@ -141,6 +170,9 @@ export class FakeKubeApiServer {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+    await this.kubelet.dispose();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -195,9 +227,19 @@ export class FakeKubeApiServer {
   }
 
   /** A bare pod with no controller (Running and Ready). */
-  addPod({ namespace = 'default', name, labels, phase = 'Running', nodeName = 'node-1' }: { namespace?: string; name: string; labels: Record<string, string>; phase?: string; nodeName?: string }): Obj {
+  addPod({
+    namespace = 'default',
+    name,
+    labels,
+    phase = 'Running',
+    nodeName = 'node-1',
+    hostNetwork = false,
+    containers,
+  }: { namespace?: string; name: string; labels: Record<string, string>; phase?: string; nodeName?: string; hostNetwork?: boolean; containers?: string[] }): Obj {
     this.namespaces.add(namespace);
     const pod = this.runningPod(namespace, name, labels, undefined, nodeName);
+    if (hostNetwork) pod.spec.hostNetwork = true;
+    if (containers) pod.spec.containers = containers.map((c) => ({ name: c, image: 'nginx:1.27' }));
     if (phase !== 'Running') pod.status = { phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }] };
     return this.put('pods', pod);
   }
@@ -212,6 +254,29 @@ export class FakeKubeApiServer {
       spec: { type: 'ClusterIP', clusterIP: `10.96.0.${this.objects.size % 250 + 2}`, selector: { ...selector }, ports: [{ protocol: 'TCP', port, targetPort }] },
       status: { loadBalancer: {} },
     });
+  }
+
+  /** Labels on a namespace, e.g. `pod-security.kubernetes.io/enforce: baseline`. */
+  labelNamespace(namespace: string, labels: Record<string, string>): void {
+    this.namespaces.add(namespace);
+    this.namespaceLabels.set(namespace, { ...this.namespaceLabels.get(namespace), ...labels });
+  }
+
+  /** Pulling `image` fails (ErrImagePull, then ImagePullBackOff), as for a missing image or registry. */
+  failImagePull(image: string): void {
+    this.unpullable.add(image);
+  }
+
+  /** Runs `run` just before the next `method path` request is handled: another client's write racing ours. */
+  beforeNext(method: string, path: string, run: () => void): void {
+    this.interceptors.push({ method, path, run });
+  }
+
+  /** Adds an ephemeral container as another client would (`kubectl debug`), bumping the pod's resourceVersion. */
+  addEphemeralContainer(namespace: string, pod: string, container: Obj): void {
+    const current = this.get('pods', namespace, pod)!;
+    const [code, result] = this.putEphemeralContainers(current, {}, { ...current, spec: { ...current.spec, ephemeralContainers: [...(current.spec.ephemeralContainers ?? []), container] } });
+    if (code !== 200) throw new Error(`fake: cannot add ephemeral container: ${JSON.stringify(result)}`);
   }
 
   pods(namespace = 'default'): Obj[] {
@@ -315,6 +380,147 @@ export class FakeKubeApiServer {
     });
   }
 
+  // ---- ephemeral containers, logs, exec -----------------------------------------------------------------------------
+
+  private nsLabels(name: string): Record<string, string> {
+    return { 'kubernetes.io/metadata.name': name, ...this.namespaceLabels.get(name) };
+  }
+
+  private podSubresource(method: string, namespace: string, name: string, subresource: string, query: Record<string, string>, body: Obj | undefined): [number, Obj | string] {
+    const pod = this.get('pods', namespace, name);
+    if (!pod) return [404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' })];
+    if (subresource === 'ephemeralcontainers' && method === 'GET') return [200, pod];
+    if (subresource === 'ephemeralcontainers' && method === 'PUT') return this.putEphemeralContainers(pod, query, body);
+    if (subresource === 'log' && method === 'GET') {
+      const container = query.container ?? (pod.spec.containers.length === 1 ? pod.spec.containers[0].name : undefined);
+      if (!container) return [400, status(400, 'BadRequest', `a container name must be specified for pod ${name}, choose one of: [${pod.spec.containers.map((c: Obj) => c.name).join(' ')}]`)];
+      const log = this.kubelet.log(pod, container);
+      if (log === undefined) {
+        const waiting = pod.status.ephemeralContainerStatuses?.find((c: Obj) => c.name === container)?.state?.waiting;
+        return [400, status(400, 'BadRequest', `container "${container}" in pod "${name}" is waiting to start: ${waiting?.reason ?? 'ContainerCreating'}`)];
+      }
+      const lines = log.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const tail = query.tailLines === undefined ? lines : lines.slice(-Number(query.tailLines));
+      return [200, tail.map((l) => `${l}\n`).join('')];
+    }
+    if (subresource === 'exec') return [400, status(400, 'BadRequest', 'Upgrade request required')];
+    return [405, status(405, 'MethodNotAllowed', `${method} is not supported on pods/${subresource} by this fake`)];
+  }
+
+  private putEphemeralContainers(pod: Obj, query: Record<string, string>, body: Obj | undefined): [number, Obj] {
+    const name = pod.metadata.name as string;
+    const namespace = pod.metadata.namespace as string;
+    const invalid = (message: string): [number, Obj] => [422, status(422, 'Invalid', `Pod "${name}" is invalid: ${message}`, { name, kind: 'Pod' })];
+    if (body?.kind !== 'Pod') return [400, status(400, 'BadRequest', 'the body must be a Pod')];
+    if (body.metadata?.uid && body.metadata.uid !== pod.metadata.uid) {
+      return [409, status(409, 'Conflict', `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${pod.metadata.uid}`, { name, kind: 'pods' })];
+    }
+    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== pod.metadata.resourceVersion) {
+      return [409, status(409, 'Conflict', `Operation cannot be fulfilled on pods "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: 'pods' })];
+    }
+    const existing = (pod.spec.ephemeralContainers ?? []) as Obj[];
+    const wanted = (body.spec?.ephemeralContainers ?? []) as Obj[];
+    for (const [i, c] of existing.entries()) {
+      if (!isDeepStrictEqual(wanted[i], c)) return invalid(`spec.ephemeralContainers: Forbidden: existing ephemeral containers "${c.name}" may not be removed or changed`);
+    }
+    const added = wanted.slice(existing.length);
+    const taken = new Set([...pod.spec.containers.map((c: Obj) => c.name), ...existing.map((c) => c.name)]);
+    for (const [i, c] of added.entries()) {
+      const field = `spec.ephemeralContainers[${existing.length + i}]`;
+      if (!c.name) return invalid(`${field}.name: Required value`);
+      if (taken.has(c.name)) return invalid(`${field}.name: Duplicate value: "${c.name}"`);
+      if (!c.image) return invalid(`${field}.image: Required value`);
+      if (c.targetContainerName && !pod.spec.containers.some((t: Obj) => t.name === c.targetContainerName)) {
+        return invalid(`${field}.targetContainerName: Not found: "${c.targetContainerName}"`);
+      }
+      taken.add(c.name);
+      const refusal = this.podSecurity(namespace, c);
+      if (refusal) return [403, status(403, 'Forbidden', `pods "${name}" is forbidden: ${refusal}`, { name, kind: 'pods' })];
+    }
+    if (query.dryRun === 'All') return [200, { ...pod, spec: { ...pod.spec, ephemeralContainers: wanted } }];
+    pod.spec.ephemeralContainers = wanted;
+    pod.status.ephemeralContainerStatuses = [
+      ...(pod.status.ephemeralContainerStatuses ?? []),
+      ...added.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } })),
+    ];
+    this.put('pods', pod);
+    for (const c of added) this.later(5, () => this.startEphemeral(pod, c));
+    return [200, pod];
+  }
+
+  /** The Pod Security admission verdict for one container, as the namespace's enforce label asks; undefined: allowed. */
+  private podSecurity(namespace: string, c: Obj): string | undefined {
+    const level = this.namespaceLabels.get(namespace)?.['pod-security.kubernetes.io/enforce'];
+    if (level !== 'baseline' && level !== 'restricted') return undefined;
+    const allowed = level === 'restricted' ? ['NET_BIND_SERVICE'] : BASELINE_CAPABILITIES;
+    const extra = ((c.securityContext?.capabilities?.add ?? []) as string[]).filter((cap) => !allowed.includes(cap));
+    if (extra.length) return `violates PodSecurity "${level}:latest": non-default capabilities (container "${c.name}" must not include ${extra.map((x) => `"${x}"`).join(', ')} in securityContext.capabilities.add)`;
+    if (level === 'restricted' && c.securityContext?.runAsNonRoot !== true) {
+      return `violates PodSecurity "restricted:latest": runAsNonRoot != true (container "${c.name}" must set securityContext.runAsNonRoot=true)`;
+    }
+    return undefined;
+  }
+
+  private setEphemeralState(pod: Obj, container: string, state: Obj): void {
+    const current = this.get('pods', pod.metadata.namespace, pod.metadata.name);
+    if (!current || current.metadata.uid !== pod.metadata.uid) return;
+    const entry = current.status.ephemeralContainerStatuses?.find((c: Obj) => c.name === container);
+    if (!entry) return;
+    entry.state = state;
+    this.put('pods', current);
+  }
+
+  private startEphemeral(pod: Obj, c: Obj): void {
+    if (this.unpullable.has(c.image)) {
+      this.setEphemeralState(pod, c.name, { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${c.image}": not found` } });
+      this.later(this.options.readyDelayMs, () => this.setEphemeralState(pod, c.name, { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } }));
+      return;
+    }
+    this.kubelet.run(pod, c, (state) => this.setEphemeralState(pod, c.name, state));
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const refuse = (code: number, payload: Obj) => {
+      socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Bad Request'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(payload)}`);
+    };
+    const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/);
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: undefined });
+    const authenticate = this.options.authenticate;
+    if (authenticate && !(await authenticate(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]))) return refuse(401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (!m) return refuse(400, status(400, 'BadRequest', `no exec endpoint at ${url.pathname}`));
+    const [, namespace, name] = m as unknown as [string, string, string];
+    const pod = this.get('pods', namespace, name);
+    const containerName = url.searchParams.get('container') ?? '';
+    const command = url.searchParams.getAll('command');
+    const container = [...(pod?.spec.containers ?? []), ...(pod?.spec.ephemeralContainers ?? [])].find((c: Obj) => c.name === containerName);
+    if (!pod || !container) return refuse(400, status(400, 'BadRequest', `container ${containerName} is not valid for pod ${name}`));
+    if (!this.kubelet.isRunning(pod, containerName)) return refuse(400, status(400, 'BadRequest', `unable to upgrade connection: container not found ("${containerName}")`));
+    if (command.length === 0) return refuse(400, status(400, 'BadRequest', 'you must specify at least 1 command'));
+    this.execs.push({ namespace, pod: name, container: containerName, command });
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const child = this.kubelet.exec(pod, container, command);
+      const frame = (channel: number, data: Buffer | string) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
+      child.stdout!.on('data', (chunk: Buffer) => frame(1, chunk));
+      child.stderr!.on('data', (chunk: Buffer) => frame(2, chunk));
+      child.on('close', (code) => {
+        const result =
+          code === 0
+            ? { metadata: {}, status: 'Success' }
+            : {
+                metadata: {},
+                status: 'Failure',
+                message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
+                reason: 'NonZeroExitCode',
+                details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+              };
+        frame(3, JSON.stringify(result));
+        ws.close(1000);
+      });
+    });
+  }
+
   // ---- HTTP --------------------------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -331,9 +537,11 @@ export class FakeKubeApiServer {
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query, body });
-    const send = (code: number, payload: Obj) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(payload));
+    const intercepted = this.interceptors.findIndex((i) => i.method === method && i.path === url.pathname);
+    if (intercepted >= 0) this.interceptors.splice(intercepted, 1)[0]!.run();
+    const send = (code: number, payload: Obj | string) => {
+      res.writeHead(code, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json' });
+      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
     };
     try {
       const authenticate = this.options.authenticate;
@@ -346,20 +554,22 @@ export class FakeKubeApiServer {
     }
   }
 
-  private route(method: string, path: string, query: Record<string, string>, body: Obj | undefined): [number, Obj] {
+  private route(method: string, path: string, query: Record<string, string>, body: Obj | undefined): [number, Obj | string] {
     const ns = path.match(/^\/api\/v1\/namespaces\/([^/]+)$/);
     if (ns && method === 'GET') {
       const name = ns[1]!;
       if (!this.namespaces.has(name)) return [404, status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' })];
-      return [200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } }];
+      return [200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: this.nsLabels(name) }, status: { phase: 'Active' } }];
     }
     if (path === '/api/v1/namespaces' && method === 'GET') {
       const items = [...this.namespaces]
         .sort()
-        .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }))
+        .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: this.nsLabels(name) }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }))
         .filter((n) => matchesLabels(n.metadata.labels, query.labelSelector));
       return [200, { apiVersion: 'v1', kind: 'NamespaceList', metadata: { resourceVersion: String(this.resourceVersion) }, items }];
     }
+    const sub = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(ephemeralcontainers|log|exec)$/);
+    if (sub) return this.podSubresource(method, sub[1]!, sub[2]!, sub[3]!, query, body);
     // A list across all namespaces: /api/v1/pods, /apis/apps/v1/deployments, …
     const all = path.match(/^\/(?:api\/v1|apis\/apps\/v1)\/(pods|services|deployments|replicasets|statefulsets)$/);
     const m = all ? [path, undefined, all[1], undefined] : path.match(/^\/(?:api\/v1|apis\/apps\/v1)\/namespaces\/([^/]+)\/(pods|services|deployments|replicasets|statefulsets)(?:\/([^/]+))?$/);
@@ -409,6 +619,7 @@ export class FakeKubeApiServer {
         ];
       }
       this.objects.delete(`pods/${namespace}/${name}`);
+      this.kubelet.stopPod(pod);
       const grace = body?.gracePeriodSeconds ?? (query.gracePeriodSeconds !== undefined ? Number(query.gracePeriodSeconds) : 30);
       const deleted = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: now(), deletionGracePeriodSeconds: grace } };
       this.onPodDeleted(pod);

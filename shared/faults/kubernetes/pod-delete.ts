@@ -81,8 +81,10 @@ export function labelSelector(labels: Record<string, string>): string {
     .join(',');
 }
 
+/** Running pods matching a workload target; every Kubernetes fault selects its targets this way. */
 export async function resolvePods(spec: ExperimentSpec, clients: KubeClients, _signal: AbortSignal): Promise<TargetRef[]> {
-  const { target } = asPodDelete(spec);
+  if (!('namespace' in spec.target)) throw new TypeError(`${spec.chaos_type} has no Kubernetes target`);
+  const { target } = spec;
   refuseProtectedNamespace(target);
   const fieldSelector = ['status.phase=Running', target.field_selectors].filter(Boolean).join(',');
   const pods = [];
@@ -260,7 +262,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function poll<T>(check: () => Promise<T | undefined>, signal: AbortSignal, timeoutMs: number, intervalMs: number, what: () => string): Promise<T> {
+export async function poll<T>(check: () => Promise<T | undefined>, signal: AbortSignal, timeoutMs: number, intervalMs: number, what: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal.throwIfAborted();
