@@ -4,6 +4,9 @@
  * with /bin/sh and fake `tc` / `stress-ng` (test/support/fake-kubelet.ts). The real @kubernetes/client-node speaks
  * HTTP and the exec WebSocket protocol to it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { InjectionFailedError, ProviderUnavailableError, ValidationError } from '../../shared/errors.js';
@@ -13,6 +16,7 @@ import { kubeClientsFromConfig } from '../../shared/faults/kubernetes/cluster.js
 import { createKubernetesDriver, type KubernetesDriverOptions } from '../../shared/faults/kubernetes/driver.js';
 import type { ExperimentInput } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
+import { runCli, startCli } from '../support/cli.js';
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 
 const IMAGE = 'registry.example/chaosduck-agent:1';
@@ -263,4 +267,62 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
     expect(journal.rollbacks).toHaveLength(2);
     expect(journal.rollbacks.every((r) => r.status === 'succeeded' && r.output.undone === true)).toBe(true);
   }, 60_000);
+});
+
+describe('kubernetes agent faults: guardrails and crashes', () => {
+  it('a namespace that looks like production is refused without require_confirmation, and allowed with it', async () => {
+    fake.addDeployment({ namespace: 'payments-prod', name: 'web', replicas: 1, labels: { app: 'web' } });
+    runtime = await LocalRuntime.start({ drivers: [driver] });
+
+    const refused = await runtime.run(experiment('cpu_stress', { duration_seconds: 1 }, { namespace: 'payments-prod' }));
+
+    expect(refused).toMatchObject({ status: 'aborted', reason: 'ProductionGuardError' });
+    expect(writes()).toEqual([]);
+
+    const confirmed = experiment('cpu_stress', { duration_seconds: 1 }, { namespace: 'payments-prod' });
+    (confirmed.safety as Record<string, unknown>).require_confirmation = true;
+    const record = await runtime.run(confirmed);
+    expect(record).toMatchObject({ status: 'completed' });
+    expect(fake.pods('payments-prod')[0]!.status.ephemeralContainerStatuses[0].state.terminated.exitCode).toBe(0);
+  }, 60_000);
+
+  it('a CLI killed while the agent holds the fault leaves it bounded by its duration, and `chaosduck recover` stops it', async () => {
+    const { pods } = fake.addDeployment({ namespace: 'shop', name: 'web', replicas: 1, labels: { app: 'web' } });
+    const cwd = mkdtempSync(join(tmpdir(), 'chaosduck-k8s-crash-'));
+    try {
+      const kubeconfig = join(cwd, 'kubeconfig');
+      writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
+      const env = { KUBECONFIG: kubeconfig, CHAOSDUCK_AGENT_IMAGE: IMAGE };
+      const file = join(cwd, 'slow.yaml');
+      writeFileSync(
+        file,
+        [
+          'name: slow-web',
+          'chaos_type: network_latency',
+          'target: {namespace: shop, labels: {app: web}}',
+          'parameters: {latency_ms: 400, duration_seconds: 120}',
+          'safety: {timeout_seconds: 300, max_blast_radius: 1}',
+        ].join('\n'),
+      );
+      const run = startCli(['run', file], { cwd, env });
+      const output = await run.waitForOutput(/INJECT\s+✓ phase done/);
+      const id = /experiment (exp-[\w-]+)/.exec(output)?.[1] ?? '';
+      expect(fake.kubelet.qdisc(pods[0]!)).toContain('delay 400ms');
+
+      run.child.kill('SIGKILL');
+      await run.done;
+      // The agent belongs to the pod, not to the control plane: the fault is still there, with its own end.
+      expect(fake.kubelet.qdisc(pods[0]!)).toContain('delay 400ms');
+
+      const recovery = await runCli(['recover'], { cwd, env });
+      expect(recovery.code, recovery.stdout + recovery.stderr).toBe(0);
+      expect(fake.kubelet.qdisc(pods[0]!)).toBeUndefined();
+      expect(fake.execs).toHaveLength(1);
+      const journal = JSON.parse((await runCli(['journal', id], { cwd, env })).stdout) as { status: string; chaosduck: { reason: string }; rollbacks: { status: string; output: Record<string, unknown> }[] };
+      expect(journal).toMatchObject({ status: 'rolled_back', chaosduck: { reason: 'recovered_after_crash' } });
+      expect(journal.rollbacks.map((r) => r.output)).toEqual([expect.objectContaining({ undone: true, how: 'stopped', verified: true })]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
