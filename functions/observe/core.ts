@@ -11,7 +11,7 @@ import { EmergencyStopActiveError, ExperimentTimeoutError, HealthCheckThresholdE
 import type { ObserveInput, ObserveState } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event, probesFor } from '../../shared/lifecycle/events.js';
-import { asJson } from '../../shared/journal/activity.js';
+import { asJson, type JsonValue } from '../../shared/journal/activity.js';
 import type { JournalEvent } from '../../shared/model/lifecycle.js';
 import { allMet, firedStopConditions, runProbes } from '../../shared/probes/index.js';
 
@@ -37,6 +37,8 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   }
 
   if (now >= endsAt) {
+    // A last look at the targets' recovery as the window closes, beside the end-of-window probes.
+    const watched = await observeFaults(id, spec, observe.tick, deps, signal);
     const records = await runProbes(probesFor(spec, 'after'), { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube });
     const met = allMet(records);
     const deviated = !met || observe.failedTicks > 0;
@@ -44,6 +46,7 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
     await emit(
       deps,
       [
+        ...watched,
         ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'after', record: asJson(record) }, end)),
         event(id, 'phase.completed', 'OBSERVE', { deviated, ticks: observe.tick }, end),
       ],
@@ -54,13 +57,14 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
 
   const during = probesFor(spec, 'during');
   const ended = await endFaultsEarly(experiment.id, spec, deps, signal);
+  const watched = await observeFaults(experiment.id, spec, observe.tick + 1, deps, signal);
   const records = await runProbes(during, { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube });
   const ok = allMet(records);
   const consecutiveFailures = ok ? 0 : observe.consecutiveFailures + 1;
   const failedTicks = observe.failedTicks + (ok ? 0 : 1);
   const end = deps.clock();
   const tick = observe.tick + 1;
-  const events = [...ended, ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end))];
+  const events = [...ended, ...watched, ...records.map((record) => event(id, 'probe.result', 'OBSERVE', { when: 'during', tick, record: asJson(record) }, end))];
   const fired = firedStopConditions(during, records);
   if (fired.length > 0) {
     const stopCondition = asJson(fired);
@@ -79,6 +83,28 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   // Wait a full interval, or just what is left of the window, whichever is shorter.
   const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
   return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };
+}
+
+/**
+ * Faults whose driver watches the target's recovery (pod_delete: the owner's ready replicas and the time to
+ * recovery) are looked at on every tick. A failed look is recorded, never fatal: probes decide the hypothesis.
+ */
+async function observeFaults(id: string, spec: ObserveInput['experiment']['spec'], tick: number, deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
+  const driver = deps.drivers.get(spec.target.provider);
+  if (!driver?.observe) return [];
+  const events: JournalEvent[] = [];
+  for (const entry of await deps.store.listRollback(id)) {
+    if (entry.state !== 'pending' || entry.provider !== driver.provider) continue;
+    let output: JsonValue | undefined;
+    try {
+      output = await driver.observe(entry, { experimentId: id, rollbackSeq: entry.seq, signal });
+    } catch (error) {
+      signal.throwIfAborted();
+      output = { error: error instanceof Error ? error.message : String(error) };
+    }
+    if (output !== undefined) events.push(event(id, 'fault.observed', 'OBSERVE', { target: entry.target.id, rollbackSeq: entry.seq, tick, output }, deps.clock()));
+  }
+  return events;
 }
 
 /**

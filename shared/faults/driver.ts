@@ -56,6 +56,12 @@ export interface FaultDriver {
    * has come, and say what was done; `undefined` when nothing was due. OBSERVE calls it on every tick; idempotent.
    */
   endEarly?(intent: RollbackIntent, context: FaultContext): Promise<JsonValue | undefined>;
+  /**
+   * How the target is coming through the fault, for faults whose recovery is the point (pod_delete: the owner's
+   * ready replicas, and the time to recovery once it is back); `undefined` when there is nothing to say. OBSERVE
+   * records it on every tick; read-only.
+   */
+  observe?(intent: RollbackIntent, context: FaultContext): Promise<JsonValue | undefined>;
 }
 
 export type DriverRegistry = ReadonlyMap<string, FaultDriver>;

@@ -35,6 +35,9 @@ export function buildJournal(input: JournalInput): JsonObject {
       during.set(tick, [...(during.get(tick) ?? []), e.detail.record as unknown as ActivityRecord]);
     }
   }
+  // The last look OBSERVE took at each target (pod_delete: its owner's recovery), by target id.
+  const observed = new Map<string, JsonValue>();
+  for (const e of events) if (e.type === 'fault.observed') observed.set(String(e.detail.target), e.detail.output as JsonValue);
   const run = events.filter((e) => e.type === 'fault.applied').map((e) => e.detail.record as JsonValue);
   const rollbacks = stack.filter((entry) => entry.outcome).map((entry) => asJson(entry.outcome as ActivityRecord));
   const failedRollbacks = stack.filter((entry) => entry.state !== 'done');
@@ -73,6 +76,7 @@ export function buildJournal(input: JournalInput): JsonObject {
       phases: asJson(phases),
       hypothesis: phaseDetail(phases, 'HYPOTHESIS') ?? null,
       plan: (phaseDetail(phases, 'INJECT')?.plan as JsonValue | undefined) ?? null,
+      observed: Object.fromEntries(observed),
       rollback_stack: stack.map((entry) => ({
         seq: entry.seq,
         action: entry.action,

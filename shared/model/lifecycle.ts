@@ -59,6 +59,7 @@ export interface JournalEvent {
     | 'fault.planned'
     | 'fault.applied'
     | 'fault.ended'
+    | 'fault.observed'
     | 'rollback.step'
     | 'experiment.finished';
   phase?: Phase;

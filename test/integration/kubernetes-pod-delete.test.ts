@@ -191,7 +191,12 @@ describe('kubernetes pod_delete against a fake API server', () => {
     expect(now).toHaveLength(2);
     expect(now.every((p) => p.status.phase === 'Running')).toBe(true);
     expect(fake.get('deployments', 'shop', 'web')!.status.readyReplicas).toBe(2);
-    const journal = (await runtime.journal(record.id)) as { rollbacks: { status: string; output: Record<string, unknown> }[] };
+    const journal = (await runtime.journal(record.id)) as {
+      rollbacks: { status: string; output: Record<string, unknown> }[];
+      chaosduck: { observed: Record<string, Record<string, unknown>> };
+    };
+    // OBSERVE watched the owner come back and timed it, before the rollback did.
+    expect(journal.chaosduck.observed[`shop/${deleted}`]).toMatchObject({ recovered: true, replaced: true, owner: 'Deployment/web', recovered_after_ms: expect.any(Number) });
     expect(journal.rollbacks).toHaveLength(1);
     expect(journal.rollbacks[0]).toMatchObject({ status: 'succeeded', output: { recovered: true, replaced: true, owner: 'Deployment/web' } });
     expect(journal.rollbacks[0]!.output.recovered_after_ms).toEqual(expect.any(Number));

@@ -8,7 +8,7 @@ import { ProviderUnavailableError } from '../../errors.js';
 import type { ChaosType, ExperimentSpec } from '../../model/experiment.js';
 import type { KubeClientResolver, KubeClients } from './cluster.js';
 import { AGENT_CHAOS_TYPES, applyAgentFault, isAgentFault, prepareAgentFault, revertAgentFault, STOP_AGENT, type AgentFaultOptions } from './agent-faults.js';
-import { applyPodDelete, preparePodDelete, resolvePods, revertPodDelete, type PodDeleteOptions } from './pod-delete.js';
+import { applyPodDelete, observePodDelete, preparePodDelete, resolvePods, revertPodDelete, type PodDeleteOptions } from './pod-delete.js';
 
 export type KubernetesDriverOptions = PodDeleteOptions & AgentFaultOptions;
 
@@ -43,5 +43,6 @@ export function createKubernetesDriver(clients: KubeClients | KubeClientResolver
       const kube = await clientsFor(clusterOfIntent(intent));
       return intent.action === STOP_AGENT ? revertAgentFault(intent, kube, context, options) : revertPodDelete(intent, kube, context, options);
     },
+    observe: async (intent) => (intent.action === STOP_AGENT ? undefined : observePodDelete(intent, await clientsFor(clusterOfIntent(intent)))),
   };
 }

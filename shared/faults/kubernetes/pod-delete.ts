@@ -273,55 +273,71 @@ export async function poll<T>(check: () => Promise<T | undefined>, signal: Abort
   }
 }
 
-async function awaitOwnerReady(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {
-  const { namespace, pod: name, uid, expected_ready: expected, wait_timeout_seconds: timeout } = intent.params as {
-    namespace: string;
-    pod: string;
-    uid: string;
-    expected_ready: number;
-    wait_timeout_seconds: number;
-  };
+/**
+ * One look at the owner: recovered (its snapshot's ready replicas, and a ready replacement unless the pod was never
+ * deleted) with the time to recovery, or `undefined` and what is still missing in `progress`.
+ */
+async function ownerRecovery(intent: RollbackIntent, clients: KubeClients, started: number): Promise<{ recovered?: JsonObject; progress: string }> {
+  const { namespace, pod: name, uid, expected_ready: expected } = intent.params as { namespace: string; pod: string; uid: string; expected_ready: number };
   const owner = intent.params.owner as { kind: string; name: string };
   const controller = intent.params.controller as { kind: string; name: string; uid: string };
+  const readiness = await ownerReadiness(clients, namespace, owner);
+  if (!readiness) throw new Error(`${owner.kind}/${owner.name} is gone; its pods cannot recover`);
+  const original = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
+  const untouched = original?.metadata?.uid === uid && !original.metadata?.deletionTimestamp;
+  let replacement: V1Pod | undefined;
+  if (!untouched) {
+    const { items } = await clients.core.listNamespacedPod({ namespace, labelSelector: labelSelector((intent.snapshot.pod as { labels: Record<string, string> }).labels ?? {}) });
+    replacement = items
+      .filter((p) => p.metadata?.uid !== uid && controllerOf(p.metadata)?.uid === controller.uid && isReady(p) && !p.metadata?.deletionTimestamp)
+      .sort((a, b) => (toTime(b.metadata?.creationTimestamp) ?? 0) - (toTime(a.metadata?.creationTimestamp) ?? 0))[0];
+  }
+  const progress = `${owner.kind}/${owner.name} has ${readiness.ready}/${expected} ready; ${untouched ? 'the pod was never deleted' : replacement ? `replacement ${replacement.metadata?.name} is ready` : 'no ready replacement yet'}`;
+  if (readiness.ready < expected || (!untouched && !replacement)) return { progress };
+  const common = { recovered: true, owner: `${owner.kind}/${owner.name}`, ready_replicas: readiness.ready };
+  if (untouched) return { progress, recovered: { ...common, replaced: false, recovered_after_ms: 0, waited_ms: Date.now() - started } };
+  const created = toTime(replacement!.metadata?.creationTimestamp);
+  const readyAt = toTime((replacement!.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime);
+  return {
+    progress,
+    recovered: {
+      ...common,
+      replaced: true,
+      replacement: replacement!.metadata?.name ?? null,
+      // Server time from the replacement's creation (the controller reacts to the deletion at once) to Ready.
+      recovered_after_ms: created !== undefined && readyAt !== undefined ? Math.max(0, readyAt - created) : null,
+      waited_ms: Date.now() - started,
+    },
+  };
+}
+
+async function awaitOwnerReady(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {
+  const timeout = Number(intent.params.wait_timeout_seconds);
+  const owner = intent.params.owner as { kind: string; name: string };
   const started = Date.now();
   let last = 'not checked yet';
   return poll<JsonObject>(
-    async (): Promise<JsonObject | undefined> => {
-      const readiness = await ownerReadiness(clients, namespace, owner);
-      if (!readiness) throw new Error(`${owner.kind}/${owner.name} is gone; its pods cannot recover`);
-      const original = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
-      const untouched = original?.metadata?.uid === uid && !original.metadata?.deletionTimestamp;
-      let replacement: V1Pod | undefined;
-      if (!untouched) {
-        const { items } = await clients.core.listNamespacedPod({ namespace, labelSelector: labelSelector((intent.snapshot.pod as { labels: Record<string, string> }).labels ?? {}) });
-        replacement = items
-          .filter((p) => p.metadata?.uid !== uid && controllerOf(p.metadata)?.uid === controller.uid && isReady(p) && !p.metadata?.deletionTimestamp)
-          .sort((a, b) => (toTime(b.metadata?.creationTimestamp) ?? 0) - (toTime(a.metadata?.creationTimestamp) ?? 0))[0];
-      }
-      last = `${owner.kind}/${owner.name} has ${readiness.ready}/${expected} ready; ${untouched ? 'the pod was never deleted' : replacement ? `replacement ${replacement.metadata?.name} is ready` : 'no ready replacement yet'}`;
-      if (readiness.ready < expected || (!untouched && !replacement)) return undefined;
-      if (untouched) {
-        const result: JsonObject = { recovered: true, replaced: false, owner: `${owner.kind}/${owner.name}`, ready_replicas: readiness.ready, recovered_after_ms: 0, waited_ms: Date.now() - started };
-        return result;
-      }
-      const created = toTime(replacement!.metadata?.creationTimestamp);
-      const readyAt = toTime((replacement!.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime);
-      return {
-        recovered: true,
-        replaced: true,
-        owner: `${owner.kind}/${owner.name}`,
-        replacement: replacement!.metadata?.name ?? null,
-        ready_replicas: readiness.ready,
-        // Server time from the replacement's creation (the controller reacts to the deletion at once) to Ready.
-        recovered_after_ms: created !== undefined && readyAt !== undefined ? Math.max(0, readyAt - created) : null,
-        waited_ms: Date.now() - started,
-      };
+    async () => {
+      const { recovered, progress } = await ownerRecovery(intent, clients, started);
+      last = progress;
+      return recovered;
     },
     context.signal,
     timeout * 1000,
     options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     () => `${owner.kind}/${owner.name} to be ready again (${last})`,
   );
+}
+
+/** During OBSERVE: how far the owner has come back, with the time to recovery once it has. */
+export async function observePodDelete(intent: RollbackIntent, clients: KubeClients): Promise<JsonValue | undefined> {
+  if (intent.action !== AWAIT_OWNER_READY) return undefined;
+  const { recovered, progress } = await ownerRecovery(intent, clients, Date.now());
+  if (recovered) {
+    const { waited_ms: _waited, ...facts } = recovered;
+    return facts;
+  }
+  return { recovered: false, owner: `${(intent.params.owner as { kind: string }).kind}/${(intent.params.owner as { name: string }).name}`, progress };
 }
 
 async function recreatePod(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions): Promise<JsonValue> {

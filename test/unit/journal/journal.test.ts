@@ -199,6 +199,7 @@ describe('buildJournal', () => {
       phases,
       hypothesis,
       plan,
+      observed: {},
       rollback_stack: [
         { seq: 3, action: 'clear_fault', target: 'replica-3', state: 'pending', snapshot: { faulted: false } },
         { seq: 2, action: 'clear_fault', target: 'replica-2', state: 'failed', snapshot: { faulted: false } },
@@ -238,7 +239,7 @@ describe('buildJournal', () => {
       steady_states: { before: { steady_state_met: false, probes: [probe('health', false, 0.5)] }, after: null, during: [] },
       run: [],
       rollbacks: [],
-      chaosduck: { execution_arn: null, hypothesis: null, plan: null, rollback_stack: [], failed_rollbacks: [] },
+      chaosduck: { execution_arn: null, hypothesis: null, plan: null, observed: {}, rollback_stack: [], failed_rollbacks: [] },
     });
   });
 
