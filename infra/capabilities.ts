@@ -7,6 +7,7 @@ import type { ChaosDuckTable } from './constructs/chaosduck-table.js';
 import type { ControlBus } from './constructs/control-bus.js';
 import type { ControlPlaneFunction } from './constructs/control-plane-function.js';
 import type { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
+import { EksAccess } from './constructs/eks-access.js';
 import { FAULT_DESCRIBE_ACTIONS, FaultInjectionPolicy } from './constructs/fault-injection-policy.js';
 import type { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
 import { TargetRolePolicy } from './constructs/target-role-policy.js';
@@ -33,6 +34,10 @@ export interface ControlPlaneResources {
   readonly chaosTagKey: string;
   /** The roles experiments may act through in other accounts; empty grants no sts:AssumeRole at all. */
   readonly targetRoleArns: readonly string[];
+  /** EKS clusters (names, this account and region) the Kubernetes functions get access entries on; empty: none. */
+  readonly eksClusters: readonly string[];
+  /** The chaos agent image for Kubernetes network and stress faults; unset: those faults say it is missing. */
+  readonly agentImage?: string;
 }
 
 export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resources: ControlPlaneResources): void {
@@ -84,6 +89,10 @@ export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resour
   }
   if (spec.targetRoles && resources.targetRoleArns.length > 0) {
     new TargetRolePolicy(fn, 'TargetRoles', { role: fn.role, roleArns: resources.targetRoleArns });
+  }
+  if (spec.kubernetes) {
+    new EksAccess(fn, 'Kubernetes', { role: fn.role, clusters: resources.eksClusters });
+    if (spec.faults && resources.agentImage) fn.addEnvironment('CHAOSDUCK_AGENT_IMAGE', resources.agentImage);
   }
   if (spec.websocketPost) {
     fn.addEnvironment('WS_ENDPOINT', webSocket.callbackUrl);

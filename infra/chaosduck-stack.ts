@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventField, type Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -20,6 +20,7 @@ import { ControlBus } from './constructs/control-bus.js';
 import { ControlPlaneFunction } from './constructs/control-plane-function.js';
 import { ControlPlaneRestApi } from './constructs/control-plane-rest-api.js';
 import { ControlPlaneWebSocketApi } from './constructs/control-plane-websocket-api.js';
+import { KUBERNETES_GROUP, assertEksClusterNames } from './constructs/eks-access.js';
 import { DEFAULT_CHAOS_TAG_KEY } from './constructs/fault-injection-policy.js';
 import { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js';
 import { OrderedEventQueue } from './constructs/ordered-event-queue.js';
@@ -67,6 +68,19 @@ export interface ChaosDuckStackProps extends StackProps {
    * @default - none: no function may assume any role
    */
   readonly targetRoleArns?: readonly string[];
+  /**
+   * EKS clusters in this stack's account and region that experiments target (`target.cluster`): the functions that
+   * talk to Kubernetes may describe only these, and each gets an access entry on them in the Kubernetes group
+   * `chaosduck` (bind it with deploy/kubernetes/rbac.yaml). The clusters' authentication mode must include the EKS API.
+   * @default - none: DescribeCluster on any cluster here, and no access entry (map the `KubernetesRoleArns` yourself)
+   */
+  readonly eksClusters?: readonly string[];
+  /**
+   * The chaos agent image (sh, tc, stress-ng; agent/Dockerfile builds one) that Kubernetes network and stress faults
+   * run in an ephemeral container of each target pod. Pushed where the clusters' nodes can pull it.
+   * @default - none: those faults are refused with a message naming this setting
+   */
+  readonly agentImage?: string;
 }
 
 export class ChaosDuckStack extends Stack {
@@ -88,6 +102,8 @@ export class ChaosDuckStack extends Stack {
 
     const targetRoleArns = props.targetRoleArns ?? [];
     assertTargetRoleArns(targetRoleArns, 'targetRoleArns');
+    const eksClusters = props.eksClusters ?? [];
+    assertEksClusterNames(eksClusters, 'eksClusters');
     // Read before anything is built: a bad game day fails the synth at once, naming itself and its fields.
     const gameDays = props.gameDaysFile === undefined ? [] : loadGameDays(props.gameDaysFile, { targetRoleArns });
 
@@ -174,6 +190,8 @@ export class ChaosDuckStack extends Stack {
       guardrails: props.guardrails ?? {},
       chaosTagKey: props.chaosTargetTagKey ?? DEFAULT_CHAOS_TAG_KEY,
       targetRoleArns,
+      eksClusters,
+      agentImage: props.agentImage,
     };
     for (const name of FUNCTION_NAMES) applyAccess(this.required(name), FUNCTIONS[name], resources);
 
@@ -181,6 +199,11 @@ export class ChaosDuckStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocket.url, description: 'WebSocket URL for progress (SigV4-signed $connect)' });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Control plane event bus' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Experiments, journals, rollback stacks, connections' });
+    const kubernetesRoles = FUNCTION_NAMES.filter((name) => 'kubernetes' in FUNCTIONS[name]).map((name) => this.required(name).role.roleArn);
+    new CfnOutput(this, 'KubernetesRoleArns', {
+      value: Fn.join(',', kubernetesRoles),
+      description: `Roles of the functions that talk to Kubernetes: each needs an access entry in group ${KUBERNETES_GROUP} on a cluster not in chaosduck:eksClusters`,
+    });
     new CfnOutput(this, 'OrchestratorArn', { value: this.stateMachines.orchestrator.stateMachineArn, description: 'Experiment state machine' });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { ChaosDuckStackProps } from './chaosduck-stack.js';
+import { assertEksClusterNames } from './constructs/eks-access.js';
 import { assertTargetRoleArns } from './constructs/target-role-policy.js';
 
 export const CONTEXT_KEYS = {
@@ -14,6 +15,8 @@ export const CONTEXT_KEYS = {
   includeExecutionData: 'chaosduck:includeExecutionData',
   gameDaysFile: 'chaosduck:gameDaysFile',
   targetRoleArns: 'chaosduck:targetRoleArns',
+  eksClusters: 'chaosduck:eksClusters',
+  agentImage: 'chaosduck:agentImage',
 } as const;
 
 export function stackPropsFromContext(app: App): ChaosDuckStackProps {
@@ -28,6 +31,8 @@ export function stackPropsFromContext(app: App): ChaosDuckStackProps {
     includeExecutionData: flag(read(CONTEXT_KEYS.includeExecutionData), CONTEXT_KEYS.includeExecutionData),
     gameDaysFile: text(read(CONTEXT_KEYS.gameDaysFile), CONTEXT_KEYS.gameDaysFile),
     targetRoleArns: roleArns(read(CONTEXT_KEYS.targetRoleArns), CONTEXT_KEYS.targetRoleArns),
+    eksClusters: clusterNames(read(CONTEXT_KEYS.eksClusters), CONTEXT_KEYS.eksClusters),
+    agentImage: text(read(CONTEXT_KEYS.agentImage), CONTEXT_KEYS.agentImage),
   };
 }
 
@@ -52,19 +57,30 @@ function flag(value: unknown, key: string): boolean | undefined {
   throw new Error(`context ${key} must be true or false`);
 }
 
-// A JSON list from cdk.json; from -c, a JSON list or comma-separated ARNs.
 function roleArns(value: unknown, key: string): string[] | undefined {
+  const list = stringList(value, key, 'IAM role ARNs');
+  if (list) assertTargetRoleArns(list, `context ${key}`);
+  return list;
+}
+
+function clusterNames(value: unknown, key: string): string[] | undefined {
+  const list = stringList(value, key, 'EKS cluster names');
+  if (list) assertEksClusterNames(list, `context ${key}`);
+  return list;
+}
+
+// A JSON list from cdk.json; from -c, a JSON list or comma-separated values.
+function stringList(value: unknown, key: string, what: string): string[] | undefined {
   if (value === undefined) return undefined;
   let list = value;
   if (typeof value === 'string') {
     try {
-      list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',').map((arn) => arn.trim()).filter((arn) => arn !== '');
+      list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
     } catch {
-      throw new Error(`context ${key} must be a list of IAM role ARNs`);
+      throw new Error(`context ${key} must be a list of ${what}`);
     }
   }
-  if (!Array.isArray(list) || !list.every((arn) => typeof arn === 'string')) throw new Error(`context ${key} must be a list of IAM role ARNs`);
-  assertTargetRoleArns(list, `context ${key}`);
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw new Error(`context ${key} must be a list of ${what}`);
   return list;
 }
 

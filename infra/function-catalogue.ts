@@ -51,6 +51,11 @@ export interface FunctionSpec {
    * probes that name a `role_arn` in another account. Nothing is granted when the deployer allows none.
    */
   readonly targetRoles?: boolean;
+  /**
+   * Kubernetes through EKS (the handler imports `lambda-kubernetes.ts`): eks:DescribeCluster, and an access entry in
+   * the Kubernetes group `chaosduck` on each cluster the deployer lists (`chaosduck:eksClusters`), see `EksAccess`.
+   */
+  readonly kubernetes?: boolean;
 }
 
 const LIFECYCLE: readonly EventSource[] = [PROGRESS_SOURCE];
@@ -72,6 +77,8 @@ export const FUNCTIONS = {
     bus: LIFECYCLE,
     alarmProbes: true,
     targetRoles: true,
+    // k8s probes read the cluster an experiment names.
+    kubernetes: true,
   },
   'form-hypothesis': {
     description: 'Lifecycle HYPOTHESIS: states what must hold while the fault is in place',
@@ -90,6 +97,7 @@ export const FUNCTIONS = {
     guardrails: true,
     faults: true,
     targetRoles: true,
+    kubernetes: true,
   },
   observe: {
     description: 'Lifecycle OBSERVE: one tick of probes; the state machine waits between ticks',
@@ -101,6 +109,7 @@ export const FUNCTIONS = {
     // Ends faults early on their own schedule (ec2_stop's start_after_seconds: StartInstances, DeleteTags).
     faults: true,
     targetRoles: true,
+    kubernetes: true,
   },
   rollback: {
     description: 'Lifecycle ROLLBACK: reverts rollback-stack entries newest first within a time budget',
@@ -111,6 +120,7 @@ export const FUNCTIONS = {
     bus: LIFECYCLE,
     faults: true,
     targetRoles: true,
+    kubernetes: true,
   },
   finish: {
     description: 'Lifecycle task: decides the outcome, releases leases and writes the journal',
@@ -131,6 +141,8 @@ export const FUNCTIONS = {
     awsRead: true,
     // Dry runs resolve the targets an experiment names, in the account its role_arn reaches.
     targetRoles: true,
+    // Dry runs of kubernetes experiments and GET /api/topology/k8s.
+    kubernetes: true,
   },
   'emergency-stop': {
     description: 'Emergency-stop fan-out: stops every running experiment and starts its rollback run',

@@ -22,7 +22,7 @@ import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecy
 /** What the topology routes read; a control plane without AWS (Kubernetes) access leaves `aws` (`k8s`) out. */
 export interface TopologySources {
   aws?: (region: string | undefined) => Promise<JsonObject>;
-  /** `cluster` names a kubeconfig context; undefined: the default one. */
+  /** `cluster` names a kubeconfig context locally, an EKS cluster (name or ARN) in AWS; undefined: the default one, if any. */
   k8s?: (cluster: string | undefined) => Promise<JsonObject>;
 }
 
@@ -109,7 +109,7 @@ export async function awsTopology(query: Record<string, string | undefined>, dep
   return ok(await deps.topology.aws(parsed.data.region));
 }
 
-const clusterParam = z.string().min(1).max(100).regex(/^[\w.:@/-]+$/, 'not a cluster (kubeconfig context) name').optional();
+const clusterParam = z.string().min(1).max(256).regex(/^[\w.:@/-]+$/, 'not a cluster name (a kubeconfig context, or an EKS cluster name or ARN)').optional();
 const k8sTopologyQuery = z.strictObject({ cluster: clusterParam });
 
 export async function k8sTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
+import { eksTopology, withKubernetes } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsTopology } from '../../shared/faults/aws/topology.js';
 import * as api from './core.js';
@@ -102,5 +103,7 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
 export const handler: ApiHandler = builtOnFirstCall(() => {
   const clients = awsClientFactory();
   const tagKey = process.env.CHAOS_TAG_KEY;
-  return createHandler({ ...lambdaControl(), topology: { aws: (region) => awsTopology(clients, { region, tagKey }) } });
+  // Kubernetes through EKS: dry runs of kubernetes experiments, and the k8s topology of a cluster named by `cluster`.
+  const deps = withKubernetes(lambdaControl());
+  return createHandler({ ...deps, topology: { aws: (region) => awsTopology(clients, { region, tagKey }), k8s: eksTopology(deps.kube) } });
 });

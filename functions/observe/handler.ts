@@ -1,8 +1,8 @@
 import { observeInputSchema } from '../../shared/lifecycle/contract.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { taskHandler } from '../../shared/lifecycle/handler.js';
-import { lambdaHandler } from '../../shared/lifecycle/lambda-deps.js';
+import { lambdaKubernetesHandler } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { observeTick } from './core.js';
 
 export const createHandler = (deps: LifecycleDeps) => taskHandler(observeInputSchema, observeTick, deps);
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaKubernetesHandler(createHandler);

@@ -35,7 +35,7 @@ const workloadTarget = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').max(63).default('default'),
   labels: labels.refine((l) => Object.keys(l).length > 0, 'at least one label is needed to select targets'),
   field_selectors: z.string().max(1024).optional(),
-  cluster: z.string().max(100).optional(),
+  cluster: z.string().min(1).max(256).optional(),
   selection: selectionSchema,
 });
 
@@ -234,7 +234,7 @@ export const k8sProbeProperties = z
     kind: z.enum(K8S_PROBE_KINDS),
     name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a valid resource name').max(253).optional(),
     labels: labels.optional(),
-    cluster: z.string().max(100).optional(),
+    cluster: z.string().min(1).max(256).optional(),
     min_ready_replicas: z.number().int().min(0).optional(),
     expected_phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
     min_pods: z.number().int().min(0).optional(),

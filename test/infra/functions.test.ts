@@ -29,12 +29,15 @@ const bundlePath = (name: ControlPlaneFunctionName) => {
   return join(synth.outdir, `asset.${key}`, 'index.mjs');
 };
 
-/** The variables each handler reads at its first invocation (`required(...)` in the lambda-deps and lambda-entry modules). */
 /** A path template only @kubernetes/client-node's generated API carries; minifying keeps strings. */
 const KUBERNETES_CLIENT_MARKER = '/api/v1/namespaces/{namespace}/pods';
-/** The functions that reach a cluster: probes (steady state, observe), faults (inject, observe, rollback), topology. */
-const KUBERNETES_FUNCTIONS: readonly ControlPlaneFunctionName[] = ['run-probes', 'observe'];
+/**
+ * The functions that reach a cluster (their handlers import `lambda-kubernetes.ts`): probes (run-probes, observe),
+ * faults (inject, observe, rollback), dry runs and topology (api).
+ */
+const KUBERNETES_FUNCTIONS: readonly ControlPlaneFunctionName[] = ['run-probes', 'inject', 'observe', 'rollback', 'api'];
 
+/** The variables each handler reads at its first invocation (`required(...)` in the lambda-deps and lambda-entry modules). */
 const ENVIRONMENT: Record<ControlPlaneFunctionName, string[]> = {
   begin: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   'run-probes': ['TABLE_NAME', 'EVENT_BUS_NAME'],

@@ -221,11 +221,12 @@ describe('least privilege per function', () => {
   it('gives each function only the services it calls', () => {
     const lifecycle = ['dynamodb', 'events', 'logs', 'xray'];
     expect(services('begin')).toEqual(lifecycle);
-    expect(services('run-probes')).toEqual(['cloudwatch', ...lifecycle]);
-    expect(services('observe')).toEqual(['cloudwatch', 'dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
-    expect(services('inject')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
-    expect(services('rollback')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'xray']);
-    expect(services('api')).toEqual(['dynamodb', 'ec2', 'events', 'logs', 'rds', 'states', 'xray']);
+    // eks: DescribeCluster, for the functions that talk to Kubernetes (see eks-access.test.ts).
+    expect(services('run-probes')).toEqual(['cloudwatch', 'dynamodb', 'eks', 'events', 'logs', 'xray']);
+    expect(services('observe')).toEqual(['cloudwatch', 'dynamodb', 'ec2', 'eks', 'events', 'logs', 'rds', 'xray']);
+    expect(services('inject')).toEqual(['dynamodb', 'ec2', 'eks', 'events', 'logs', 'rds', 'xray']);
+    expect(services('rollback')).toEqual(['dynamodb', 'ec2', 'eks', 'events', 'logs', 'rds', 'xray']);
+    expect(services('api')).toEqual(['dynamodb', 'ec2', 'eks', 'events', 'logs', 'rds', 'states', 'xray']);
     expect(services('emergency-stop')).toEqual(['dynamodb', 'logs', 'sqs', 'states', 'xray']);
     expect(services('ws-connect')).toEqual(['dynamodb', 'logs', 'xray']);
     expect(services('ws-broadcast')).toEqual(['dynamodb', 'execute-api', 'logs', 'sqs', 'xray']);

@@ -68,7 +68,7 @@ function agentImage(options: AgentFaultOptions): string {
   const image = options.agentImage ?? process.env.CHAOSDUCK_AGENT_IMAGE;
   if (!image) {
     throw new ProviderUnavailableError(
-      'no chaos agent image configured for Kubernetes network and stress faults: set CHAOSDUCK_AGENT_IMAGE to an image with sh, tc (iproute2) and stress-ng (agent/Dockerfile builds one)',
+      'no chaos agent image configured for Kubernetes network and stress faults: set CHAOSDUCK_AGENT_IMAGE (deployed: cdk deploy -c chaosduck:agentImage=<image>) to an image with sh, tc (iproute2) and stress-ng (agent/Dockerfile builds one)',
     );
   }
   return image;

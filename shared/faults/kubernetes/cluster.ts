@@ -1,10 +1,8 @@
 /**
- * Access to a Kubernetes cluster: the API clients the kubernetes driver uses, from a kubeconfig.
- *
- * TODO(eks): clients for an EKS cluster named by `target.cluster` — DescribeCluster for the endpoint and CA, and a
- * bearer token `k8s-aws-v1.<base64url of a presigned STS GetCallerIdentity URL with x-k8s-aws-id: <cluster>>` signed
- * with the control plane's IAM role (refreshed before its 15 minutes run out). Needs @aws-sdk/client-eks, which is not
- * installed yet; until then a named cluster is looked up as a kubeconfig context (see `kubeClientsByContext`).
+ * Access to a Kubernetes cluster: the API clients the kubernetes driver, the k8s probe and the topology use, and the
+ * resolver type that picks them by `target.cluster`. Here, from a kubeconfig (the CLI and the local runtime: a named
+ * cluster is a kubeconfig context). In Lambda, `target.cluster` names an EKS cluster instead, reached with
+ * DescribeCluster and a token signed by the function's IAM role: see `eks.ts`.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
