@@ -266,6 +266,13 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
     const journal = (await runtime.journal(record.id)) as { run: { output: Record<string, unknown> }[]; rollbacks: { status: string; output: Record<string, unknown> }[] };
     expect(journal.rollbacks).toHaveLength(2);
     expect(journal.rollbacks.every((r) => r.status === 'succeeded' && r.output.undone === true)).toBe(true);
+    // Last change first: the agents were added in one order and undone in the other.
+    const added = writes()
+      .filter((r) => r.method === 'PUT' && r.query.dryRun === undefined)
+      .map((r) => `shop/${r.path.split('/')[6]}`);
+    expect(journal.rollbacks.map((r) => r.output.pod)).toEqual([...added].reverse());
+    const starts = (journal.rollbacks as unknown as { start: string }[]).map((r) => Date.parse(r.start));
+    expect(starts[0]).toBeLessThanOrEqual(starts[1]!);
   }, 60_000);
 });
 
