@@ -11,7 +11,8 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { kubeClientsByContext, type KubeClientResolver, type KubeClients } from '../faults/kubernetes/cluster.js';
-import { kubeStatus, labelSelector } from '../faults/kubernetes/pod-delete.js';
+import { kubeErrorMessage, kubeStatus } from '../faults/kubernetes/api-errors.js';
+import { labelSelector } from '../faults/kubernetes/targets.js';
 import type { JsonObject } from '../journal/activity.js';
 import type { K8sProbe } from '../model/experiment.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
@@ -105,15 +106,6 @@ async function measurePods(clients: KubeClients, props: Props, base: JsonObject)
 
 function describe(error: unknown): string {
   const code = kubeStatus(error);
-  const body = (error as { body?: unknown } | null)?.body;
-  let message: string | undefined;
-  if (typeof body === 'string') {
-    try {
-      message = (JSON.parse(body) as { message?: string }).message;
-    } catch {
-      message = body.slice(0, 200);
-    }
-  }
-  if (code !== undefined) return `HTTP ${code}${message ? `: ${message}` : ''}`;
+  if (code !== undefined) return `HTTP ${code}: ${kubeErrorMessage(error)}`;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -27,7 +27,7 @@ import type { AwsSpec } from '../../shared/faults/aws/fault.js';
 import { NoTargetsError, ValidationError } from '../../shared/errors.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { selectTargets } from '../../shared/model/selection.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const AMI = 'ami-12c6146b'; // one of moto's default images
 
@@ -39,13 +39,7 @@ let restoreEnv: (() => void) | undefined;
 beforeAll(async () => {
   moto = await startMoto();
   // The fault's SDK clients find moto the way every SDK client does: through the environment.
-  restoreEnv = overrideEnv({
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_MAX_ATTEMPTS: '1',
-  });
+  restoreEnv = overrideEnv({ ...motoSdkEnv(moto.endpoint), AWS_MAX_ATTEMPTS: '1' });
   clients = awsClientFactory();
   ec2 = new EC2Client(motoClientConfig(moto.endpoint));
 }, MOTO_SETUP_TIMEOUT_MS);

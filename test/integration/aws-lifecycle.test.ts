@@ -13,7 +13,7 @@ import { ValidationError } from '../../shared/errors.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsDriver } from '../../shared/faults/aws/index.js';
 import { runCli, startCli } from '../support/cli.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const chaos = [{ Key: 'chaosduck:target', Value: 'true' }];
 
@@ -25,7 +25,7 @@ describe('AWS experiments against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    env = { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+    env = motoSdkEnv(moto.endpoint);
     restoreEnv = overrideEnv(env);
     ec2 = new EC2Client(motoClientConfig(moto.endpoint));
   }, MOTO_SETUP_TIMEOUT_MS);

@@ -29,7 +29,7 @@ import { createRdsFailover, rdsFailover, RDS_FAILOVER_ACTION } from '../../share
 import type { FaultContext, RollbackIntent } from '../../shared/faults/driver.js';
 import type { ExperimentInput } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const ENGINE = 'aurora-postgresql';
 const never = new AbortController().signal;
@@ -42,12 +42,7 @@ let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   moto = await startMoto();
-  restoreEnv = overrideEnv({
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-  });
+  restoreEnv = overrideEnv(motoSdkEnv(moto.endpoint));
   rds = new RDSClient(motoClientConfig(moto.endpoint));
 }, MOTO_SETUP_TIMEOUT_MS);
 

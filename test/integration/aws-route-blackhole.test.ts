@@ -31,7 +31,7 @@ import { createAwsDriver } from '../../shared/faults/aws/driver.js';
 import type { AwsSpec } from '../../shared/faults/aws/fault.js';
 import { copyEntries, copyTagValue, EXPERIMENT_TAG, routeBlackhole } from '../../shared/faults/aws/route-blackhole.js';
 import { parseExperiment } from '../../shared/model/parse.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const CIDR = '10.9.0.0/16';
 
@@ -42,12 +42,7 @@ let restoreEnv: (() => void) | undefined;
 beforeAll(async () => {
   moto = await startMoto();
   // The SDK's own endpoint setting: the fault's clients reach moto the way they would reach AWS.
-  restoreEnv = overrideEnv({
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-  });
+  restoreEnv = overrideEnv(motoSdkEnv(moto.endpoint));
   ec2 = new EC2Client(motoClientConfig(moto.endpoint));
 }, MOTO_SETUP_TIMEOUT_MS);
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
-import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, overrideEnv, startMoto, type Moto } from '../support/moto.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const TOKEN = 'topology-token';
 const chaos = [{ Key: 'chaosduck:target', Value: 'true' }];
@@ -23,12 +23,7 @@ describe('AWS topology over the API, against moto', () => {
     moto = await startMoto();
     await moto.reset();
     // The SDK's own endpoint setting, as a user pointing the control plane at moto or LocalStack would set it.
-    restoreEnv = overrideEnv({
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-    });
+    restoreEnv = overrideEnv(motoSdkEnv(moto.endpoint));
     runtime = await LocalRuntime.start({ aws: { clients: awsClientFactory() } });
     server = await startServer({ runtime, token: TOKEN, port: 0 });
   }, MOTO_SETUP_TIMEOUT_MS);

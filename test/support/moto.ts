@@ -41,6 +41,14 @@ export function motoClientConfig(endpoint: string) {
   return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
 }
 
+/**
+ * The same settings as environment variables, for code that builds its own SDK clients (the fault drivers, the
+ * runtime, a CLI child process): they find moto the way every SDK client finds an endpoint.
+ */
+export function motoSdkEnv(endpoint: string): Record<string, string> {
+  return { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+}
+
 export async function startMoto(): Promise<Moto> {
   await ensureMotoInstalled();
   let lastError: unknown;

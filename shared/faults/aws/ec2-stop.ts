@@ -33,7 +33,8 @@ import { asJson, type JsonObject } from '../../journal/activity.js';
 import { InjectionFailedError, ValidationError } from '../../errors.js';
 import type { AwsClientFactory } from './clients.js';
 import type { AwsFault, AwsSpec } from './fault.js';
-import { awsErrorCode, awsTargetRef, locationOf, pollUntil, selectorFilters, tagsToRecord, unknownIdsError } from './targets.js';
+import { pollUntil } from '../poll.js';
+import { awsErrorCode, awsTargetRef, locationOf, selectorFilters, tagsToRecord, unknownIdsError } from './targets.js';
 
 export type Ec2StopSpec = Extract<AwsSpec, { chaos_type: 'ec2_stop' }>;
 

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { ValidationError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../journal/activity.js';
-import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
+import type { RollbackIntent, TargetRef } from '../driver.js';
 import type { AwsClientFactory } from './clients.js';
 import { targetLocation, type AwsFault, type AwsSpec } from './fault.js';
 

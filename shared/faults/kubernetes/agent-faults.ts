@@ -27,7 +27,9 @@ import { InjectionFailedError, ProviderUnavailableError, ValidationError } from 
 import type { ExperimentSpec } from '../../model/experiment.js';
 import type { KubeClients } from './cluster.js';
 import { AGENT_APPLIED, AGENT_EXIT, AGENT_SCRIPT, AGENT_UNDONE } from './agent-script.js';
-import { kubeStatus, poll, refuseProtectedNamespace } from './pod-delete.js';
+import { pollUntil } from '../poll.js';
+import { kubeErrorMessage, kubeStatus, orUndefined } from './api-errors.js';
+import { refuseProtectedNamespace } from './targets.js';
 
 export const AGENT_CHAOS_TYPES = ['network_latency', 'network_loss', 'cpu_stress', 'memory_stress'] as const;
 export type AgentChaosType = (typeof AGENT_CHAOS_TYPES)[number];
@@ -114,25 +116,10 @@ function agentContainer(spec: AgentFaultSpec, name: string, image: string, targe
   };
 }
 
-/** The API server's reason, for messages: `pods "web-1" is forbidden: violates PodSecurity …`. */
-function apiMessage(error: unknown): string {
-  const body = (error as { body?: unknown } | null)?.body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) return parsed.message;
-    } catch {
-      return body;
-    }
-  }
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Why a pod cannot take the agent, from the API server's answer to adding it. */
 function cannotTakeAgent(namespace: string, pod: string, error: unknown): Error {
   const code = kubeStatus(error);
-  const why = apiMessage(error);
+  const why = kubeErrorMessage(error);
   const prefix = `pod ${namespace}/${pod} cannot take an ephemeral chaos-agent container`;
   if (code === 404) return new InjectionFailedError(`${prefix}: the cluster does not serve pods/ephemeralcontainers (Kubernetes 1.25 or later is needed) or the pod is gone (${why}); nothing was injected`);
   if (code === 403) {
@@ -144,14 +131,7 @@ function cannotTakeAgent(namespace: string, pod: string, error: unknown): Error 
   return error instanceof Error ? error : new Error(String(error));
 }
 
-async function readPod(clients: KubeClients, namespace: string, name: string): Promise<V1Pod | undefined> {
-  try {
-    return await clients.core.readNamespacedPod({ name, namespace });
-  } catch (error) {
-    if (kubeStatus(error) === 404) return undefined;
-    throw error;
-  }
-}
+const readPod = (clients: KubeClients, namespace: string, name: string): Promise<V1Pod | undefined> => orUndefined(clients.core.readNamespacedPod({ name, namespace }));
 
 export async function prepareAgentFault(spec: ExperimentSpec, target: TargetRef, clients: KubeClients, options: AgentFaultOptions): Promise<RollbackIntent> {
   const fault = asAgentFault(spec);
@@ -245,7 +225,7 @@ async function agentLog(clients: KubeClients, p: AgentParams): Promise<string> {
   try {
     return await clients.core.readNamespacedPodLog({ name: p.pod, namespace: p.namespace, container: p.agent, tailLines: 50 });
   } catch (error) {
-    return `(no log: ${apiMessage(error)})`;
+    return `(no log: ${kubeErrorMessage(error)})`;
   }
 }
 
@@ -275,7 +255,7 @@ export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackInte
     }
   }
   const started = Date.now();
-  const outcome = await poll<JsonObject>(
+  const outcome = await pollUntil<JsonObject>(
     async () => {
       const status = statusOf(await readPod(clients, p.namespace, p.pod), p.agent);
       const waiting = status?.state?.waiting;
@@ -292,10 +272,7 @@ export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackInte
       if (!applied) return undefined;
       return { agent: p.agent, pod: `${p.namespace}/${p.pod}`, applied: applied.replace('chaosduck-agent: applied: ', ''), started_after_ms: Date.now() - started, self_expires_after_seconds: fault.parameters.duration_seconds };
     },
-    context.signal,
-    p.start_timeout_seconds * 1000,
-    options.pollIntervalMs ?? DEFAULT_POLL_MS,
-    () => `the chaos agent in pod ${p.namespace}/${p.pod} to apply the fault`,
+    { signal: context.signal, timeoutMs: p.start_timeout_seconds * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, what: `the chaos agent in pod ${p.namespace}/${p.pod} to apply the fault` },
   ).catch((error: unknown) => {
     if (error instanceof Error && /^timed out/.test(error.message)) throw new InjectionFailedError(`${error.message}; it will not apply after its deadline`);
     throw error;
@@ -343,7 +320,7 @@ export async function revertAgentFault(intent: RollbackIntent, clients: KubeClie
   }
   let signalled = false;
   const deadlineOf = (pod: V1Pod) => Number(pod.spec?.ephemeralContainers?.find((c) => c.name === p.agent)?.env?.find((e) => e.name === 'CHAOSDUCK_START_BY')?.value ?? 0);
-  const result = await poll<JsonObject>(
+  const result = await pollUntil<JsonObject>(
     async (): Promise<JsonObject | undefined> => {
       const pod = await readPod(clients, p.namespace, p.pod);
       if (!pod || pod.metadata?.uid !== p.uid) return { undone: true, how: 'pod_gone', agent: p.agent, pod: `${p.namespace}/${p.pod}` };
@@ -375,10 +352,7 @@ export async function revertAgentFault(intent: RollbackIntent, clients: KubeClie
       }
       return undefined;
     },
-    context.signal,
-    Math.max(p.stop_timeout_seconds, p.start_timeout_seconds) * 1000,
-    options.pollIntervalMs ?? DEFAULT_POLL_MS,
-    () => `the chaos agent in ${where} to undo the fault and exit`,
+    { signal: context.signal, timeoutMs: Math.max(p.stop_timeout_seconds, p.start_timeout_seconds) * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, what: `the chaos agent in ${where} to undo the fault and exit` },
   );
   return result;
 }

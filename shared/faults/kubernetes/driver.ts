@@ -8,7 +8,8 @@ import { ProviderUnavailableError } from '../../errors.js';
 import type { ChaosType, ExperimentSpec } from '../../model/experiment.js';
 import type { KubeClientResolver, KubeClients } from './cluster.js';
 import { AGENT_CHAOS_TYPES, applyAgentFault, isAgentFault, prepareAgentFault, revertAgentFault, STOP_AGENT, type AgentFaultOptions } from './agent-faults.js';
-import { applyPodDelete, observePodDelete, preparePodDelete, resolvePods, revertPodDelete, type PodDeleteOptions } from './pod-delete.js';
+import { applyPodDelete, observePodDelete, preparePodDelete, revertPodDelete, type PodDeleteOptions } from './pod-delete.js';
+import { resolvePods } from './targets.js';
 
 export type KubernetesDriverOptions = PodDeleteOptions & AgentFaultOptions;
 

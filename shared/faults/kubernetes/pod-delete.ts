@@ -1,8 +1,7 @@
 /**
  * `pod_delete`: delete pods and check that their controller brings them back, as Litmus `pod-delete` does.
  *
- *   resolve  Running pods in `target.namespace` matching every `target.labels` (and `target.field_selectors`), not
- *            already terminating. `kube-system` is refused outright.
+ *   resolve  the Running pods of the target (targets.ts), as for every Kubernetes fault.
  *   prepare  snapshot of the pod (name, uid, node, owner chain: ReplicaSet → Deployment, StatefulSet, DaemonSet) and
  *            the owner's ready replicas; the rollback `await_owner_ready`. A pod with no controller is refused unless
  *            `parameters.allow_unmanaged`, and then the rollback is `recreate_pod` (the snapshot holds its spec).
@@ -12,20 +11,22 @@
  *            a ready replacement exists; reports `recovered_after_ms` (replacement created → Ready).
  *            recreate_pod: create the pod from the snapshot unless a pod of that name exists, then wait until Running.
  *            Both idempotent, and both succeed when the pod was never deleted.
+ *   observe  during OBSERVE, one look at the owner's recovery (`observePodDelete`).
  */
-import type { V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
 import type { JsonObject, JsonValue } from '../../journal/activity.js';
 import { InjectionFailedError, ValidationError } from '../../errors.js';
-import type { ExperimentSpec, WorkloadTarget } from '../../model/experiment.js';
+import type { ExperimentSpec } from '../../model/experiment.js';
+import { pollUntil } from '../poll.js';
+import { kubeStatus, orUndefined } from './api-errors.js';
 import type { KubeClients } from './cluster.js';
+import { controllerOf, labelSelector, refuseProtectedNamespace } from './targets.js';
 
 export type PodDeleteSpec = Extract<ExperimentSpec, { chaos_type: 'pod_delete' }>;
 
 export const AWAIT_OWNER_READY = 'await_owner_ready';
 export const RECREATE_POD = 'recreate_pod';
-/** Namespaces no experiment may touch. */
-export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system'];
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_POLL_INTERVAL_MS = 2_000;
 
@@ -42,74 +43,13 @@ interface OwnerSnapshot extends JsonObject {
   uid: string;
 }
 
-/** The HTTP status of a failed API call, if it was one. */
-export function kubeStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (kubeStatus(error) === 404) return undefined;
-    throw error;
-  }
-}
-
 function asPodDelete(spec: ExperimentSpec): PodDeleteSpec {
   if (spec.chaos_type !== 'pod_delete') throw new TypeError(`pod_delete cannot handle ${spec.chaos_type}`);
   return spec;
 }
 
-export function refuseProtectedNamespace(target: WorkloadTarget): void {
-  if (PROTECTED_NAMESPACES.includes(target.namespace)) {
-    throw new ValidationError(
-      [{ field: 'target.namespace', message: `namespace ${target.namespace} is protected: ChaosDuck never injects faults into it; choose an application namespace` }],
-      'target',
-    );
-  }
-}
-
-const controllerOf = (meta: V1ObjectMeta | undefined): V1OwnerReference | undefined => meta?.ownerReferences?.find((o) => o.controller);
 const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 const toTime = (value: Date | string | undefined) => (value === undefined ? undefined : new Date(value).getTime());
-
-export function labelSelector(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-}
-
-/** Running pods matching a workload target; every Kubernetes fault selects its targets this way. */
-export async function resolvePods(spec: ExperimentSpec, clients: KubeClients, _signal: AbortSignal): Promise<TargetRef[]> {
-  if (!('namespace' in spec.target)) throw new TypeError(`${spec.chaos_type} has no Kubernetes target`);
-  const { target } = spec;
-  refuseProtectedNamespace(target);
-  const fieldSelector = ['status.phase=Running', target.field_selectors].filter(Boolean).join(',');
-  const pods = [];
-  let _continue: string | undefined;
-  do {
-    const page = await clients.core.listNamespacedPod({ namespace: target.namespace, labelSelector: labelSelector(target.labels), fieldSelector, _continue });
-    pods.push(...page.items);
-    _continue = page.metadata?._continue || undefined;
-  } while (_continue);
-  return pods
-    .filter((pod) => pod.metadata?.name && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp)
-    .map((pod) => ({
-      provider: 'kubernetes',
-      id: `${target.namespace}/${pod.metadata!.name!}`,
-      labels: { ...(pod.metadata!.labels ?? {}) },
-      details: {
-        namespace: target.namespace,
-        pod: pod.metadata!.name!,
-        uid: pod.metadata!.uid ?? null,
-        node: pod.spec?.nodeName ?? null,
-        cluster: target.cluster ?? null,
-        owner: controllerOf(pod.metadata) ? `${controllerOf(pod.metadata)!.kind}/${controllerOf(pod.metadata)!.name}` : null,
-      },
-    }));
-}
 
 /** The ready replicas and desired replicas of a workload controller, or undefined if it is gone. */
 async function ownerReadiness(clients: KubeClients, namespace: string, owner: { kind: string; name: string }): Promise<{ ready: number; desired: number; uid: string } | undefined> {
@@ -247,32 +187,6 @@ export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackInten
   return { deleted: [`${namespace}/${name}`], uid, grace_period_seconds: gracePeriodSeconds ?? null, deleted_at: new Date().toISOString() };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export async function poll<T>(check: () => Promise<T | undefined>, signal: AbortSignal, timeoutMs: number, intervalMs: number, what: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    const result = await check();
-    if (result !== undefined) return result;
-    if (Date.now() + intervalMs > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what()}`);
-    await sleep(intervalMs, signal);
-  }
-}
-
 /**
  * One look at the owner: recovered (its snapshot's ready replicas, and a ready replacement unless the pod was never
  * deleted) with the time to recovery, or `undefined` and what is still missing in `progress`.
@@ -316,16 +230,14 @@ async function awaitOwnerReady(intent: RollbackIntent, clients: KubeClients, con
   const owner = intent.params.owner as { kind: string; name: string };
   const started = Date.now();
   let last = 'not checked yet';
-  return poll<JsonObject>(
+  return pollUntil<JsonObject>(
     async () => {
       const { recovered, progress } = await ownerRecovery(intent, clients, started);
       last = progress;
       return recovered;
     },
-    context.signal,
-    timeout * 1000,
-    options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    () => `${owner.kind}/${owner.name} to be ready again (${last})`,
+    { signal: context.signal, timeoutMs: timeout * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, what: `${owner.kind}/${owner.name} to be ready again` },
+    () => last,
   );
 }
 
@@ -345,15 +257,12 @@ async function recreatePod(intent: RollbackIntent, clients: KubeClients, context
   const intervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const started = Date.now();
   // A terminating pod (grace period still running) holds the name: wait until it is gone.
-  const existing = await poll(
+  const existing = await pollUntil(
     async () => {
       const pod = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
       return pod?.metadata?.deletionTimestamp ? undefined : { pod };
     },
-    context.signal,
-    timeout * 1000,
-    intervalMs,
-    () => `pod ${namespace}/${name} to finish terminating`,
+    { signal: context.signal, timeoutMs: timeout * 1000, intervalMs: intervalMs, what: `pod ${namespace}/${name} to finish terminating` },
   );
   let created = false;
   if (!existing.pod) {
@@ -364,15 +273,12 @@ async function recreatePod(intent: RollbackIntent, clients: KubeClients, context
       if (kubeStatus(error) !== 409) throw error; // created meanwhile (an earlier revert): nothing to do
     }
   }
-  const running = await poll(
+  const running = await pollUntil(
     async () => {
       const pod = await orUndefined(clients.core.readNamespacedPod({ name, namespace }));
       return pod && isReady(pod) ? pod : undefined;
     },
-    context.signal,
-    timeout * 1000,
-    intervalMs,
-    () => `pod ${namespace}/${name} to be running again`,
+    { signal: context.signal, timeoutMs: timeout * 1000, intervalMs: intervalMs, what: `pod ${namespace}/${name} to be running again` },
   );
   return {
     recreated: created,
