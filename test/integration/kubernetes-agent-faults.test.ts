@@ -18,6 +18,7 @@ import type { ExperimentInput } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { runCli, startCli } from '../support/cli.js';
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { overrideEnv } from '../support/moto.js';
 
 const IMAGE = 'registry.example/chaosduck-agent:1';
 
@@ -205,8 +206,7 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
   it('without an agent image configured, says how to configure one', async () => {
     fake.addPod({ namespace: 'shop', name: 'web-0', labels: { app: 'web' } });
     const bare = createKubernetesDriver(kubeClientsFromConfig(fake.kubeConfig()), { pollIntervalMs: 25 });
-    const saved = process.env.CHAOSDUCK_AGENT_IMAGE;
-    delete process.env.CHAOSDUCK_AGENT_IMAGE;
+    const restore = overrideEnv({ CHAOSDUCK_AGENT_IMAGE: undefined });
     try {
       const spec = parseExperiment(experiment('cpu_stress'));
       const [target] = await bare.resolve(spec, AbortSignal.timeout(5_000));
@@ -214,7 +214,7 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect((error as Error).message).toMatch(/set CHAOSDUCK_AGENT_IMAGE .*agent\/Dockerfile/);
     } finally {
-      if (saved !== undefined) process.env.CHAOSDUCK_AGENT_IMAGE = saved;
+      restore();
     }
   });
 

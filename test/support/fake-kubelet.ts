@@ -70,10 +70,6 @@ interface Running {
   log: string[];
 }
 
-export interface ContainerState {
-  state: Obj;
-}
-
 export class FakeKubelet {
   private readonly root = mkdtempSync(join(tmpdir(), 'fake-kubelet-'));
   private readonly bin = join(this.root, 'bin');
