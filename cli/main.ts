@@ -8,10 +8,10 @@
  *   chaosduck journal <id>                   print a stored journal
  *   chaosduck serve                          the REST API + WebSocket feed on http://127.0.0.1:8080
  */
-import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ChaosDuckError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
 import { awsDriver } from '../shared/faults/aws/index.js';
@@ -20,15 +20,16 @@ import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
 import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
-import { parseExperiment } from '../shared/model/parse.js';
-import { assertProbesAllowed } from '../shared/probes/index.js';
+import { integerSetting, guardrailsFromEnv } from '../shared/lifecycle/config.js';
+import { validateExperiment } from '../shared/lifecycle/control.js';
 import { DataDirectoryInUseError } from '../local/dynamodb.js';
 import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
 import { createSandboxDriver } from '../local/sandbox/driver.js';
 import { SANDBOX_PROVIDER, startSandbox, type Sandbox } from '../local/sandbox/sandbox.js';
 import { loadOrCreateToken } from '../local/auth.js';
-import { startServer } from '../local/server.js';
+import { startServer, type LocalServer } from '../local/server.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
+import { watchInterrupts, type Interruption } from './interrupt.js';
 import { formatEvent } from './progress.js';
 
 const EXIT_OK = 0;
@@ -48,7 +49,24 @@ const dataDirOption = new Option('--data-dir <dir>', 'where the embedded runtime
   .env('CHAOSDUCK_DATA_DIR')
   .default(DEFAULT_DATA_DIR);
 
-const program = new Command('chaosduck').description('Chaos experiments with write-ahead, last-change-first rollback.');
+/** A whole-number option, parsed strictly: `--port abc` (or `PORT=abc`) stops the command naming the option. */
+const integerOption = (flags: string, description: string, { min, max, env, fallback }: { min: number; max: number; env?: string; fallback: number }) => {
+  const option = new Option(flags, description).default(fallback);
+  if (env) option.env(env);
+  const name = `${option.long ?? flags}${env ? ` (${env})` : ''}`;
+  return option.argParser((value: string) => {
+    const parsed = integerSetting({ [name]: value }, name, { min, max });
+    if (parsed === undefined) throw new InvalidArgumentError(`${name} needs a whole number from ${min} to ${max}`);
+    return parsed;
+  });
+};
+const sandboxReplicasOption = () => integerOption('--sandbox-replicas <n>', 'replicas of the sandbox demo service', { min: 1, max: 1000, fallback: 3 });
+const sandboxPortOption = () =>
+  integerOption('--sandbox-port <port>', 'port of the sandbox proxy (0: any free port)', { min: 0, max: 65_535, env: 'CHAOSDUCK_SANDBOX_PORT', fallback: 0 });
+
+const program = new Command('chaosduck')
+  .description('Chaos experiments with write-ahead, last-change-first rollback.')
+  .version(packageVersion(), '-V, --version', 'print the version');
 
 program
   .command('run')
@@ -57,8 +75,8 @@ program
   .option('--dry-run', 'print the plan (targets, fault, rollback) and change nothing', false)
   .option('--journal <path>', 'where to write the journal', 'journal.json')
   .addOption(dataDirOption)
-  .addOption(new Option('--sandbox-replicas <n>', 'replicas of the sandbox demo service').argParser(Number).default(3))
-  .addOption(new Option('--sandbox-port <port>', 'port of the sandbox proxy (0: any free port)').env('CHAOSDUCK_SANDBOX_PORT').argParser(Number).default(0))
+  .addOption(sandboxReplicasOption())
+  .addOption(sandboxPortOption())
   .action(async (file: string, options: RunOptions) => {
     process.exitCode = await run(file, options);
   });
@@ -70,7 +88,8 @@ program
   .action((file: string) => {
     const { spec } = loadExperiment(readExperimentFile(file));
     console.log(`${file}: valid ${spec.chaos_type} experiment "${spec.name}"`);
-    console.log(JSON.stringify(spec, null, 2));
+    // The sandbox's address is only known once it runs: its placeholder is shown as written.
+    console.log(JSON.stringify(spec, null, 2).replaceAll(SANDBOX_URL_STAND_IN, '${SANDBOX_URL}'));
   });
 
 program
@@ -79,24 +98,28 @@ program
   .addOption(dataDirOption)
   .action(async ({ dataDir }: { dataDir: string }) => {
     const sandbox = new SandboxOnDemand({ replicas: 3, proxyPort: 0 });
+    // The sweep is a rollback: a signal waits for it, as it does for a run's.
+    const interruption = watchInterrupts(STILL_ROLLING_BACK);
     try {
       const runtime = await startRuntime(dataDir, [sandbox.driver]);
       await runtime.stop();
     } finally {
       await sandbox.stop();
+      interruption.dispose();
     }
+    process.exitCode = interruption.exitCode() ?? process.exitCode;
   });
 
 program
   .command('serve')
   .description('serve the REST API and the WebSocket progress feed on the embedded runtime, with the sandbox')
   .addOption(dataDirOption)
-  .addOption(new Option('--port <port>', 'port of the API').env('PORT').argParser(Number).default(8080))
+  .addOption(integerOption('--port <port>', 'port of the API (0: any free port)', { min: 0, max: 65_535, env: 'PORT', fallback: 8080 }))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .addOption(new Option('--sandbox-replicas <n>', 'replicas of the sandbox demo service').argParser(Number).default(3))
-  .addOption(new Option('--sandbox-port <port>', 'port of the sandbox proxy (0: any free port)').env('CHAOSDUCK_SANDBOX_PORT').argParser(Number).default(0))
+  .addOption(sandboxReplicasOption())
+  .addOption(sandboxPortOption())
   .action(async (options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }) => {
-    await serve(options);
+    process.exitCode = await serve(options);
   });
 
 program
@@ -115,16 +138,22 @@ program
     }
   });
 
+/** What `${SANDBOX_URL}` stands for until the sandbox runs: an address of the right shape, reserved so none is real. */
+const SANDBOX_URL_STAND_IN = 'http://sandbox.invalid';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /**
- * Fills the file's placeholders and validates it. Until the sandbox runs, `${SANDBOX_URL}` stands for an address of
- * the right shape, so validation never needs the sandbox.
+ * Fills the file's placeholders and validates it as the runtime will (the model, the probes this runtime runs, the
+ * guards that need no target: timeout cap, protected namespaces, the production rule from the environment). Until
+ * the sandbox runs, `${SANDBOX_URL}` has a stand-in, so validation never needs the sandbox.
  */
 function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknown; spec: ExperimentSpec } {
-  const values = sandboxUrl ? { ...process.env, SANDBOX_URL: sandboxUrl } : { SANDBOX_URL: 'http://127.0.0.1:1', ...process.env };
+  const values = sandboxUrl ? { ...process.env, SANDBOX_URL: sandboxUrl } : { SANDBOX_URL: SANDBOX_URL_STAND_IN, ...process.env };
   const input = interpolate(document, values);
-  const spec = parseExperiment(input);
-  assertProbesAllowed(spec.probes, 'local');
-  return { input, spec };
+  return { input, spec: validateExperiment(input, { runtime: 'local', guardrails: guardrailsFromEnv() }) };
 }
 
 /**
@@ -141,12 +170,13 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
   const kubernetes = createKubernetesDriver(kube);
   const runtime = await LocalRuntime.start({
     dataDir: resolve(dataDir),
+    guardrails: guardrailsFromEnv(),
     drivers: [...drivers, awsDriver(clients), kubernetes],
     aws: { clients, tagKey: process.env.CHAOS_TAG_KEY },
     kube,
   });
   const startedAt = Date.now();
-  const unsubscribe = runtime.bus.subscribe({ type: ['experiment.started', 'rollback.step', 'experiment.finished'] }, (event) =>
+  const unsubscribe = runtime.bus.subscribe({ type: ['rollback.started', 'rollback.step', 'experiment.finished'] }, (event) =>
     console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),
   );
   const { recovered } = await runtime.recover();
@@ -155,28 +185,37 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
   return runtime;
 }
 
+const STILL_ROLLING_BACK = 'still rolling back, waiting for it to finish so that nothing stays injected (SIGKILL leaves now; the next start then finishes the rollback)';
+
 async function run(file: string, options: RunOptions): Promise<number> {
   const document = readExperimentFile(file);
+  // Validate first, so a bad file starts nothing; the sandbox's real address is known only once it runs.
+  loadExperiment(document);
   const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
+  // From here on a signal stops cleanly: nothing new starts, and whatever was injected is rolled back first.
+  const interruption = watchInterrupts(STILL_ROLLING_BACK);
   let runtime: LocalRuntime | undefined;
   try {
-    // Validate first, so a bad file starts nothing; the sandbox's real address is known only once it runs.
-    loadExperiment(document);
     let sandboxUrl: string | undefined;
     if (requestedProvider(document) === SANDBOX_PROVIDER) {
       sandboxUrl = (await sandbox.get()).url;
       console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandboxUrl}`);
     }
     const { input, spec } = loadExperiment(document, sandboxUrl);
-    runtime = await startRuntime(options.dataDir, [sandbox.driver]);
+    if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
+    if (!runtime || interruption.signal) {
+      console.log(`\ninterrupted (${interruption.signal}) before the experiment started: nothing was injected`);
+      return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    }
     if (options.dryRun || spec.safety.dry_run) {
       console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
       return EXIT_OK;
     }
-    return await runToEnd(runtime, input, options.journal);
+    return await runToEnd(runtime, input, options.journal, interruption);
   } finally {
     await runtime?.stop();
     await sandbox.stop();
+    interruption.dispose();
   }
 }
 
@@ -198,64 +237,72 @@ class SandboxOnDemand {
   }
 }
 
-async function serve(options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }): Promise<void> {
+/** Serves until a signal; then stops taking requests, rolls back what runs, and returns the signal's exit code. */
+async function serve(options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }): Promise<number> {
   const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
-  // Started up front so its address can be printed for experiment probes.
-  const { url: sandboxUrl } = await sandbox.get();
-  const runtime = await startRuntime(options.dataDir, [sandbox.driver]);
-  const token = loadOrCreateToken(resolve(options.dataDir));
-  const server = await startServer({ runtime, token, port: options.port, host: options.host });
-  console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
-  console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
-  console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);
-  runtime.bus.subscribe({ type: ['experiment.started', 'experiment.finished'] }, (event) =>
-    console.log(`${event.at}  ${event.experimentId}  ${event.type}${event.detail.status ? ` ${String(event.detail.status)}` : ''}`),
-  );
-  await new Promise<void>((done) => {
-    const shutdown = () => {
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      done();
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-  });
-  console.log('shutting down: rolling back running experiments');
-  await server.close();
-  await rollBackAll(runtime);
-  await runtime.stop();
-  await sandbox.stop();
+  const interruption = watchInterrupts(STILL_ROLLING_BACK);
+  let runtime: LocalRuntime | undefined;
+  let server: LocalServer | undefined;
+  try {
+    // Started up front so its address can be printed for experiment probes.
+    const { url: sandboxUrl } = await sandbox.get();
+    if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
+    if (!runtime || interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    const token = loadOrCreateToken(resolve(options.dataDir));
+    server = await startServer({ runtime, token, port: options.port, host: options.host });
+    console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
+    console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
+    console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);
+    runtime.bus.subscribe({ type: ['experiment.started', 'rollback.started', 'experiment.finished'] }, (event) =>
+      console.log(`${event.at}  ${event.experimentId}  ${event.type}${event.detail.status ? ` ${String(event.detail.status)}` : ''}${event.detail.reason ? ` (${String(event.detail.reason)})` : ''}`),
+    );
+    const signal = await interruption.received;
+    console.log(`\n${signal}: shutting down; rolling back running experiments first`);
+    await server.close();
+    server = undefined;
+    const rolledBack = await rollBackAll(runtime, 'interrupted');
+    console.log(rolledBack.length > 0 ? `rolled back ${rolledBack.map((r) => `${r.id} (${r.status})`).join(', ')}` : 'nothing was running');
+    return interruption.exitCode() ?? EXIT_INTERRUPTED;
+  } finally {
+    await server?.close();
+    await runtime?.stop();
+    await sandbox.stop();
+    interruption.dispose();
+  }
 }
 
-/** Leaves nothing injected behind on a clean shutdown. */
-async function rollBackAll(runtime: LocalRuntime): Promise<void> {
+/** Leaves nothing injected behind on a shutdown: every pending or running experiment is rolled back, to its end. */
+async function rollBackAll(runtime: LocalRuntime, reason: string): Promise<ExperimentRecord[]> {
   const active = [...(await runtime.store.listByStatus('running')).items, ...(await runtime.store.listByStatus('pending')).items];
-  await Promise.allSettled(active.map((record) => runtime.abort(record.id, 'server_shutdown')));
+  const results = await Promise.allSettled(active.map((record) => runtime.abort(record.id, reason)));
+  return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 }
 
-async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string): Promise<number> {
+async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string, interruption: Interruption): Promise<number> {
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({}, (event) => console.log(formatEvent(event, startedAt)));
-  const { id, executionArn } = await runtime.submit(input);
-  console.log(`experiment ${id}\nexecution  ${executionArn}`);
-
-  // Ctrl-C stops the experiment and rolls it back; a second Ctrl-C leaves at once, and the recovery sweep of the
-  // next start finishes the rollback from the stack in the data directory.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
-    interrupted = true;
-    console.log('\ninterrupted: stopping the experiment and rolling back (Ctrl-C again to leave now)');
-    void runtime.abort(id, 'user_abort');
-  };
-  process.on('SIGINT', onSigint);
   let record: ExperimentRecord;
   try {
-    record = await runtime.waitFor(id);
+    const { id, executionArn } = await runtime.submit(input);
+    console.log(`experiment ${id}\nexecution  ${executionArn}`);
+    // A signal stops the experiment and rolls it back; the abort returns once the rollback run has ended.
+    const aborted = interruption.received.then(async (signal) => {
+      console.log(`\ninterrupted (${signal}): stopping the experiment and rolling it back`);
+      return runtime.abort(id, 'interrupted').catch((error: unknown) => {
+        if (error instanceof ConflictError) return undefined; // it had ended just before
+        throw error;
+      });
+    });
+    const ended = await runtime.waitFor(id).catch((error: unknown) => {
+      // The run cut off by the abort may end before the rollback run has been started: the abort's record follows.
+      if (interruption.signal) return undefined;
+      throw error;
+    });
+    record = (interruption.signal ? await aborted : undefined) ?? ended ?? (await runtime.waitFor(id));
   } finally {
-    process.off('SIGINT', onSigint);
     unsubscribe();
   }
+  const { id } = record;
   const journal = await runtime.journal(id);
   if (journal) {
     writeFileSync(journalPath, `${JSON.stringify(journal, null, 2)}\n`);
@@ -263,7 +310,7 @@ async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: stri
   }
   console.log(`status     ${record.status}${record.deviated ? ' (deviated)' : ''} — ${record.reason ?? ''}`);
   if (record.error) console.log(`error      ${record.error}`);
-  if (interrupted) return EXIT_INTERRUPTED;
+  if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
   return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
 }
 
@@ -273,6 +320,9 @@ try {
   if (error instanceof ValidationError) {
     console.error(error.issues.length > 1 || error.issues[0]?.field ? 'invalid experiment:' : 'invalid input:');
     for (const issue of error.issues) console.error(`  ${issue.field || '(file)'}: ${issue.message}`);
+    process.exitCode = EXIT_INVALID;
+  } else if (error instanceof ConfigurationError) {
+    console.error(`${error.name}: ${error.message}`);
     process.exitCode = EXIT_INVALID;
   } else if (error instanceof ChaosDuckError || error instanceof DataDirectoryInUseError || error instanceof ExecutionFailedError) {
     console.error(`${error.name}: ${error.message}`);

@@ -24,7 +24,9 @@ export function formatEvent(event: JournalEvent, startedAt: number): string {
   const text = ((): string => {
     switch (event.type) {
       case 'experiment.started':
-        return d.mode === 'rollback' ? `rollback run started (${String(d.reason)})` : `experiment "${String(d.name)}" started`;
+        return `experiment "${String(d.name)}" started`;
+      case 'rollback.started':
+        return `rollback run started (${String(d.reason)})`;
       case 'probe.result': {
         const when = d.when === 'during' ? `tick ${String(d.tick)}` : String(d.when);
         return `${activityLine(d.record as unknown as ActivityRecord)} [${when}]`;

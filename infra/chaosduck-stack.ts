@@ -26,6 +26,7 @@ import { LifecycleStateMachines } from './constructs/lifecycle-state-machines.js
 import { OrderedEventQueue } from './constructs/ordered-event-queue.js';
 import { assertTargetRoleArns } from './constructs/target-role-policy.js';
 import { loadGameDays } from './game-days.js';
+import { guardrailsFromEnv } from '../shared/lifecycle/config.js';
 import { type ControlPlaneFunctionName, FUNCTIONS, FUNCTION_NAMES, SYNC_INVOCATION, entryOf } from './function-catalogue.js';
 import { pascal } from './pascal.js';
 
@@ -105,7 +106,9 @@ export class ChaosDuckStack extends Stack {
     const eksClusters = props.eksClusters ?? [];
     assertEksClusterNames(eksClusters, 'eksClusters');
     // Read before anything is built: a bad game day fails the synth at once, naming itself and its fields.
-    const gameDays = props.gameDaysFile === undefined ? [] : loadGameDays(props.gameDaysFile, { targetRoleArns });
+    // The guardrails are read as the functions will read the same settings from their environment.
+    const guardrails = guardrailsFromEnv({ MAX_TIMEOUT_SECONDS: props.guardrails?.maxTimeoutSeconds?.toString(), PRODUCTION_PATTERN: props.guardrails?.productionPattern });
+    const gameDays = props.gameDaysFile === undefined ? [] : loadGameDays(props.gameDaysFile, { targetRoleArns, guardrails });
 
     this.table = new ChaosDuckTable(this, 'Table');
     this.bus = new ControlBus(this, 'Bus');

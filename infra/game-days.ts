@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ValidationError, fieldIssues, type FieldIssue } from '../shared/errors.js';
 import { validateExperiment } from '../shared/lifecycle/control.js';
+import { DEFAULT_GUARDRAILS, type GuardrailConfig } from '../shared/lifecycle/deps.js';
 import { parseDocumentText } from '../shared/model/document.js';
 import { type GameDay, gameDaysSchema } from '../shared/model/game-day.js';
 import { targetRoleAllowed } from './constructs/target-role-policy.js';
@@ -14,6 +15,8 @@ import { targetRoleAllowed } from './constructs/target-role-policy.js';
 export interface GameDayChecks {
   /** The role ARNs the functions may assume; a game day naming another role could never reach its targets. */
   readonly targetRoleArns: readonly string[];
+  /** The deployed guardrails (timeout cap, production rule); the defaults when not given. */
+  readonly guardrails?: GuardrailConfig;
 }
 
 export function loadGameDays(file: string, checks: GameDayChecks): GameDay[] {
@@ -47,7 +50,7 @@ function checkExperiment(gameDay: GameDay, checks: GameDayChecks): void {
   let issues: FieldIssue[];
   try {
     // Lambda is where it runs: `cmd` probes are refused there, as the API refuses them.
-    const spec = validateExperiment(gameDay.experiment, 'lambda');
+    const spec = validateExperiment(gameDay.experiment, { runtime: 'lambda', guardrails: checks.guardrails ?? DEFAULT_GUARDRAILS });
     const targetRole = (spec.target as { role_arn?: string }).role_arn;
     const roles = [
       ...(targetRole ? [{ field: 'target.role_arn', arn: targetRole }] : []),

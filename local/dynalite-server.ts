@@ -17,3 +17,5 @@ server.once('error', (error) => {
 });
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port } satisfies DynaliteMessage));
 process.on('disconnect', () => process.exit(0));
+// ESM loading is asynchronous, so the parent may already be gone before the listener above existed.
+if (process.send !== undefined && !process.connected) process.exit(0);

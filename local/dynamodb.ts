@@ -10,12 +10,11 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynaliteMessage } from './dynalite-server.js';
-import { isRunning, tsxImportUrl } from './processes.js';
+import { forkSupervised, processIdentity } from './processes.js';
 import { tableDefinition } from '../shared/store/table.js';
 
 export interface LocalDynamo {
@@ -32,34 +31,79 @@ export class DataDirectoryInUseError extends Error {
 
 /**
  * Claims the data directory for this process with a pid file, so a second runtime on the same directory is refused
- * with a clear message (LevelDB's own lock would only make dynalite fail). A pid file left by a killed process is
- * taken over: that is the crash the recovery sweep exists for. Returns the release function.
+ * with a clear message (LevelDB's own lock would only make dynalite fail). The file names the holder by pid, start
+ * time and boot, so a pid that another process has since reused is not taken for the holder: a file left by a
+ * killed process is taken over, which is the crash the recovery sweep exists for. Returns the release function.
  */
 export function claimDataDirectory(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const pidFile = join(dataDir, 'runtime.pid');
-  try {
-    writeFileSync(pidFile, String(process.pid), { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number(readFileSync(pidFile, 'utf8'));
-    if (holder !== process.pid && isRunning(holder)) {
+  const me = JSON.stringify(processIdentity(process.pid) ?? { pid: process.pid });
+  // Two tries: a stale file is moved aside (only one of two racing starts can move it) and the claim made afresh.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(pidFile, me, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(pidFile, 'utf8') === me) rmSync(pidFile);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = liveHolder(pidFile);
+    // This very process may take its own claim over: a runtime it dropped without stopping (tests do).
+    if (holder !== undefined && holder !== process.pid) {
       throw new DataDirectoryInUseError(`data directory ${dataDir} is in use by chaosduck process ${holder}; stop it, or use another --data-dir`);
     }
-    writeFileSync(pidFile, String(process.pid));
-  }
-  return () => {
+    const stale = `${pidFile}.stale-${process.pid}`;
     try {
-      if (Number(readFileSync(pidFile, 'utf8')) === process.pid) rmSync(pidFile);
+      renameSync(pidFile, stale);
+      rmSync(stale, { force: true });
     } catch {
-      // Already gone: nothing to release.
+      // Another start moved it first; the next try sees its claim.
     }
-  };
+  }
+  throw new DataDirectoryInUseError(`data directory ${dataDir} is being claimed by another chaosduck process; try again, or use another --data-dir`);
+}
+
+/**
+ * The pid of the process a pid file names, if that very process still runs. A file of an older version holds only a
+ * pid; it counts as held only while that pid runs chaosduck.
+ */
+function liveHolder(pidFile: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (/^\d+$/.test(text)) {
+    const pid = Number(text);
+    return processIdentity(pid) && /chaosduck|cli\/bin\.js/.test(commandLine(pid)) ? pid : undefined;
+  }
+  try {
+    const holder = JSON.parse(text) as { pid?: unknown; started?: unknown; boot?: unknown };
+    const now = typeof holder.pid === 'number' ? processIdentity(holder.pid) : undefined;
+    return now && now.started === holder.started && now.boot === holder.boot ? now.pid : undefined;
+  } catch {
+    return undefined; // unreadable: nobody can be shown to hold it
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
 }
 
 export async function startDynalite(dataDir: string | undefined, tableName: string): Promise<LocalDynamo> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const child = fork(SERVER, dataDir ? [dataDir] : [], { execArgv: ['--import', tsxImportUrl()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = forkSupervised(SERVER, dataDir ? [dataDir] : []);
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`dynalite exited (code ${code}); is the data directory ${dataDir} in use by another process?`))),
   );

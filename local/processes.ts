@@ -2,6 +2,7 @@
  * Process helpers for the embedded runtime and the sandbox: starting TypeScript entry points with tsx, and finding or ending processes by a
  * command-line marker through /proc, which works from any process, including one started after a crash.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +16,15 @@ export function tsxImportUrl(): string {
 
 export const canScanProcesses = process.platform === 'linux';
 
+/**
+ * Starts a TypeScript module as a child this process supervises (dynalite, sandbox replicas), talking over IPC. The
+ * child gets a process group of its own, so a Ctrl-C or a `kill` sent to the control plane's whole group does not end
+ * it while the control plane still needs it to roll back; it ends itself when its parent goes (IPC disconnect).
+ */
+export function forkSupervised(module: string, args: readonly string[]): ChildProcess {
+  return fork(module, args, { execArgv: ['--import', tsxImportUrl()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
+}
+
 /** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
 export function isRunning(pid: number): boolean {
   let stat: string;
@@ -26,6 +36,22 @@ export function isRunning(pid: number): boolean {
   // The state follows the command name, which is in parentheses and may itself hold spaces or parentheses.
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
+}
+
+/**
+ * What tells a process apart from a later one that reuses its pid: its start time (clock ticks after boot, from
+ * /proc/<pid>/stat) and the boot it started in. Undefined when the process is gone (or on a system without /proc).
+ */
+export function processIdentity(pid: number): { pid: number; started: string; boot: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (!started || !isRunning(pid)) return undefined;
+    return { pid, started, boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits up to `timeoutMs` for `pid` to end; false if it still runs by then. */

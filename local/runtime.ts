@@ -22,6 +22,7 @@ import {
   submitExperiment,
   type ControlBus,
   type ControlDeps,
+  type SubmitOptions,
   type Submitted,
 } from '../shared/lifecycle/control.js';
 import type { ExecutionRunner, RunMode } from '../shared/lifecycle/runner.js';
@@ -66,7 +67,7 @@ export class LocalRuntime {
   readonly bus = new LocalEventBus();
   readonly store: ExperimentStore;
   readonly deps: LifecycleDeps;
-  readonly control: ControlDeps & { control: ControlBus };
+  private readonly ports: { runner: ExecutionRunner; control: ControlBus };
   readonly topology: TopologySources;
   private readonly sfn: LocalStepFunctions;
   /** Running executions by ARN, and each experiment's latest one. */
@@ -98,7 +99,7 @@ export class LocalRuntime {
       stop: (executionArn) => this.stopExecution(executionArn),
     };
     const control: ControlBus = { emergencyStopRaised: async () => this.fanOut() };
-    this.control = { store: this.store, runtime: 'local', clock: () => this.deps.clock(), runner, control };
+    this.ports = { runner, control };
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
     const aws = options.aws;
     const kube = options.kube;
@@ -106,6 +107,11 @@ export class LocalRuntime {
       ...(aws ? { aws: (region: string | undefined) => awsTopology(aws.clients, { region, tagKey: aws.tagKey }) } : {}),
       ...(kube ? { k8s: (cluster: string | undefined) => kubernetesTopology(kube, { cluster }) } : {}),
     };
+  }
+
+  /** What the control operations need: the lifecycle's deps as they are now (tests swap `random`), and the ports. */
+  get control(): ControlDeps & { control: ControlBus } {
+    return { ...this.deps, ...this.ports };
   }
 
   /** The DynamoDB client the lifecycle uses (benchmarks count its calls). */
@@ -125,14 +131,17 @@ export class LocalRuntime {
     }
   }
 
-  /** Validates, stores and starts an experiment; returns at once with its id and execution ARN. */
-  async submit(input: unknown, idempotencyKey?: string): Promise<Submitted> {
-    return submitExperiment(input, this.control, idempotencyKey);
+  /**
+   * Validates, plans (refusing what the run would refuse), stores and starts an experiment; returns at once with its
+   * id and execution ARN.
+   */
+  async submit(input: unknown, idempotencyKey?: string, options?: SubmitOptions): Promise<Submitted> {
+    return submitExperiment(input, this.control, idempotencyKey, options);
   }
 
   /** Runs an experiment to its end and returns the final record. */
-  async run(input: unknown): Promise<ExperimentRecord> {
-    const { id } = await this.submit(input);
+  async run(input: unknown, options?: SubmitOptions): Promise<ExperimentRecord> {
+    const { id } = await this.submit(input, undefined, options);
     return this.waitFor(id);
   }
 

@@ -34,6 +34,15 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
   });
+  // Node answers `Expect: 100-continue` by itself; a body that is announced too large is refused before it is sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredLength(req) > MAX_BODY_BYTES) {
+      tooLarge(req, res);
+    } else {
+      res.writeContinue();
+      server.emit('request', req, res);
+    }
+  });
   const gateway = attachWebSocketGateway(server, {
     runtime,
     // Browsers cannot set headers on a WebSocket, so the token may also come as `?token=`.
@@ -56,15 +65,25 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler, token: string): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    send(res, 400, { error: { code: 'VALIDATION', message: 'the request target is not a valid URL path', fields: [{ field: 'path', message: 'not a valid URL path' }] } });
+    return;
+  }
   const method = req.method ?? 'GET';
   if (!(method === 'GET' && url.pathname === '/health') && !bearerMatches(req.headers.authorization, token)) {
     send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required (Authorization: Bearer <token>)' } }, { 'www-authenticate': 'Bearer' });
     return;
   }
+  if (declaredLength(req) > MAX_BODY_BYTES) {
+    tooLarge(req, res);
+    return;
+  }
   const body = await readBody(req);
   if (body === undefined) {
-    send(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` } });
+    tooLarge(req, res);
     return;
   }
   const result = await api(proxyEvent(req, url, method, body), localContext());
@@ -72,19 +91,50 @@ async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler,
   res.end(result.body);
 }
 
+function declaredLength(req: IncomingMessage): number {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(length) ? length : 0;
+}
+
+/** How much of a refused body is still read (and dropped), so the client gets its 413 instead of a reset connection. */
+const DRAIN_LIMIT_BYTES = 64 * MAX_BODY_BYTES;
+
+/**
+ * Answers 413 and closes the connection. A client that is still sending would see a reset instead of the answer if
+ * the socket closed under it, so the rest of the body is read and dropped, up to a bound.
+ */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  send(
+    res,
+    413,
+    { error: { code: 'PAYLOAD_TOO_LARGE', message: `request bodies are limited to ${MAX_BODY_BYTES} bytes`, fields: [{ field: 'body', message: `larger than ${MAX_BODY_BYTES} bytes` }] } },
+    { connection: 'close' },
+  );
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT_BYTES) req.destroy();
+  });
+  req.on('error', () => undefined);
+  req.resume();
+}
+
+/** The body as text, or undefined once it grows past the limit (the rest is left to `tooLarge`). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        req.off('data', onData);
+        req.pause();
         resolve(undefined);
-        req.destroy();
       } else {
         chunks.push(chunk);
       }
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -92,29 +142,27 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 
 /** The request as API Gateway's REST proxy integration hands it to Lambda. */
 function proxyEvent(req: IncomingMessage, url: URL, method: string, body: string): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, then own properties: a header or query parameter may be named `__proto__` or `constructor`, as it may in
+  // the JSON event API Gateway sends.
+  const headers = new Map<string, string[]>();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    const values = Array.isArray(value) ? value : [value];
-    headers[name] = values.join(',');
-    multiValueHeaders[name] = values;
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value : [value]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    (multiQuery[name] ??= []).push(value);
-  }
-  const hasQuery = Object.keys(query).length > 0;
+  const query = new Map<string, string[]>();
+  for (const [name, value] of url.searchParams) query.set(name, [...(query.get(name) ?? []), value]);
+  const hasQuery = query.size > 0;
+  const single = (values: Map<string, string[]>, join: (v: string[]) => string) =>
+    Object.fromEntries([...values].map(([name, v]) => [name, join(v)])) as Record<string, string>;
+  const multi = (values: Map<string, string[]>) => Object.fromEntries(values) as Record<string, string[]>;
   return {
     httpMethod: method,
     path: url.pathname,
     resource: '/{proxy+}',
-    headers,
-    multiValueHeaders,
-    queryStringParameters: hasQuery ? query : null,
-    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    // API Gateway keeps the last value of a repeated query parameter in the single-value map.
+    headers: single(headers, (v) => v.join(',')),
+    multiValueHeaders: multi(headers),
+    queryStringParameters: hasQuery ? single(query, (v) => v.at(-1) as string) : null,
+    multiValueQueryStringParameters: hasQuery ? multi(query) : null,
     pathParameters: null,
     stageVariables: null,
     body: body || null,

@@ -58,9 +58,13 @@ export class EmergencyStopActiveError extends GuardrailError {
   override readonly name = 'EmergencyStopActiveError';
   override readonly status = 503;
 }
+/**
+ * A provider this control plane runs cannot be reached as configured (no credentials, no kubeconfig, a cluster that
+ * is not serving): 503, as the request may well be right; the message names what is missing.
+ */
 export class ProviderUnavailableError extends GuardrailError {
   override readonly name = 'ProviderUnavailableError';
-  override readonly status = 400;
+  override readonly status = 503;
 }
 
 /** OBSERVE halts when the probes failed `health_check_failure_threshold` times in a row. */
@@ -91,6 +95,12 @@ export class ExperimentCancelledError extends ChaosDuckError {
 export class ConflictError extends ChaosDuckError {
   override readonly name = 'ConflictError';
   readonly status = 409;
+}
+
+/** A setting (an environment variable) is malformed: the process refuses to start rather than run without a guardrail. */
+export class ConfigurationError extends ChaosDuckError {
+  override readonly name = 'ConfigurationError';
+  readonly status = 500;
 }
 
 /** Turns zod issues into field issues with readable paths (`probes[0].properties.url`). */

@@ -41,9 +41,15 @@ export async function health(deps: ApiDeps): Promise<ApiResult> {
   return ok({ status: 'ok', runtime: deps.runtime, emergency_stop: stop });
 }
 
+/** As Stripe's: up to 255 visible ASCII characters, so any key fits the store's key-size limit with room to spare. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 export async function createExperiment(body: unknown, idempotencyKey: string | undefined, deps: ApiDeps): Promise<ApiResult> {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters (a UUID is a good key)' }], 'request');
+  }
   // A dry run asked for in the experiment itself is answered like POST /api/chaos/dry-run: the plan, nothing stored.
-  if (validateExperiment(body, deps.runtime).safety.dry_run) return ok(await dryRun(body, deps));
+  if (validateExperiment(body, deps).safety.dry_run) return ok(await dryRun(body, deps));
   const submitted = await submitExperiment(body, deps, idempotencyKey);
   return ok(
     { id: submitted.id, execution_arn: submitted.executionArn, status: 'pending', links: { self: `/api/chaos/experiments/${submitted.id}` } },
@@ -56,7 +62,7 @@ const listQuery = z.strictObject({
   status: z.enum(['pending', 'running', ...FINAL_STATUSES]).optional(),
   chaos_type: z.enum(CHAOS_TYPES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
 });
 
 export async function listExperiments(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
@@ -64,8 +70,14 @@ export async function listExperiments(query: Record<string, string | undefined>,
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
   const { status, chaos_type: chaosType, limit, cursor } = parsed.data;
   const page = await deps.store.listExperiments({ status, chaosType, limit, cursor });
-  return ok({ items: page.items.map(summary), next_cursor: page.cursor ?? null });
+  return ok({
+    items: page.items.map(summary),
+    next_cursor: page.cursor ?? null,
+    ...(page.corrupt ? { corrupt: page.corrupt.map((error) => ({ key: error.key, message: error.message })) } : {}),
+  });
 }
+
+const MAX_EVENTS_SHOWN = 500;
 
 export async function getExperiment(id: string, deps: ApiDeps): Promise<ApiResult> {
   const { record, phases, events, stack, journal } = await deps.store.loadExperiment(id);
@@ -74,8 +86,8 @@ export async function getExperiment(id: string, deps: ApiDeps): Promise<ApiResul
     spec: record.spec,
     phase_results: phases,
     rollback_stack: stack.map(({ seq, action, target, state, outcome }) => ({ seq, action, target: target.id, state, outcome: outcome ?? null })),
-    // While it runs, the events so far; once it has ended, the journal.
-    ...(journal ? { journal } : { events }),
+    // While it runs, the latest events (a long run gathers more than one answer should carry); once ended, the journal.
+    ...(journal ? { journal } : { events: events.slice(-MAX_EVENTS_SHOWN), events_total: events.length }),
   });
 }
 

@@ -7,11 +7,12 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
+import { ChaosDuckError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
 import { eksTopology, withKubernetes } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
+import { CorruptRecordError } from '../../shared/store/records.js';
 import { awsTopology } from '../../shared/faults/aws/topology.js';
 import * as api from './core.js';
 
@@ -24,7 +25,8 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 const jsonErrors: middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> = {
   onError: async (request) => {
     const error = request.error;
-    if (error instanceof ChaosDuckError && (error.status < 500 || error.status === 503)) {
+    // A corrupt stored item is the operator's to look at: its key is named, as it names nothing secret.
+    if (error instanceof ChaosDuckError && (error.status < 500 || error.status === 503 || error instanceof CorruptRecordError)) {
       const fields = error instanceof ValidationError ? { fields: error.issues } : {};
       request.response = json(error.status, { error: { code: error.code, message: error.message, ...fields } });
     } else if ((error as { statusCode?: number } | null)?.statusCode === 404) {
@@ -46,17 +48,55 @@ function parseBody(event: APIGatewayProxyEvent, required: boolean): unknown {
     if (required) throw new ValidationError([{ field: 'body', message: 'a JSON body is required' }], 'request');
     return undefined;
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new ValidationError([{ field: 'body', message: `not valid JSON: ${(error as Error).message}` }], 'request');
   }
+  // No request is this deep; refusing it here keeps every later walk over the body far from the stack's limit.
+  if (depthOf(body) > MAX_BODY_DEPTH) throw new ValidationError([{ field: 'body', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }], 'request');
+  return body;
+}
+
+const MAX_BODY_DEPTH = 32;
+
+/** How deeply arrays and objects nest in a parsed body, counted without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_BODY_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 const respond = (result: api.ApiResult) => json(result.status, result.body, result.headers);
 
+/** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
+const EXPERIMENT_ID = /^[A-Za-z0-9][\w.:-]{0,127}$/;
+
+function experimentId(event: APIGatewayProxyEvent): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(event.pathParameters?.id ?? '');
+  } catch {
+    throw new ValidationError([{ field: 'id', message: 'not a valid percent-encoded path segment' }], 'request');
+  }
+  if (!EXPERIMENT_ID.test(id)) throw new NotFoundError(`experiment ${id.length > 64 ? `${id.slice(0, 64)}…` : id} not found`);
+  return id;
+}
+
+/** Query parameters as an object of their own, whatever their names (`__proto__` included). */
+const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(event.queryStringParameters ?? {}));
+
 export function createHandler(deps: api.ApiDeps): ApiHandler {
-  const id = (event: APIGatewayProxyEvent) => decodeURIComponent(event.pathParameters?.id ?? '');
+  const id = experimentId;
   const routes = [
     { method: 'GET', path: '/health', handler: async () => respond(await api.health(deps)) },
     { method: 'POST', path: '/emergency-stop', handler: async (e: APIGatewayProxyEvent) => respond(await api.emergencyStop(parseBody(e, false), deps)) },
@@ -69,7 +109,7 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
     {
       method: 'GET',
       path: '/api/chaos/experiments',
-      handler: async (e: APIGatewayProxyEvent) => respond(await api.listExperiments({ ...e.queryStringParameters }, deps)),
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.listExperiments(queryOf(e), deps)),
     },
     { method: 'GET', path: '/api/chaos/experiments/{id}', handler: async (e: APIGatewayProxyEvent) => respond(await api.getExperiment(id(e), deps)) },
     {
@@ -80,17 +120,17 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
     {
       method: 'GET',
       path: '/api/topology/aws',
-      handler: async (e: APIGatewayProxyEvent) => respond(await api.awsTopology({ ...e.queryStringParameters }, deps)),
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.awsTopology(queryOf(e), deps)),
     },
     {
       method: 'GET',
       path: '/api/topology/k8s',
-      handler: async (e: APIGatewayProxyEvent) => respond(await api.k8sTopology({ ...e.queryStringParameters }, deps)),
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.k8sTopology(queryOf(e), deps)),
     },
     {
       method: 'GET',
       path: '/api/topology/combined',
-      handler: async (e: APIGatewayProxyEvent) => respond(await api.combinedTopology({ ...e.queryStringParameters }, deps)),
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.combinedTopology(queryOf(e), deps)),
     },
     { method: 'POST', path: '/api/chaos/dry-run', handler: async (e: APIGatewayProxyEvent) => respond(await api.dryRunExperiment(parseBody(e, true), deps)) },
   ] as const;

@@ -35,7 +35,13 @@ export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<Beg
   // The deadline travels with the execution's state; only the forward phases check it, so a rollback run has none.
   const deadline = input.mode === 'run' ? now + spec.safety.timeout_seconds * 1000 : now;
   await emit(deps, [
-    event(claimed.id, 'experiment.started', undefined, { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name }, now),
+    event(
+      claimed.id,
+      input.mode === 'run' ? 'experiment.started' : 'rollback.started',
+      undefined,
+      { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name },
+      now,
+    ),
   ]);
   return {
     experiment: {

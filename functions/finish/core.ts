@@ -5,8 +5,9 @@
 import type { CaughtError, FinishInput } from '../../shared/lifecycle/contract.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
-import { buildJournal } from '../../shared/journal/journal.js';
+import { buildJournal, fitJournal } from '../../shared/journal/journal.js';
 import type { FinalStatus, PhaseResult, RollbackEntry } from '../../shared/model/lifecycle.js';
+import { leaseKey } from '../../shared/lifecycle/guardrails.js';
 
 export interface FinishOutput {
   id: string;
@@ -77,8 +78,10 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   const error = errors.length > 0 ? errors.map((e) => `${e.name}: ${e.message}`).join('; ') : undefined;
   // A target whose rollback did not finish may still be faulted: its lease stays until it expires, so no other
   // experiment piles a second fault on top.
-  const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => `${e.target.provider}:${e.target.id}`));
-  const released = (record.leases ?? []).filter((t) => !stillFaulted.has(t)).map((target) => deps.store.releaseLease(target, id));
+  // An entry that could not be read names no target, so then every lease stays.
+  const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => leaseKey(e.target)));
+  const keepAll = stack.some((e) => e.corrupt !== undefined);
+  const released = (keepAll ? [] : (record.leases ?? []).filter((t) => !stillFaulted.has(t))).map((target) => deps.store.releaseLease(target, id));
 
   const end = new Date(deps.clock()).toISOString();
   const rollback: PhaseResult | undefined =
@@ -93,7 +96,7 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
       : undefined;
   const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
   const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
-  const journal = buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end });
+  const journal = fitJournal(buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end }));
   // The journal goes first, so an experiment that shows a final status always has one.
   await Promise.all([
     ...released,

@@ -12,7 +12,7 @@ import {
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
-import { describePlan, planInjection } from '../../shared/lifecycle/guardrails.js';
+import { describePlan, leaseKey, planInjection } from '../../shared/lifecycle/guardrails.js';
 import { asJson, recordActivity, type ActivityRecord } from '../../shared/journal/activity.js';
 import { isFinal, type JournalEvent, type RollbackEntry } from '../../shared/model/lifecycle.js';
 import { revertEntry } from '../../shared/lifecycle/revert.js';
@@ -29,8 +29,8 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   const { id, spec } = experiment;
   const start = deps.clock();
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
-  const plan = await planInjection(spec, deps, signal);
-  const leased = await acquireLeases(plan.steps.map((s) => `${s.target.provider}:${s.target.id}`), id, experiment.deadline, deps);
+  const plan = await planInjection(spec, deps, signal, id);
+  const leased = await acquireLeases(plan.steps.map((s) => leaseKey(s.target)), id, experiment.deadline, deps);
   const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length).catch(async (error: unknown) => {
     // Stopped before the first fault: the record does not list these leases yet, so nothing else would give them back.
     await releaseLeases(leased, id, deps);

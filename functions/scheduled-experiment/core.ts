@@ -20,7 +20,9 @@ export async function runScheduledExperiment(event: unknown, deps: ControlDeps, 
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'scheduled game day');
   const { game_day: gameDay, scheduled_at: scheduledAt, experiment } = parsed.data;
   try {
-    const { id, executionArn, replayed } = await submitExperiment(experiment, deps, gameDayIdempotencyKey(parsed.data));
+    // Not planned at submission: nobody waits for this answer, and this function carries no Kubernetes client; the
+    // run's INJECT applies every guard.
+    const { id, executionArn, replayed } = await submitExperiment(experiment, deps, gameDayIdempotencyKey(parsed.data), { plan: false });
     return { id, executionArn, replayed };
   } catch (error) {
     if (!(error instanceof EmergencyStopActiveError)) throw error;

@@ -102,11 +102,11 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
 
     async resolve(spec: ExperimentSpec, signal: AbortSignal): Promise<TargetRef[]> {
       signal.throwIfAborted();
-      const { labels } = asWorkload(spec).target;
-      // A selector naming one replica is answered by a lookup, not a scan: with 1000 replicas, 1000 such
-      // experiments resolving at once would otherwise build a million targets.
-      const named = labels.replica;
-      const candidates = named === undefined ? sandbox.replicas() : [sandbox.target(named)].filter((t) => t !== undefined);
+      const { labels = {}, pod_names: podNames } = asWorkload(spec).target;
+      // Replicas named (by pod_names, or the `replica` label) are looked up, not scanned for: with 1000 replicas,
+      // 1000 such experiments resolving at once would otherwise build a million targets.
+      const named = podNames ?? (labels.replica === undefined ? undefined : [labels.replica]);
+      const candidates = named === undefined ? sandbox.replicas() : named.map((id) => sandbox.target(id)).filter((t) => t !== undefined);
       return candidates.filter(
         (target) => target.details.ready === true && Object.entries(labels).every(([key, value]) => target.labels[key] === value),
       );

@@ -10,11 +10,10 @@
  * Both answer the same requests (`demo-app.ts`), and the supervisor treats them alike: ready tracking, deaths,
  * restarts and exit records. Only starting and ending a replica differ, behind `ReplicaInstance`.
  */
-import { fork } from 'node:child_process';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeGracefully, createDemoServer, type ReadyMessage } from './demo-app.js';
-import { isRunning, tsxImportUrl } from '../processes.js';
+import { forkSupervised, isRunning } from '../processes.js';
 import { pollUntil } from '../wait.js';
 
 const DEMO_SERVICE = fileURLToPath(new URL('./demo-service.ts', import.meta.url));
@@ -289,10 +288,7 @@ export class Supervisor {
 
 /** A replica as its own process, which reports its port over IPC. */
 const launchProcess: Launcher = (id, service, events) => {
-  const child = fork(DEMO_SERVICE, ['--service', service, '--replica', id], {
-    execArgv: ['--import', tsxImportUrl()],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = forkSupervised(DEMO_SERVICE, ['--service', service, '--replica', id]);
   if (child.pid === undefined) {
     // The spawn itself failed (e.g. EAGAIN); the error event follows, and unheard would crash this process.
     child.once('error', () => undefined);

@@ -94,3 +94,42 @@ export function buildJournal(input: JournalInput): JsonObject {
     },
   };
 }
+
+/** The most a stored journal may take as JSON: one DynamoDB item is at most 400 KB, keys and all. */
+export const MAX_JOURNAL_BYTES = 350_000;
+
+/**
+ * A journal that fits in one stored item. A long experiment probed often can gather more probe results during its
+ * observation than an item holds; then `steady_states.during` keeps every tick whose steady state was not met and an
+ * even sample of the others, and `chaosduck.journal_compacted` says so. Nothing is lost: every probe result is also
+ * an event of its own in the store.
+ */
+export function fitJournal(journal: JsonObject, maxBytes = MAX_JOURNAL_BYTES): JsonObject {
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  if (size(journal) <= maxBytes) return journal;
+  const states = journal.steady_states as { during: { steady_state_met: boolean }[] } & JsonObject;
+  const during = states.during;
+  const failed = during.filter((tick) => !tick.steady_state_met);
+  const met = during.filter((tick) => tick.steady_state_met);
+  const budget = maxBytes - size({ ...journal, steady_states: { ...states, during: [] } });
+  const perTick = during.length > 0 ? size(during) / during.length : 1;
+  const room = Math.max(0, Math.floor(budget / perTick) - 1);
+  // Failures first (they are what the experiment teaches), then an even sample of the ticks that were fine.
+  const keptFailed = failed.slice(0, room);
+  const left = room - keptFailed.length;
+  const every = left > 0 ? Math.ceil(met.length / left) : Number.POSITIVE_INFINITY;
+  const kept = new Set<unknown>([...keptFailed, ...met.filter((_, index) => index % every === 0)]);
+  const compacted = {
+    ...journal,
+    steady_states: { ...states, during: during.filter((tick) => kept.has(tick)) as unknown as JsonValue },
+    chaosduck: {
+      ...(journal.chaosduck as JsonObject),
+      journal_compacted: {
+        ticks_total: during.length,
+        ticks_kept: kept.size,
+        reason: `the journal exceeded ${maxBytes} bytes; every tick whose steady state was not met is kept first, then an even sample; all probe results remain as the experiment's events`,
+      },
+    },
+  };
+  return size(compacted) <= maxBytes ? compacted : { ...compacted, steady_states: { ...states, during: [] } };
+}

@@ -4,7 +4,7 @@
  * through the `ExecutionRunner` port, and the emergency stop fans out through the `ControlBus` port.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, EmergencyStopActiveError, NotFoundError } from '../errors.js';
+import { ConflictError, EmergencyStopActiveError, NotFoundError, ValidationError } from '../errors.js';
 import type { ExperimentSpec } from '../model/experiment.js';
 import { isFinal, type ExperimentRecord } from '../model/lifecycle.js';
 import { parseExperiment } from '../model/parse.js';
@@ -12,15 +12,19 @@ import { assertProbesAllowed } from '../probes/cmd.js';
 import type { EmergencyStop } from '../store/store.js';
 import type { LifecycleDeps } from './deps.js';
 import type { ExecutionRunner } from './runner.js';
-import { describePlan, planInjection } from './guardrails.js';
+import { describePlan, planInjection, staticGuardIssues } from './guardrails.js';
 import type { JsonObject } from '../journal/activity.js';
+
+/** How long planning an experiment (resolving and preparing its targets) may take in a request. */
+const PLAN_TIMEOUT_MS = 30_000;
 
 export interface ControlBus {
   /** Announces a raised emergency stop; its subscriber (the fan-out) stops and rolls back every running experiment. */
   emergencyStopRaised(stop: EmergencyStop): Promise<void>;
 }
 
-export type ControlDeps = Pick<LifecycleDeps, 'store' | 'runtime' | 'clock'> & { runner: ExecutionRunner };
+/** The lifecycle's deps (submissions are planned with its drivers and guardrails) and the execution runner. */
+export type ControlDeps = LifecycleDeps & { runner: ExecutionRunner };
 
 export interface Submitted {
   id: string;
@@ -29,10 +33,26 @@ export interface Submitted {
   replayed: boolean;
 }
 
-export function validateExperiment(input: unknown, runtime: LifecycleDeps['runtime']): ExperimentSpec {
+/**
+ * The experiment as the model and the guards that need no target system see it: every bad field, a probe this
+ * runtime cannot run, the timeout cap, a protected namespace, production-looking names without confirmation.
+ */
+export function validateExperiment(input: unknown, deps: Pick<LifecycleDeps, 'runtime' | 'guardrails'>): ExperimentSpec {
   const spec = parseExperiment(input);
-  assertProbesAllowed(spec.probes, runtime);
+  assertProbesAllowed(spec.probes, deps.runtime);
+  const issues = staticGuardIssues(spec, deps.guardrails);
+  if (issues.length > 0) throw new ValidationError(issues);
   return spec;
+}
+
+export interface SubmitOptions {
+  /**
+   * Plan the injection before accepting (the default): what the run would refuse — no target, a blast radius that
+   * allows none, targets held by other experiments, a production-looking target, a provider that cannot be reached —
+   * is refused now, with nothing stored. Off only where nobody waits for the answer and the function cannot reach
+   * every provider (scheduled game days); the run's INJECT applies the same guards either way.
+   */
+  plan?: boolean;
 }
 
 /**
@@ -40,8 +60,8 @@ export function validateExperiment(input: unknown, runtime: LifecycleDeps['runti
  * repeated request returns the experiment the first one created, and a different request under the same key is a
  * conflict.
  */
-export async function submitExperiment(input: unknown, deps: ControlDeps, idempotencyKey?: string): Promise<Submitted> {
-  const spec = validateExperiment(input, deps.runtime);
+export async function submitExperiment(input: unknown, deps: ControlDeps, idempotencyKey?: string, { plan = true }: SubmitOptions = {}): Promise<Submitted> {
+  const spec = validateExperiment(input, deps);
   const stop = await deps.store.getEmergencyStop();
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}; no experiment can start`);
   let id = `exp-${randomUUID()}`;
@@ -56,10 +76,11 @@ export async function submitExperiment(input: unknown, deps: ControlDeps, idempo
         throw error;
       });
       if (earlier) return { id: earlier.id, executionArn: earlier.executionArn ?? '', replayed: true };
-      // The earlier request bound the key and then failed before storing its experiment: finish its work.
+      // The earlier request bound the key and then was refused, or failed, before storing its experiment: do its work.
       id = binding.experimentId;
     }
   }
+  if (plan) await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
   const now = new Date(deps.clock()).toISOString();
   await deps.store.createExperiment({ id, spec, status: 'pending', createdAt: now, updatedAt: now });
   const { executionArn } = await deps.runner.start(id, 'run', '');
@@ -84,6 +105,10 @@ export async function requestRollback(
   return deps.runner.start(id, 'rollback', reason);
 }
 
+/**
+ * Raises the emergency stop. Raised again while it is on, it keeps its first `since` and `reason`, and still fans
+ * out: an experiment that slipped past the first fan-out (submitted as the stop was raised) is caught now.
+ */
 export async function raiseEmergencyStop(reason: string, deps: ControlDeps & { control: ControlBus }): Promise<EmergencyStop> {
   const stop = await deps.store.setEmergencyStop(true, reason);
   await deps.control.emergencyStopRaised(stop);
@@ -110,6 +135,9 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
   const worker = async () => {
     while (next < active.length) {
       const record = active[next++] as ExperimentRecord;
+      // Already handed to a rollback run (an earlier fan-out's, or a manual one): stopping it to start another
+      // would only cut a revert short.
+      if (record.phase === 'ROLLBACK') continue;
       try {
         await requestRollback(record.id, 'emergency_stop', deps, record);
         rolledBack.push(record.id);
@@ -123,16 +151,14 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
   return { rolledBack };
 }
 
-/** The plan (targets, fault, rollback) after every guardrail, with nothing stored, leased or injected. */
+/**
+ * The plan (targets, fault, rollback) after every guardrail, with nothing stored, leased or injected: the plan a run
+ * would make now (its targets picked among those no other experiment holds).
+ */
 export async function dryRun(input: unknown, deps: LifecycleDeps): Promise<JsonObject> {
-  const spec = validateExperiment(input, deps.runtime);
-  const plan = await planInjection(spec, deps, AbortSignal.timeout(30_000));
-  const held = [];
-  for (const step of plan.steps) {
-    const lease = await deps.store.getLease(`${step.target.provider}:${step.target.id}`);
-    if (lease && lease.expiresAt > deps.clock()) held.push({ target: step.target.id, holder: lease.holder });
-  }
-  return { dry_run: true, experiment: spec.name, ...describePlan(plan), leased_by_others: held };
+  const spec = validateExperiment(input, deps);
+  const plan = await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
+  return { dry_run: true, experiment: spec.name, ...describePlan(plan) };
 }
 
 /** Same experiment request ⇒ same hash, whatever the key order or the defaults left out. */

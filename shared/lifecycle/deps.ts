@@ -7,6 +7,7 @@ import type { JournalEvent, PhaseResult } from '../model/lifecycle.js';
 import type { ExperimentStore } from '../store/store.js';
 import type { AwsClientFactory } from '../faults/aws/clients.js';
 import type { KubeClientResolver } from '../faults/kubernetes/cluster.js';
+import { DEFAULT_PRODUCTION_PATTERN } from './guardrails.js';
 
 export interface EventPublisher {
   /** Delivers progress events to subscribers (EventBridge in AWS, the in-process bus locally). */
@@ -16,7 +17,7 @@ export interface EventPublisher {
 export interface GuardrailConfig {
   /** The longest `safety.timeout_seconds` this control plane accepts. */
   maxTimeoutSeconds: number;
-  /** Targets whose namespace, id or labels match this need `safety.require_confirmation: true`. */
+  /** Names that match this (cluster, namespace, labels, ids, the experiment's name) need `safety.require_confirmation: true`. */
   productionPattern: RegExp;
 }
 
@@ -38,7 +39,7 @@ export interface LifecycleDeps {
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {
   maxTimeoutSeconds: 3600,
-  productionPattern: /(^|[^a-z])(prod|production)([^a-z]|$)/i,
+  productionPattern: DEFAULT_PRODUCTION_PATTERN,
 };
 
 /**

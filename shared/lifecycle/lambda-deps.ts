@@ -9,7 +9,8 @@ import { awsDriver } from '../faults/aws/index.js';
 import { awsClientFactory, type AwsClientFactory } from '../faults/aws/clients.js';
 import { ExperimentStore } from '../store/store.js';
 import { builtOnFirstCall, required } from './lambda-entry.js';
-import { DEFAULT_GUARDRAILS, type EventPublisher, type LifecycleDeps } from './deps.js';
+import { guardrailsFromEnv } from './config.js';
+import type { EventPublisher, LifecycleDeps } from './deps.js';
 import type { TaskHandler } from './handler.js';
 
 const PUT_EVENTS_LIMIT = 10;
@@ -42,10 +43,7 @@ export function lambdaDeps(aws: AwsClientFactory = awsClientFactory(), drivers: 
     store: new ExperimentStore({ client: new DynamoDBClient({}), tableName }),
     events: eventBridgePublisher(new EventBridgeClient({}), busName),
     drivers,
-    guardrails: {
-      maxTimeoutSeconds: Number(process.env.MAX_TIMEOUT_SECONDS ?? DEFAULT_GUARDRAILS.maxTimeoutSeconds),
-      productionPattern: process.env.PRODUCTION_PATTERN ? new RegExp(process.env.PRODUCTION_PATTERN, 'i') : DEFAULT_GUARDRAILS.productionPattern,
-    },
+    guardrails: guardrailsFromEnv(),
     runtime: 'lambda',
     runtimeId: 'aws',
     clock: Date.now,

@@ -6,7 +6,7 @@
  */
 // A namespace import keeps zod tree-shakable: a named `z` import bundles all of it, locales included (~450 KB).
 import * as z from 'zod';
-import { selectionSchema } from './selection.js';
+import { MAX_SELECTED_TARGETS, selectionSchema } from './selection.js';
 
 export const KUBERNETES_CHAOS_TYPES = ['pod_delete', 'network_latency', 'network_loss', 'cpu_stress', 'memory_stress'] as const;
 export const AWS_CHAOS_TYPES = ['ec2_stop', 'rds_failover', 'route_blackhole'] as const;
@@ -16,28 +16,53 @@ export type ChaosType = (typeof CHAOS_TYPES)[number];
 export const PROBE_MODES = ['sot', 'eot', 'continuous', 'on_chaos'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
 
+/**
+ * Every size a user controls is bounded, so nothing valid can outgrow what the store holds (a DynamoDB item is at
+ * most 400 KB, a Step Functions state 256 KB): each string, list and map below, and the whole experiment
+ * (`MAX_EXPERIMENT_BYTES`, checked in `parse.ts`).
+ */
+const MAX_MAP_ENTRIES = 64;
+const boundedRecord = <K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max = MAX_MAP_ENTRIES) =>
+  z.record(key, value).refine((map) => Object.keys(map).length <= max, `at most ${max} entries`);
+
 const labelKey = z.string().min(1).max(317).regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/, 'not a valid label key');
-const labels = z.record(labelKey, z.string().max(63));
+const labels = boundedRecord(labelKey, z.string().max(63));
 // 0 is allowed: observe once, then roll back at once (used by no-op experiments and quick smoke checks).
 const durationSeconds = z.number().int().min(0).max(86_400).default(30);
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS region such as eu-west-1');
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN');
-const awsTags = z.record(z.string().min(1).max(128), z.string().max(256));
+// AWS allows 50 tags a resource, so a selector of more could never match.
+const awsTags = boundedRecord(z.string().min(1).max(128), z.string().max(256), 50);
+const MAX_TARGETS = MAX_SELECTED_TARGETS;
 
 // ---- targets -------------------------------------------------------------------------------------------------------
+
+/** Namespaces no experiment may touch. */
+export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system'];
 
 /**
  * Pod-like targets. `provider` says where they live: a Kubernetes cluster (the default, as in the seed examples) or
  * the local sandbox service that the embedded runtime runs for newcomers and tests.
  */
-const workloadTarget = z.strictObject({
-  provider: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a provider name').default('kubernetes'),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').max(63).default('default'),
-  labels: labels.refine((l) => Object.keys(l).length > 0, 'at least one label is needed to select targets'),
-  field_selectors: z.string().max(1024).optional(),
-  cluster: z.string().min(1).max(256).optional(),
-  selection: selectionSchema,
-});
+const workloadTarget = z
+  .strictObject({
+    provider: z.string().max(63).regex(/^[a-z][a-z0-9_-]*$/, 'not a provider name').default('kubernetes'),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').max(63).default('default'),
+    labels: labels.optional(),
+    /** Pods named exactly (replica ids in the sandbox): the user's own choice, so `max_blast_radius` does not cap it. */
+    pod_names: z
+      .array(z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a pod name'))
+      .min(1)
+      .max(MAX_TARGETS)
+      .optional(),
+    field_selectors: z.string().max(1024).optional(),
+    cluster: z.string().min(1).max(256).optional(),
+    selection: selectionSchema,
+  })
+  .refine((t) => t.pod_names !== undefined || (t.labels !== undefined && Object.keys(t.labels).length > 0), {
+    message: 'at least one label (or pod_names) is needed to select targets',
+    path: ['labels'],
+  });
 
 const awsCommon = {
   region: awsRegion.optional(),
@@ -48,9 +73,12 @@ const awsCommon = {
 const ec2Target = z
   .strictObject({
     provider: z.literal('aws').default('aws'),
-    instance_ids: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'not an EC2 instance id')).min(1).max(1000).optional(),
+    instance_ids: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'not an EC2 instance id')).min(1).max(MAX_TARGETS).optional(),
     tags: awsTags.optional(),
-    filters: z.array(z.strictObject({ name: z.string().min(1), values: z.array(z.string()).min(1) })).optional(),
+    filters: z
+      .array(z.strictObject({ name: z.string().min(1).max(256), values: z.array(z.string().max(256)).min(1).max(200) }))
+      .max(50)
+      .optional(),
     ...awsCommon,
   })
   .refine((t) => t.instance_ids !== undefined || t.tags !== undefined, {
@@ -76,7 +104,7 @@ const routeTarget = z
   .strictObject({
     provider: z.literal('aws').default('aws'),
     route_table_id: z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'not a route table id').optional(),
-    subnet_ids: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'not a subnet id')).min(1).optional(),
+    subnet_ids: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'not a subnet id')).min(1).max(MAX_TARGETS).optional(),
     tags: awsTags.optional(),
     ...awsCommon,
   })
@@ -156,8 +184,8 @@ const probeCommon = {
   mode: z.enum(PROBE_MODES).default('continuous'),
 };
 
-const statusList = z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]);
-const regexString = z.string().refine((s) => {
+const statusList = z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1).max(500)]);
+const regexString = z.string().max(4096).refine((s) => {
   try {
     new RegExp(s);
     return true;
@@ -167,24 +195,24 @@ const regexString = z.string().refine((s) => {
 }, 'not a valid regular expression');
 
 export const httpProbeProperties = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
+  headers: boundedRecord(z.string().min(1).max(256), z.string().max(8192)).default({}),
+  body: z.string().max(16_384).optional(),
   timeout_ms: z.number().int().min(1).max(300_000).default(5000),
   expected_status: statusList.default(200),
   max_latency_ms: z.number().int().min(1).optional(),
-  body_contains: z.string().optional(),
+  body_contains: z.string().max(4096).optional(),
   body_matches: regexString.optional(),
 });
 
 export const cmdProbeProperties = z.strictObject({
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
-  cwd: z.string().optional(),
-  env: z.record(z.string(), z.string()).default({}),
+  command: z.union([z.string().min(1).max(8192), z.array(z.string().max(4096)).min(1).max(256)]),
+  cwd: z.string().max(4096).optional(),
+  env: boundedRecord(z.string().min(1).max(256), z.string().max(8192)).default({}),
   timeout_ms: z.number().int().min(1).max(3_600_000).default(10_000),
   expected_exit_code: z.number().int().min(0).max(255).default(0),
-  stdout_contains: z.string().optional(),
+  stdout_contains: z.string().max(4096).optional(),
   stdout_matches: regexString.optional(),
 });
 
@@ -214,7 +242,7 @@ export const cloudwatchAlarmProbeProperties = z
     alarm_name: alarmName,
     region: awsRegion.optional(),
     role_arn: roleArn.optional(),
-    expected_state: z.union([alarmState, z.array(alarmState).min(1)]).default('OK'),
+    expected_state: z.union([alarmState, z.array(alarmState).min(1).max(ALARM_STATES.length)]).default('OK'),
     stop_condition: z.boolean().default(false),
   })
   .refine((p) => !(p.stop_condition && [p.expected_state].flat().includes('ALARM')), {
@@ -267,7 +295,7 @@ export type K8sProbe = Extract<Probe, { type: 'k8s' }>;
 
 // ---- the experiment ------------------------------------------------------------------------------------------------
 
-const common = {
+export const experimentCommonFields = {
   name: z.string().min(1).max(128).regex(/^[\w .:@/-]+$/, 'may hold letters, digits, spaces and _ . : @ / - only'),
   description: z.string().max(4096).default(''),
   safety: safetySchema.default(safetySchema.parse({})),
@@ -277,7 +305,7 @@ const common = {
 
 const variant = <T extends ChaosType, Tg extends z.ZodType, P extends z.ZodType>(type: T, target: Tg, parameters: P) =>
   z.strictObject({
-    ...common,
+    ...experimentCommonFields,
     chaos_type: z.literal(type),
     target,
     parameters: parameters.default(parameters.parse({}) as never) as unknown as P,
@@ -312,6 +340,15 @@ export const experimentSchema = z
       seen.add(probe.name);
     });
   });
+
+/**
+ * The target field that names targets exactly, if the experiment uses one: selection still picks among them, but
+ * `max_blast_radius` does not cap them, since the user chose each one (it caps picks from a pool: labels, tags).
+ */
+export function explicitTargetField(spec: ExperimentSpec): string | undefined {
+  const target = spec.target as Record<string, unknown>;
+  return ['pod_names', 'instance_ids', 'db_cluster_identifier', 'db_instance_identifier', 'subnet_ids'].find((field) => target[field] !== undefined);
+}
 
 /** What a user writes (defaults optional). */
 export type ExperimentInput = z.input<typeof experimentSchema>;

@@ -43,6 +43,8 @@ export interface RollbackEntry extends RollbackIntent {
   createdAt: string;
   /** The revert, recorded as a Chaos Toolkit activity once it ran. */
   outcome?: ActivityRecord;
+  /** Set when the stored entry could not be read: why. Such an entry counts as a failed step; its target is unknown. */
+  corrupt?: string;
 }
 
 /** One line of the journal's event log; also what progress subscribers receive. */
@@ -51,6 +53,8 @@ export interface JournalEvent {
   at: string;
   type:
     | 'experiment.started'
+    /** A rollback run (manual rollback, emergency stop, interruption, recovery) claimed the experiment. */
+    | 'rollback.started'
     | 'phase.started'
     | 'phase.completed'
     | 'phase.failed'

@@ -3,7 +3,7 @@
  * fraction of the matching targets that one experiment may hit.
  */
 import * as z from 'zod';
-import { BlastRadiusExceededError, NoTargetsError } from '../errors.js';
+import { BlastRadiusExceededError, NoTargetsError, TargetLeasedError } from '../errors.js';
 
 export type Selection = { mode: 'ALL' } | { mode: 'COUNT'; count: number } | { mode: 'PERCENT'; percent: number };
 
@@ -35,24 +35,49 @@ export interface SelectionPlan<T> {
   selected: T[];
   matching: number;
   requested: number;
-  /** The most targets `max_blast_radius` allows. */
+  /** The most targets `max_blast_radius` allows (all of them for targets named exactly). */
   allowed: number;
-  /** True when the blast-radius cap cut the request down. */
+  /** True when the blast-radius cap, or targets held by other experiments, cut the request down. */
   capped: boolean;
+  /** Matching targets passed over because another experiment holds them. */
+  held: T[];
 }
 
+export interface SelectionOptions<T> {
+  /** The target field naming targets exactly (`instance_ids`, `pod_names`…): the user's choice, not capped by ratio. */
+  explicitField?: string;
+  /** Who holds a target, if another experiment does: such targets are never picked. */
+  holderOf?: (target: T) => string | undefined;
+  /** How to name a target in an error. */
+  describe?: (target: T) => string;
+  /** The selector, as the refusal of an empty match names it. */
+  selector?: string;
+}
+
+/** One experiment hits at most this many targets (each is a lease, a rollback entry, a line of the journal). */
+export const MAX_SELECTED_TARGETS = 100;
+
 /**
- * Picks targets at random (as FIS does for COUNT and PERCENT) without going past the blast-radius cap.
- * Refuses, rather than picking nothing, when the cap allows no target at all or nothing matches.
+ * Picks targets at random (as FIS does for COUNT and PERCENT) among those no other experiment holds, without going
+ * past the blast-radius cap. The cap is a share of a pool (labels, tags); targets named exactly are the user's own
+ * choice and are not capped by it. Refuses, rather than picking nothing, when nothing matches, the cap allows no
+ * target at all, or every match is held.
  */
 export function selectTargets<T>(
   candidates: readonly T[],
   selectionText: string,
   maxBlastRadius: number,
   random: () => number = Math.random,
+  { explicitField, holderOf = () => undefined, describe = String, selector }: SelectionOptions<T> = {},
 ): SelectionPlan<T> {
   const matching = candidates.length;
-  if (matching === 0) throw new NoTargetsError('no target matches target selector');
+  if (matching === 0) {
+    throw new NoTargetsError(
+      explicitField
+        ? `none of the targets in target.${explicitField} can be selected (not found, or not in a state the fault applies to)`
+        : `no target matches ${selector ?? 'the target selector'} (only targets in a state the fault applies to count, e.g. Running pods)`,
+    );
+  }
   const selection = parseSelection(selectionText);
   // PERCENT multiplies before dividing: (29 / 100) * 50 is 14.499999999999998 in floating point, not 14.5.
   const requested =
@@ -62,7 +87,7 @@ export function selectTargets<T>(
         ? Math.min(selection.count, matching)
         : Math.max(1, Math.round((selection.percent * matching) / 100));
   // A tiny epsilon keeps 0.3 * 10 from flooring to 2 through floating-point error.
-  const allowed = Math.floor(maxBlastRadius * matching + 1e-9);
+  const allowed = explicitField ? matching : Math.floor(maxBlastRadius * matching + 1e-9);
   if (allowed < 1) {
     // Round the suggestion up, not to nearest: 0.33 of 3 targets still allows none, 0.34 allows one.
     const needed = (Math.ceil(100 / matching) / 100).toFixed(2);
@@ -71,10 +96,24 @@ export function selectTargets<T>(
     );
   }
   const count = Math.min(requested, allowed);
-  const shuffled = [...candidates];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j] as T, shuffled[i] as T];
+  if (count > MAX_SELECTED_TARGETS) {
+    throw new BlastRadiusExceededError(
+      `this selection would hit ${count} targets; one experiment may hit at most ${MAX_SELECTED_TARGETS}: narrow the target or use COUNT(n) in target.selection`,
+    );
   }
-  return { selected: shuffled.slice(0, count), matching, requested, allowed, capped: count < requested };
+  const held = candidates.filter((target) => holderOf(target) !== undefined);
+  const heldBy = (targets: readonly T[]) => targets.map((target) => `${describe(target)} by ${holderOf(target)}`).join(', ');
+  if (held.length === matching) {
+    throw new TargetLeasedError(`every matching target is held by another experiment (${heldBy(held)}); wait until they end`);
+  }
+  if (explicitField && selection.mode === 'ALL' && held.length > 0) {
+    throw new TargetLeasedError(`targets named in target.${explicitField} are held by another experiment (${heldBy(held)}); wait until they end, or leave them out`);
+  }
+  const free = candidates.filter((target) => holderOf(target) === undefined);
+  for (let i = free.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [free[i], free[j]] = [free[j] as T, free[i] as T];
+  }
+  const selected = free.slice(0, count);
+  return { selected, matching, requested, allowed, capped: selected.length < requested, held };
 }

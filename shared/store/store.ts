@@ -16,6 +16,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, ExperimentCancelledError, NotFoundError, TargetLeasedError, ValidationError } from '../errors.js';
 import type { ActivityRecord, JsonObject } from '../journal/activity.js';
 import type { RollbackIntent } from '../faults/driver.js';
@@ -31,6 +32,18 @@ import {
 } from '../model/lifecycle.js';
 import { PHASES } from '../model/lifecycle.js';
 import { GSI1, GSI2 } from './table.js';
+import {
+  CorruptRecordError,
+  emergencyStopRecord,
+  idempotencyRecord,
+  journalRecord,
+  leaseRecord,
+  readAs,
+  readEvent,
+  readExperiment,
+  readPhase,
+  readRollbackEntry,
+} from './records.js';
 
 export interface StoreOptions {
   client: DynamoDBClient;
@@ -56,6 +69,8 @@ export interface ListQuery {
 export interface ExperimentPage {
   items: ExperimentRecord[];
   cursor?: string;
+  /** Items of this page that could not be read, each naming its key; the page holds the others. */
+  corrupt?: CorruptRecordError[];
 }
 
 export interface RecordsToWrite {
@@ -89,6 +104,7 @@ const expKey = (id: string) => `EXP#${id}`;
 const rbKey = (seq: number) => `RB#${String(seq).padStart(6, '0')}`;
 const statusKey = (status: ExperimentStatus) => `STATUS#${status}`;
 const BATCH_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
 
 export class ExperimentStore {
   readonly tableName: string;
@@ -128,7 +144,7 @@ export class ExperimentStore {
   async getExperiment(id: string): Promise<ExperimentRecord> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'META' } }));
     if (!Item) throw new NotFoundError(`experiment ${id} not found`);
-    return toRecord(Item);
+    return readExperiment(Item);
   }
 
   /**
@@ -171,7 +187,7 @@ export class ExperimentStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toRecord(Attributes ?? {});
+      return readExperiment(Attributes ?? {});
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         const current = await this.getExperiment(id);
@@ -199,7 +215,7 @@ export class ExperimentStore {
   async listExperiments({ status, chaosType, limit = 20, cursor, newestFirst = true }: ListQuery): Promise<ExperimentPage> {
     const index = status ? { name: GSI1, pk: 'gsi1pk', value: statusKey(status) } : { name: GSI2, pk: 'gsi2pk', value: 'EXPERIMENTS' };
     const items: Record<string, unknown>[] = [];
-    let startKey = cursor ? decodeCursor(cursor) : undefined;
+    let startKey = cursor ? decodeCursor(cursor, index) : undefined;
     let more = true;
     // A filter (chaos type) is applied after DynamoDB's own page limit, so keep reading until the page is full.
     while (items.length < limit && more) {
@@ -225,7 +241,18 @@ export class ExperimentStore {
       more && last
         ? encodeCursor({ pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.pk.replace('pk', 'sk')]: last[index.pk.replace('pk', 'sk')] })
         : undefined;
-    return { items: items.map(toRecord), ...(next ? { cursor: next } : {}) };
+    // A corrupt record is reported beside the page, not in it: one bad item must not hide every other experiment.
+    const records: ExperimentRecord[] = [];
+    const corrupt: CorruptRecordError[] = [];
+    for (const item of items) {
+      try {
+        records.push(readExperiment(item));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push(error);
+      }
+    }
+    return { items: records, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
   }
 
   // ---- phases, events, journal -------------------------------------------------------------------------------------
@@ -235,7 +262,7 @@ export class ExperimentStore {
   }
 
   async listPhaseResults(id: string): Promise<PhaseResult[]> {
-    return (await this.queryAll({ pk: expKey(id), prefix: 'PHASE#' })).map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as PhaseResult);
+    return (await this.queryAll({ pk: expKey(id), prefix: 'PHASE#' })).map(readPhase);
   }
 
   /** Appends journal events; see `writeRecords`. */
@@ -247,7 +274,7 @@ export class ExperimentStore {
    * Writes what a lifecycle step produced — its journal events, its phase result, the assembled journal — with as
    * few calls as DynamoDB allows (25 items a batch), retrying whatever a batch leaves unprocessed.
    */
-  async writeRecords({ events = [], phase, journal }: RecordsToWrite): Promise<void> {
+  async writeRecords({ events = [], phase, journal }: RecordsToWrite, signal?: AbortSignal): Promise<void> {
     const items: Record<string, unknown>[] = events.map((event) => ({
       pk: expKey(event.experimentId),
       sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`,
@@ -258,9 +285,9 @@ export class ExperimentStore {
     for (let i = 0; i < items.length; i += BATCH_LIMIT) {
       let requests = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
-        const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        if (attempt > 0) await backoff(attempt, requests.length, signal);
+        const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }), { abortSignal: signal });
         requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
       }
     }
   }
@@ -270,19 +297,19 @@ export class ExperimentStore {
     const items = await this.queryAll({ pk: expKey(id), prefix: '' });
     const meta = items.find((item) => item.sk === 'META');
     if (!meta) throw new NotFoundError(`experiment ${id} not found`);
-    const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
-    const of = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix)).map(strip);
+    const of = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix));
+    const journal = items.find((item) => item.sk === 'JOURNAL');
     return {
-      record: toRecord(meta),
-      phases: of('PHASE#') as unknown as PhaseResult[],
-      events: of('EVENT#') as unknown as JournalEvent[],
-      stack: (of('RB#') as unknown as RollbackEntry[]).reverse(),
-      journal: items.find((item) => item.sk === 'JOURNAL')?.journal as JsonObject | undefined,
+      record: readExperiment(meta),
+      phases: of('PHASE#').map(readPhase),
+      events: of('EVENT#').map(readEvent),
+      stack: of('RB#').map(readRollbackEntry).reverse(),
+      journal: journal ? readAs<{ journal: JsonObject }>(journalRecord, journal).journal : undefined,
     };
   }
 
   async listEvents(id: string): Promise<JournalEvent[]> {
-    return (await this.queryAll({ pk: expKey(id), prefix: 'EVENT#' })).map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as JournalEvent);
+    return (await this.queryAll({ pk: expKey(id), prefix: 'EVENT#' })).map(readEvent);
   }
 
   async putJournal(id: string, journal: JsonObject): Promise<void> {
@@ -291,7 +318,7 @@ export class ExperimentStore {
 
   async getJournal(id: string): Promise<JsonObject | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'JOURNAL' } }));
-    return Item?.journal as JsonObject | undefined;
+    return Item ? readAs<{ journal: JsonObject }>(journalRecord, Item).journal : undefined;
   }
 
   /**
@@ -299,23 +326,12 @@ export class ExperimentStore {
    * checks between faults, to stop when the run was stopped or rolled back under it.
    */
   async injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }> {
-    const items: Record<string, unknown>[] = [];
-    let keys: Record<string, unknown>[] = [{ pk: expKey(id), sk: 'META' }, { pk: 'CONTROL', sk: 'ESTOP' }];
-    while (keys.length > 0) {
-      const { Responses, UnprocessedKeys } = await this.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      items.push(...(Responses?.[this.tableName] ?? []));
-      keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
+    const items = await this.batchGet([{ pk: expKey(id), sk: 'META' }, { pk: 'CONTROL', sk: 'ESTOP' }], true);
     const meta = items.find((item) => item.sk === 'META');
     if (!meta) throw new NotFoundError(`experiment ${id} not found`);
     const stop = items.find((item) => item.pk === 'CONTROL');
-    return {
-      status: meta.status as ExperimentStatus,
-      phase: meta.phase as string | undefined,
-      emergencyStop: stop?.active ? { active: true, since: String(stop.since), reason: String(stop.reason ?? '') } : { active: false },
-    };
+    const record = readExperiment(meta);
+    return { status: record.status, phase: record.phase, emergencyStop: stop ? readStop(stop) : { active: false } };
   }
 
   // ---- the rollback stack ------------------------------------------------------------------------------------------
@@ -371,7 +387,7 @@ export class ExperimentStore {
   /** The stack, newest first. */
   async listRollback(id: string): Promise<RollbackEntry[]> {
     const items = await this.queryAll({ pk: expKey(id), prefix: 'RB#', newestFirst: true });
-    return items.map(({ pk: _pk, sk: _sk, ...rest }) => rest as unknown as RollbackEntry);
+    return items.map(readRollbackEntry);
   }
 
   /**
@@ -414,7 +430,7 @@ export class ExperimentStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
-      throw new TargetLeasedError(`target ${target} is held by experiment ${String(Item?.holder ?? 'unknown')}`);
+      throw new TargetLeasedError(`target ${target} is held by experiment ${Item ? readLease(Item).holder : 'unknown (the lease ended meanwhile; try again)'}`);
     }
   }
 
@@ -434,9 +450,22 @@ export class ExperimentStore {
     }
   }
 
+  /** The leases on these targets that have not expired, by target: a batch read, a hundred keys a call. */
+  async liveLeases(targets: readonly string[]): Promise<Map<string, Lease>> {
+    const leases = new Map<string, Lease>();
+    const keys = [...new Set(targets)].map((target) => ({ pk: `LOCK#${target}`, sk: 'LEASE' }));
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      for (const item of await this.batchGet(keys.slice(i, i + BATCH_GET_LIMIT), false)) {
+        const lease = readLease(item);
+        if (lease.expiresAt > this.clock()) leases.set(lease.target, lease);
+      }
+    }
+    return leases;
+  }
+
   async getLease(target: string): Promise<Lease | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
-    return Item ? { target: Item.target, holder: Item.holder, expiresAt: Item.heldUntil } : undefined;
+    return Item ? readLease(Item) : undefined;
   }
 
   // ---- idempotency -------------------------------------------------------------------------------------------------
@@ -464,7 +493,8 @@ export class ExperimentStore {
       const { Item } = await this.doc.send(
         new GetCommand({ TableName: this.tableName, Key: { pk: `IDEMP#${key}`, sk: 'IDEMP' }, ConsistentRead: true }),
       );
-      return { experimentId: String(Item?.experimentId), requestHash: String(Item?.requestHash), fresh: false };
+      if (!Item) throw new ConflictError(`Idempotency-Key "${key}" expired while it was being used; send the request again`);
+      return { ...readAs<IdempotencyBinding>(idempotencyRecord, Item), fresh: false };
     }
   }
 
@@ -474,16 +504,46 @@ export class ExperimentStore {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: 'CONTROL', sk: 'ESTOP' }, ConsistentRead: true }),
     );
-    return Item?.active ? { active: true, since: Item.since, reason: Item.reason } : { active: false };
+    return Item ? readStop(Item) : { active: false };
   }
 
+  /**
+   * Raises the emergency stop, or lifts it. Raising it while it is on changes nothing: the first `since` and `reason`
+   * are what people need to see (when did this start, and why), and they are returned.
+   */
   async setEmergencyStop(active: boolean, reason = ''): Promise<EmergencyStop> {
     const stop: EmergencyStop = active ? { active, since: this.now(), reason } : { active };
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'CONTROL', sk: 'ESTOP', ...stop } }));
-    return stop;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: 'CONTROL', sk: 'ESTOP', ...stop },
+          ...(active ? { ConditionExpression: 'attribute_not_exists(pk) OR active = :off', ExpressionAttributeValues: { ':off': false } } : {}),
+        }),
+      );
+      return stop;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.getEmergencyStop();
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------------------
+
+  /** Up to a hundred items by key, asking again for any DynamoDB leaves unprocessed (a bounded number of times). */
+  private async batchGet(keys: Record<string, unknown>[], consistent: boolean): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let pending = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt, pending.length);
+      const { Responses, UnprocessedKeys } = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }),
+      );
+      items.push(...(Responses?.[this.tableName] ?? []));
+      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return items;
+  }
 
   private async queryAll({ pk, prefix, newestFirst = false }: { pk: string; prefix: string; newestFirst?: boolean }) {
     const items: Record<string, unknown>[] = [];
@@ -505,26 +565,60 @@ export class ExperimentStore {
   }
 }
 
+/** How often a batch call is repeated for the items DynamoDB left unprocessed (throttling) before giving up. */
+const MAX_BATCH_ATTEMPTS = 8;
+
+/**
+ * Waits before the next attempt of a batch call: exponential with jitter, 25 ms to 1 s, as AWS advises for unprocessed
+ * items. Gives up (throws) after `MAX_BATCH_ATTEMPTS`, or at once when `signal` is aborted.
+ */
+async function backoff(attempt: number, left: number, signal?: AbortSignal): Promise<void> {
+  if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`DynamoDB left ${left} item(s) unprocessed after ${MAX_BATCH_ATTEMPTS} attempts`);
+  await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2), undefined, { signal });
+}
+
 function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): Record<string, unknown> {
+/**
+ * A cursor is handed back as DynamoDB's ExclusiveStartKey, so it must be exactly a key this listing could have
+ * returned: the table's and the index's key attributes, of this index and partition. Anything else is the caller's
+ * mistake (a cursor of another listing, an edited one), not DynamoDB's.
+ */
+function decodeCursor(cursor: string, index: { pk: string; value: string }): Record<string, unknown> {
+  const indexSk = index.pk.replace('pk', 'sk');
+  let key: unknown;
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString());
   } catch {
-    // Reported below.
+    key = undefined;
   }
-  throw new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API' }], 'request');
+  const fields = key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : undefined;
+  const valid =
+    fields !== undefined &&
+    Object.keys(fields).sort().join() === ['pk', 'sk', index.pk, indexSk].sort().join() &&
+    Object.values(fields).every((value) => typeof value === 'string' && value.length > 0 && value.length <= 1024) &&
+    String(fields.pk).startsWith('EXP#') &&
+    fields.sk === 'META' &&
+    fields[index.pk] === index.value;
+  if (!valid) {
+    throw new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API for this listing (same status filter)' }], 'request');
+  }
+  return fields;
 }
 
 function phaseItem(id: string, result: PhaseResult): Record<string, unknown> {
   return { pk: expKey(id), sk: `PHASE#${PHASES.indexOf(result.phase) + 1}#${result.phase}`, ...result };
 }
 
-function toRecord(item: Record<string, unknown>): ExperimentRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, rollbackSeq: _seq, ...record } = item;
-  return record as unknown as ExperimentRecord;
+function readLease(item: Record<string, unknown>): Lease {
+  const { target, holder, heldUntil } = readAs<{ target: string; holder: string; heldUntil: number }>(leaseRecord, item);
+  return { target, holder, expiresAt: heldUntil };
+}
+
+function readStop(item: Record<string, unknown>): EmergencyStop {
+  const stop = readAs<EmergencyStop>(emergencyStopRecord, item);
+  return stop.active ? { active: true, since: stop.since, reason: stop.reason ?? '' } : { active: false };
 }
 

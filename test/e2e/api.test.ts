@@ -201,4 +201,23 @@ describe('REST API on the local server', () => {
     expect(allowed.status).toBe(202);
     expect((await settled(allowed.body.id)).status).toBe('completed');
   });
+
+  it('a repeated emergency stop keeps its first time and reason, and still stops an experiment the first fan-out missed', async () => {
+    // Arrange: a straggler runs although the flag is up, as one submitted while the stop was being raised would.
+    const straggler = await call('POST', '/api/chaos/experiments', experiment({ parameters: { duration_seconds: 60 }, safety: { max_blast_radius: 1, timeout_seconds: 120 } }));
+    for (;;) {
+      if ((await runtime.store.listRollback(straggler.body.id)).length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const first = await runtime.store.setEmergencyStop(true, 'first reason');
+
+    // Act
+    const again = await call('POST', '/emergency-stop', { reason: 'second reason' });
+    const ended = await settled(straggler.body.id);
+    await call('DELETE', '/emergency-stop');
+
+    // Assess
+    expect(again.body).toEqual({ active: true, since: first.since, reason: 'first reason' });
+    expect(ended).toMatchObject({ status: 'emergency_stopped' });
+  });
 });

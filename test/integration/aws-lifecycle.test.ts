@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
-import { ValidationError } from '../../shared/errors.js';
+import { NoTargetsError, ValidationError } from '../../shared/errors.js';
 import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsDriver } from '../../shared/faults/aws/index.js';
 import { runCli, startCli } from '../support/cli.js';
@@ -136,11 +136,15 @@ describe('AWS experiments against moto', () => {
       const unknown = await runtime
         .dryRun({ name: 'ghost', chaos_type: 'ec2_stop', target: { instance_ids: [id, 'i-0123456789abcdef0'] }, safety: { max_blast_radius: 1 } })
         .catch((error: unknown) => error);
-      const nothing = await runtime.run({ name: 'no-match', chaos_type: 'ec2_stop', target: { tags: { team: 'nobody' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+      const nothing = await runtime
+        .run({ name: 'no-match', chaos_type: 'ec2_stop', target: { tags: { team: 'nobody' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } })
+        .catch((error: unknown) => error);
 
       expect(unknown).toBeInstanceOf(ValidationError);
       expect((unknown as ValidationError).issues.map((i) => i.field)).toEqual(['target.instance_ids[1]']);
-      expect(nothing).toMatchObject({ status: 'aborted', reason: 'NoTargetsError' });
+      // Refused when submitted: nothing stored, nothing started.
+      expect(nothing).toBeInstanceOf(NoTargetsError);
+      expect((await runtime.store.listExperiments({})).items).toEqual([]);
       expect(await states([id])).toEqual({ [id]: 'running' });
     } finally {
       await runtime.stop();

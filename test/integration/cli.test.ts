@@ -90,4 +90,30 @@ describe('chaosduck CLI', () => {
     expect(result.stderr).toContain('probes[0].properties.url: ${NOPE} has no value');
     expect(existsSync(join(cwd, 'journal.json'))).toBe(false);
   });
+
+  it('validate shows ${SANDBOX_URL} as written, and refuses what the guards refuse, naming the field and the word', async () => {
+    const good = await runCli(['validate', EXAMPLE], { cwd });
+    const file = join(cwd, 'prod.yaml');
+    writeFileSync(file, 'name: checkout\nchaos_type: pod_delete\ntarget: {namespace: shop-prod, labels: {app: web}}\n');
+    const guarded = await runCli(['validate', file], { cwd });
+    const otherRule = await runCli(['validate', file], { cwd, env: { PRODUCTION_PATTERN: '^live$' } });
+
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toContain('"url": "${SANDBOX_URL}/health"');
+    expect(guarded.code).toBe(2);
+    expect(guarded.stderr).toContain('target.namespace: "shop-prod" looks like production ("prod"');
+    expect(otherRule.code, otherRule.stderr).toBe(0);
+  });
+
+  it('prints its version; a malformed numeric setting stops it, naming the variable', async () => {
+    const version = await runCli(['--version'], { cwd });
+    const badPort = await runCli(['serve'], { cwd, env: { PORT: '80a' } });
+    const badCap = await runCli(['validate', EXAMPLE], { cwd, env: { MAX_TIMEOUT_SECONDS: 'abc' } });
+
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(resolve('package.json'), 'utf8')).version);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--port (PORT)="80a" is not a whole number');
+    expect(badCap.code).toBe(2);
+    expect(badCap.stderr).toContain('MAX_TIMEOUT_SECONDS="abc" is not a whole number');
+  });
 });

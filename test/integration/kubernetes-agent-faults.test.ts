@@ -281,9 +281,12 @@ describe('kubernetes agent faults: guardrails and crashes', () => {
     fake.addDeployment({ namespace: 'payments-prod', name: 'web', replicas: 1, labels: { app: 'web' } });
     runtime = await LocalRuntime.start({ drivers: [driver] });
 
-    const refused = await runtime.run(experiment('cpu_stress', { duration_seconds: 1 }, { namespace: 'payments-prod' }));
+    const refused = await runtime.run(experiment('cpu_stress', { duration_seconds: 1 }, { namespace: 'payments-prod' })).catch((error: unknown) => error);
 
-    expect(refused).toMatchObject({ status: 'aborted', reason: 'ProductionGuardError' });
+    // Refused when validated, before the cluster is asked anything, naming the field and the word.
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).issues).toEqual([{ field: 'target.namespace', message: expect.stringContaining('"payments-prod" looks like production ("prod"') }]);
+    expect(fake.requests).toEqual([]);
     expect(writes()).toEqual([]);
 
     const confirmed = experiment('cpu_stress', { duration_seconds: 1 }, { namespace: 'payments-prod' });

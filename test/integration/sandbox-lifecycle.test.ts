@@ -10,6 +10,7 @@ import { LocalRuntime } from '../../local/runtime.js';
 import { createSandboxDriver } from '../../local/sandbox/driver.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { findStressWorkers, stressMarker } from '../../local/sandbox/stress.js';
+import { TargetLeasedError } from '../../shared/errors.js';
 
 describe('embedded runtime against the sandbox', () => {
   let dataDir: string;
@@ -90,11 +91,13 @@ describe('embedded runtime against the sandbox', () => {
         resolve();
       });
     });
-    const second = await runtime.run(spec('second'));
+    // ALL of a pool whose every target is held: refused when submitted, with nothing stored.
+    const refused = await runtime.submit(spec('second')).catch((error: unknown) => error);
     const firstRecord = await runtime.waitFor(first.id);
 
-    expect(second.status).toBe('aborted');
-    expect(second.reason).toBe('TargetLeasedError');
+    expect(refused).toBeInstanceOf(TargetLeasedError);
+    expect((refused as Error).message).toMatch(/^every matching target is held by another experiment \(sandbox\/demo\/replica-\d by exp-/);
+    expect((await runtime.store.listExperiments({})).items.map((r) => r.spec.name)).not.toContain('second');
     expect(firstRecord.status).toBe('completed');
   });
 });

@@ -9,7 +9,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
-import { EmergencyStopActiveError } from '../../shared/errors.js';
+import {
+  BlastRadiusExceededError,
+  EmergencyStopActiveError,
+  ProductionGuardError,
+  TargetLeasedError,
+  ValidationError,
+} from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentRecord, PhaseResult, RollbackEntry } from '../../shared/model/lifecycle.js';
 import { parseExperiment } from '../../shared/model/parse.js';
@@ -253,12 +259,23 @@ describe('experiment lifecycle on the real state machines', () => {
   });
 
   describe('guardrails refuse before anything is injected', () => {
-    it('refuses a selection the blast radius does not allow', async () => {
+    /** Every experiment this runtime stored, whatever its status. */
+    const stored = async (rt: LocalRuntime) => (await rt.store.listExperiments({})).items;
+
+    it('refuses a selection the blast radius does not allow: at submission, and again at INJECT', async () => {
       const driver = new MemoryDriver({ targets: 3 });
       const rt = await start(driver);
+      const experiment = memoryExperiment({ selection: 'COUNT(1)', safety: { max_blast_radius: 0.3 } });
 
-      const record = await rt.run(memoryExperiment({ selection: 'COUNT(1)', safety: { max_blast_radius: 0.3 } }));
+      // Act: submitted as the API and the CLI submit; then with the check at submission skipped (as game days are).
+      const refused = await rt.submit(experiment).catch((error: unknown) => error);
+      const storedAfterRefusal = await stored(rt);
+      const record = await rt.run(experiment, { plan: false });
 
+      // Assess
+      expect(refused).toBeInstanceOf(BlastRadiusExceededError);
+      expect((refused as Error).message).toContain('raise safety.max_blast_radius to at least 0.34');
+      expect(storedAfterRefusal).toEqual([]);
       expect(record).toMatchObject({ status: 'aborted', reason: 'BlastRadiusExceededError' });
       expect(driver.calls).toEqual([]);
       expect(await rt.store.listRollback(record.id)).toEqual([]);
@@ -266,12 +283,15 @@ describe('experiment lifecycle on the real state machines', () => {
       expect(await journalOf(rt, record.id)).toMatchObject({ status: 'aborted', run: [], chaosduck: { plan: null } });
     });
 
-    it('refuses production-looking targets without confirmation', async () => {
+    it('refuses production-looking targets without confirmation: at submission, and again at INJECT', async () => {
       const driver = new MemoryDriver({ labels: { env: 'production' } });
       const rt = await start(driver);
 
-      const record = await rt.run(memoryExperiment());
+      const refused = await rt.submit(memoryExperiment()).catch((error: unknown) => error);
+      const record = await rt.run(memoryExperiment(), { plan: false });
 
+      expect(refused).toBeInstanceOf(ProductionGuardError);
+      expect((refused as Error).message).toContain('label env=production of replica-1 ("prod")');
       expect(record).toMatchObject({ status: 'aborted', reason: 'ProductionGuardError' });
       expect(driver.calls).toEqual([]);
       expect(await rt.store.listRollback(record.id)).toEqual([]);
@@ -299,25 +319,31 @@ describe('experiment lifecycle on the real state machines', () => {
       expect((await rt.store.listExperiments({})).items).toEqual([]);
     });
 
-    it('refuses a timeout above the control plane cap', async () => {
+    it('refuses a timeout above the control plane cap when it is submitted, naming the field', async () => {
       const driver = new MemoryDriver();
       const rt = await start(driver, { guardrails: { maxTimeoutSeconds: 30 } });
 
-      const record = await rt.run(memoryExperiment({ safety: { timeout_seconds: 60 } }));
+      const refused = await rt.submit(memoryExperiment({ safety: { timeout_seconds: 60 } }), undefined, { plan: false }).catch((error: unknown) => error);
 
-      expect(record).toMatchObject({ status: 'aborted', reason: 'TimeoutCapExceededError' });
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).issues).toEqual([{ field: 'safety.timeout_seconds', message: expect.stringContaining("above this control plane's cap of 30s") }]);
+      expect(await stored(rt)).toEqual([]);
       expect(driver.calls).toEqual([]);
     });
 
-    it('refuses a provider this runtime has no driver for', async () => {
+    it('refuses a provider this runtime has no driver for: at submission naming target.provider, and at INJECT', async () => {
       const driver = new MemoryDriver();
       const rt = await start(driver);
+      const experiment = { ...memoryExperiment(), target: { provider: 'kubernetes', labels: { app: 'demo' } } };
 
-      const record = await rt.run({ ...memoryExperiment(), target: { provider: 'kubernetes', labels: { app: 'demo' } } });
+      const refused = await rt.submit(experiment).catch((error: unknown) => error);
+      const record = await rt.run(experiment, { plan: false });
 
-      expect(record).toMatchObject({ status: 'aborted', reason: 'ProviderUnavailableError' });
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).issues).toEqual([{ field: 'target.provider', message: '"kubernetes" is not available in this runtime (available: memory)' }]);
+      expect(record).toMatchObject({ status: 'aborted', reason: 'ValidationError' });
       // The record and the journal say why, not only which error.
-      expect(record.error).toMatch(/^ProviderUnavailableError: target\.provider "kubernetes" is not available in this runtime/);
+      expect(record.error).toMatch(/^ValidationError: Invalid experiment: target\.provider: "kubernetes" is not available in this runtime/);
       expect(((await rt.journal(record.id)) as { chaosduck: { error: string } }).chaosduck.error).toBe(record.error);
       expect(driver.calls).toEqual([]);
     });
@@ -331,13 +357,16 @@ describe('experiment lifecycle on the real state machines', () => {
       const first = await rt.submit(memoryExperiment({ name: 'first', durationSeconds: 1, probes: [httpProbe('gate', server.url('/gate'), 'on_chaos')] }));
       await server.requested('/gate');
 
-      // Act
-      const second = await rt.run(memoryExperiment({ name: 'second' }));
+      // Act: submitted as usual, and with the check at submission skipped.
+      const refused = await rt.submit(memoryExperiment({ name: 'second' })).catch((error: unknown) => error);
+      const second = await rt.run(memoryExperiment({ name: 'second' }), { plan: false });
       const leaseWhileFirstRuns = await rt.store.getLease('memory:replica-1');
       server.release('/gate');
       const firstRecord = await rt.waitFor(first.id);
 
       // Assess
+      expect(refused).toBeInstanceOf(TargetLeasedError);
+      expect((refused as Error).message).toBe(`every matching target is held by another experiment (replica-1 by ${first.id}); wait until they end`);
       expect(second).toMatchObject({ status: 'aborted', reason: 'TargetLeasedError' });
       expect(await rt.store.listRollback(second.id)).toEqual([]);
       expect(leaseWhileFirstRuns?.holder).toBe(first.id);
@@ -554,15 +583,16 @@ describe('experiment lifecycle on the real state machines', () => {
       fault: { chaos_type: 'pod_delete', parameters: { allow_unmanaged: false, duration_seconds: 0 } },
       provider: 'memory',
       targets: [
-        { id: 'replica-1', labels: { app: 'demo' } },
         { id: 'replica-2', labels: { app: 'demo' } },
+        { id: 'replica-3', labels: { app: 'demo' } },
       ],
       selection: { matching: 3, requested: 2, allowed: 3, capped: false },
+      // The plan a run would make: the held target is passed over.
+      held_by_others: [{ target: 'replica-1', holder: 'exp-other' }],
       rollback: [
-        { action: 'clear_fault', target: 'replica-1', params: { chaos_type: 'pod_delete' } },
         { action: 'clear_fault', target: 'replica-2', params: { chaos_type: 'pod_delete' } },
+        { action: 'clear_fault', target: 'replica-3', params: { chaos_type: 'pod_delete' } },
       ],
-      leased_by_others: [{ target: 'replica-1', holder: 'exp-other' }],
     });
     expect(driver.calls).toEqual([]);
     for (const status of ['pending', 'running', 'completed', 'aborted', 'failed', 'rolled_back', 'emergency_stopped'] as const) {

@@ -20,11 +20,16 @@ export interface CliRun {
   done: Promise<CliResult>;
 }
 
-export function startCli(args: string[], options: { cwd: string; env?: Record<string, string> }): CliRun {
+/**
+ * `detached`: the command leads a process group of its own, as a shell's foreground job does, so a test can send a
+ * signal to the whole group the way a terminal's Ctrl-C does (`process.kill(-child.pid, 'SIGINT')`).
+ */
+export function startCli(args: string[], options: { cwd: string; env?: Record<string, string>; detached?: boolean }): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let stdout = '';
   let stderr = '';

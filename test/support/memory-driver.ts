@@ -43,9 +43,10 @@ export class MemoryDriver implements FaultDriver {
   }
 
   async resolve(spec: Parameters<FaultDriver['resolve']>[0]): Promise<TargetRef[]> {
-    const wanted = 'labels' in spec.target ? spec.target.labels : {};
+    const wanted = ('labels' in spec.target ? spec.target.labels : undefined) ?? {};
+    const names = 'pod_names' in spec.target ? spec.target.pod_names : undefined;
     return [...this.targets.values()]
-      .filter((t) => Object.entries(wanted).every(([k, v]) => t.labels[k] === v))
+      .filter((t) => (names === undefined || names.includes(t.id)) && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))
       .map((t) => ({ provider: this.provider, id: t.id, labels: t.labels, details: {} }));
   }
 

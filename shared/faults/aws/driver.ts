@@ -3,10 +3,11 @@
  * target's region and (optional) assumed role.
  */
 import type { FaultDriver } from '../driver.js';
-import { ProviderUnavailableError, ValidationError } from '../../errors.js';
+import { ProviderUnavailableError } from '../../errors.js';
 import { AWS_CHAOS_TYPES, type ExperimentSpec } from '../../model/experiment.js';
 import { awsClientFactory, type AwsClientFactory } from './clients.js';
 import type { AwsChaosType, AwsFault, AwsSpec } from './fault.js';
+import { namedConfigurationError } from './targets.js';
 
 export type AwsFaults = Partial<Record<AwsChaosType, AwsFault>>;
 
@@ -17,22 +18,18 @@ export function createAwsDriver(faults: AwsFaults, clients: AwsClientFactory = a
     return fault;
   };
   const asAws = (spec: ExperimentSpec) => spec as AwsSpec;
+  // Every call may be the first to need the region or the credentials: a missing one is named, whichever it is.
+  const named = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      throw namedConfigurationError(error, 'target.region');
+    });
   return {
     provider: 'aws',
     chaosTypes: AWS_CHAOS_TYPES.filter((type) => faults[type]),
-    resolve: (spec, signal) =>
-      faultFor(spec.chaos_type)
-        .resolve(asAws(spec), clients, signal)
-        .catch((error: unknown) => {
-          // The SDK found no region in the target, the environment or a profile: that is the experiment's to give.
-          if (error instanceof Error && /region is missing/i.test(error.message)) {
-            throw new ValidationError([{ field: 'target.region', message: 'no AWS region: set target.region, or AWS_REGION for the control plane' }]);
-          }
-          throw error;
-        }),
-    prepare: (spec, target, signal) => faultFor(spec.chaos_type).prepare(asAws(spec), target, clients, signal),
-    apply: (spec, intent, context) => faultFor(spec.chaos_type).apply(asAws(spec), intent, clients, context),
-    revert: (intent, context) => faultFor(String(intent.params.chaos_type)).revert(intent, clients, context),
-    endEarly: async (intent, context) => faultFor(String(intent.params.chaos_type)).endEarly?.(intent, clients, context),
+    resolve: (spec, signal) => named(faultFor(spec.chaos_type).resolve(asAws(spec), clients, signal)),
+    prepare: (spec, target, signal) => named(faultFor(spec.chaos_type).prepare(asAws(spec), target, clients, signal)),
+    apply: (spec, intent, context) => named(faultFor(spec.chaos_type).apply(asAws(spec), intent, clients, context)),
+    revert: (intent, context) => named(faultFor(String(intent.params.chaos_type)).revert(intent, clients, context)),
+    endEarly: async (intent, context) => named(Promise.resolve(faultFor(String(intent.params.chaos_type)).endEarly?.(intent, clients, context))),
   };
 }

@@ -84,7 +84,7 @@ export function createRdsFailover({ pollIntervalMs = DEFAULT_POLL_INTERVAL_MS, m
         if (instance.DBClusterIdentifier) {
           throw invalid(field, `"${id}" is a member of DB cluster "${instance.DBClusterIdentifier}"; target the cluster with db_cluster_identifier`);
         }
-        if (!instance.MultiAZ) throw invalid(field, `"${id}" is a Single-AZ instance and cannot fail over; only Multi-AZ instances can`);
+        if (!instance.MultiAZ) throw invalid(field, `"${id}" is a Single-AZ instance and cannot fail over; only Multi-AZ instances can: make it Multi-AZ (aws rds modify-db-instance --multi-az), or name its DB cluster in target.db_cluster_identifier`);
         if (instance.DBInstanceStatus !== 'available') return [];
         return [targetRef(id, tagsOf(instance.TagList), { ...base, kind: 'instance' })];
       }

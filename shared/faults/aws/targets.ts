@@ -5,7 +5,7 @@
  */
 import type { TargetRef } from '../driver.js';
 import type { JsonObject } from '../../journal/activity.js';
-import { ValidationError } from '../../errors.js';
+import { ProviderUnavailableError, ValidationError } from '../../errors.js';
 
 export const AWS_PROVIDER = 'aws';
 
@@ -58,6 +58,24 @@ export function selectorFilters(
     ...Object.entries(tags ?? {}).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
     ...(filters ?? []).map(({ name, values }) => ({ Name: name, Values: [...values] })),
   ];
+}
+
+/**
+ * The SDK's complaints about the control plane's own AWS configuration, as errors a person can act on: no region
+ * (the experiment's or the request's to give, at `regionField`), no credentials (the operator's to provide). Any
+ * other error is returned as it is.
+ */
+export function namedConfigurationError(error: unknown, regionField: string): unknown {
+  if (!(error instanceof Error)) return error;
+  if (/region is missing/i.test(error.message)) {
+    return new ValidationError([{ field: regionField, message: `no AWS region: give ${regionField}, or set AWS_REGION for the control plane` }], 'request');
+  }
+  if (error.name === 'CredentialsProviderError' || /could not load credentials/i.test(error.message)) {
+    return new ProviderUnavailableError(
+      'no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_ENDPOINT_URL for moto or LocalStack), or run where a role provides them',
+    );
+  }
+  return error;
 }
 
 /** The AWS error code of an SDK error (`InvalidInstanceID.NotFound`), or undefined for anything else. */

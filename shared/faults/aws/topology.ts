@@ -12,13 +12,20 @@ import {
 import { paginateDescribeDBClusters } from '@aws-sdk/client-rds';
 import type { JsonObject } from '../../journal/activity.js';
 import type { AwsClientFactory } from './clients.js';
+import { namedConfigurationError } from './targets.js';
 
 export const DEFAULT_CHAOS_TAG_KEY = 'chaosduck:target';
 
 const tagsOf = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).filter((t): t is Required<Tag> => !!t.Key).map((t) => [t.Key, t.Value ?? '']));
 
-export async function awsTopology(clients: AwsClientFactory, { region, tagKey = DEFAULT_CHAOS_TAG_KEY }: { region?: string; tagKey?: string } = {}): Promise<JsonObject> {
+export async function awsTopology(clients: AwsClientFactory, options: { region?: string; tagKey?: string } = {}): Promise<JsonObject> {
+  return readTopology(clients, options).catch((error: unknown) => {
+    throw namedConfigurationError(error, 'region');
+  });
+}
+
+async function readTopology(clients: AwsClientFactory, { region, tagKey = DEFAULT_CHAOS_TAG_KEY }: { region?: string; tagKey?: string }): Promise<JsonObject> {
   const { ec2, rds } = clients(region, undefined);
   const tagged = [{ Name: `tag:${tagKey}`, Values: ['true'] }];
   const all = async <P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> => {

@@ -45,10 +45,19 @@ export function loadKubeConfig({ kubeconfigPath, context }: KubeconfigOptions = 
     kc.loadFromDefault();
   }
   if (context) {
-    if (!kc.getContextObject(context)) throw new Error(`kubeconfig has no context "${context}" (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    if (!kc.getContextObject(context)) {
+      throw new ProviderUnavailableError(`the kubeconfig has no context "${context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}); target.cluster names a context`);
+    }
     kc.setCurrentContext(context);
   }
-  if (!kc.getCurrentCluster()) throw new Error('kubeconfig names no current cluster');
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ProviderUnavailableError(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
+  // The client refuses plain HTTP on its first request, deep inside a fault; say so here, naming the entry.
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    throw new ProviderUnavailableError(
+      `the kubeconfig's cluster "${cluster.name}" (context "${kc.getCurrentContext()}") has server ${cluster.server} over plain HTTP without insecure-skip-tls-verify: true; use https, or set insecure-skip-tls-verify: true on that cluster entry`,
+    );
+  }
   return kc;
 }
 

@@ -5,11 +5,9 @@
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import type { TargetRef } from '../driver.js';
 import { ValidationError } from '../../errors.js';
-import type { ExperimentSpec, WorkloadTarget } from '../../model/experiment.js';
+import { PROTECTED_NAMESPACES, type ExperimentSpec, type WorkloadTarget } from '../../model/experiment.js';
 import type { KubeClients } from './cluster.js';
 
-/** Namespaces no experiment may touch. */
-export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system'];
 
 export function refuseProtectedNamespace(target: WorkloadTarget): void {
   if (PROTECTED_NAMESPACES.includes(target.namespace)) {
@@ -34,16 +32,19 @@ export async function resolvePods(spec: ExperimentSpec, clients: KubeClients, _s
   if (!('namespace' in spec.target)) throw new TypeError(`${spec.chaos_type} has no Kubernetes target`);
   const { target } = spec;
   refuseProtectedNamespace(target);
-  const fieldSelector = ['status.phase=Running', target.field_selectors].filter(Boolean).join(',');
+  // One named pod is asked for by name; several are picked out of the namespace's (labelled) pods.
+  const byName = target.pod_names?.length === 1 ? `metadata.name=${target.pod_names[0]}` : undefined;
+  const fieldSelector = ['status.phase=Running', byName, target.field_selectors].filter(Boolean).join(',');
   const pods = [];
   let _continue: string | undefined;
   do {
-    const page = await clients.core.listNamespacedPod({ namespace: target.namespace, labelSelector: labelSelector(target.labels), fieldSelector, _continue });
+    const page = await clients.core.listNamespacedPod({ namespace: target.namespace, labelSelector: labelSelector(target.labels ?? {}) || undefined, fieldSelector, _continue });
     pods.push(...page.items);
     _continue = page.metadata?._continue || undefined;
   } while (_continue);
   return pods
     .filter((pod) => pod.metadata?.name && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp)
+    .filter((pod) => target.pod_names === undefined || target.pod_names.includes(pod.metadata!.name!))
     .map((pod) => ({
       provider: 'kubernetes',
       id: `${target.namespace}/${pod.metadata!.name!}`,

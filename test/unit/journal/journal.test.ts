@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ActivityRecord } from '../../../shared/journal/activity.js';
-import { buildJournal, type JournalInput } from '../../../shared/journal/journal.js';
+import { MAX_JOURNAL_BYTES, buildJournal, fitJournal, type JournalInput } from '../../../shared/journal/journal.js';
 import type { ExperimentRecord, JournalEvent, PhaseResult, RollbackEntry } from '../../../shared/model/lifecycle.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
 
@@ -255,5 +255,29 @@ describe('buildJournal', () => {
     const journal = buildJournal(input());
 
     expect(JSON.parse(JSON.stringify(journal))).toStrictEqual(journal);
+  });
+});
+
+describe('fitJournal', () => {
+  // A day of observation probed every second: far more probe results than one stored item holds.
+  const longRun = (ticks: number) =>
+    Array.from({ length: ticks }, (_, i) => event('probe.result', 3 + i, { when: 'during', tick: i + 1, record: probe('health', i % 500 !== 7, 3 + i) }, 'OBSERVE'));
+
+  it('leaves a journal that fits as it is', () => {
+    const journal = buildJournal(input());
+    expect(fitJournal(journal)).toBe(journal);
+  });
+
+  it('keeps every failed tick and an even sample of the others, says so, and fits the store', () => {
+    const journal = buildJournal(input({ events: longRun(20_000) }));
+
+    const fitted = fitJournal(journal);
+
+    const during = (fitted.steady_states as { during: { tick: number; steady_state_met: boolean }[] }).during;
+    expect(Buffer.byteLength(JSON.stringify(journal))).toBeGreaterThan(MAX_JOURNAL_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(MAX_JOURNAL_BYTES);
+    expect(during.filter((tick) => !tick.steady_state_met).map((tick) => tick.tick)).toEqual(Array.from({ length: 40 }, (_, i) => i * 500 + 8));
+    expect(during.length).toBeGreaterThan(100);
+    expect((fitted.chaosduck as Record<string, unknown>).journal_compacted).toMatchObject({ ticks_total: 20_000, ticks_kept: during.length });
   });
 });

@@ -7,15 +7,26 @@ import {
   BlastRadiusExceededError,
   EmergencyStopActiveError,
   ProductionGuardError,
-  ProviderUnavailableError,
+  ConfigurationError,
+  TargetLeasedError,
   TimeoutCapExceededError,
+  ValidationError,
 } from '../../../shared/errors.js';
+import { guardrailsFromEnv } from '../../../shared/lifecycle/config.js';
 import type { FaultDriver, TargetRef } from '../../../shared/faults/driver.js';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig, type LifecycleDeps } from '../../../shared/lifecycle/deps.js';
-import { checkProductionGuard, checkTimeoutCap, driverFor, planInjection } from '../../../shared/lifecycle/guardrails.js';
+import {
+  DEFAULT_PRODUCTION_PATTERN,
+  checkProductionGuard,
+  checkTimeoutCap,
+  driverFor,
+  planInjection,
+  productionWord,
+  staticGuardIssues,
+} from '../../../shared/lifecycle/guardrails.js';
 import type { ExperimentSpec } from '../../../shared/model/experiment.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
-import type { EmergencyStop, ExperimentStore } from '../../../shared/store/store.js';
+import type { EmergencyStop, ExperimentStore, Lease } from '../../../shared/store/store.js';
 import { MemoryDriver } from '../../support/memory-driver.js';
 
 // ---- helpers ---------------------------------------------------------------------------------------------------------
@@ -44,14 +55,15 @@ function thrown(act: () => unknown): Error {
 }
 
 /**
- * A store that answers only the emergency-stop read and records every other method touched, so a test can tell that
- * planning wrote nothing.
+ * A store that answers only the reads planning makes (the emergency stop, the targets' leases) and records every other
+ * method touched, so a test can tell that planning wrote nothing.
  */
-function readOnlyStore(stop: EmergencyStop = { active: false }): { store: ExperimentStore; touched: string[] } {
+function readOnlyStore(stop: EmergencyStop = { active: false }, leases = new Map<string, Lease>()): { store: ExperimentStore; touched: string[] } {
   const touched: string[] = [];
   const store = new Proxy({} as ExperimentStore, {
     get(_target, property) {
       if (property === 'getEmergencyStop') return async () => stop;
+      if (property === 'liveLeases') return async (targets: string[]) => new Map(targets.flatMap((t) => (leases.has(t) ? [[t, leases.get(t)]] : [])));
       if (property === 'then') return undefined;
       touched.push(String(property));
       return async () => {
@@ -62,8 +74,8 @@ function readOnlyStore(stop: EmergencyStop = { active: false }): { store: Experi
   return { store, touched };
 }
 
-function deps(driver: FaultDriver, stop?: EmergencyStop, config: Partial<GuardrailConfig> = {}) {
-  const { store, touched } = readOnlyStore(stop);
+function deps(driver: FaultDriver, stop?: EmergencyStop, config: Partial<GuardrailConfig> = {}, leases?: Map<string, Lease>) {
+  const { store, touched } = readOnlyStore(stop, leases);
   const published: unknown[] = [];
   const lifecycleDeps: LifecycleDeps = {
     store,
@@ -100,14 +112,14 @@ describe('checkProductionGuard', () => {
     expect(error.message).toContain('require_confirmation: true');
   });
 
-  it.each(['product-catalog', 'reproduce', 'preproduction-like'])('does not take the word inside %s for production', (id) => {
+  it.each(['product-catalog', 'reproduce', 'preproduction-like', 'delivery', 'liveness-check', 'staging'])('does not take the word inside %s for production', (id) => {
     expect(() => checkProductionGuard(spec(), [target(id, { tier: id })], guardrails())).not.toThrow();
   });
 
   it('names each marker once, across several targets', () => {
     const targets = [target('replica-1', { env: 'prod' }), target('replica-2', { env: 'prod' }), target('prod-3')];
     const error = thrown(() => checkProductionGuard(spec(), targets, guardrails()));
-    expect(error.message).toContain('label env=prod of replica-1, label env=prod of replica-2, target prod-3');
+    expect(error.message).toContain('label env=prod of replica-1 ("prod"), label env=prod of replica-2 ("prod"), target prod-3 ("prod")');
   });
 
   it('lets production targets through once confirmed', () => {
@@ -119,6 +131,80 @@ describe('checkProductionGuard', () => {
     const config = guardrails({ productionPattern: /live/i });
     expect(() => checkProductionGuard(spec(), [target('replica-1', { env: 'production' })], config)).not.toThrow();
     expect(thrown(() => checkProductionGuard(spec(), [target('replica-1', { env: 'LIVE' })], config))).toBeInstanceOf(ProductionGuardError);
+  });
+});
+
+// ---- the production rule ---------------------------------------------------------------------------------------------
+
+describe('the production rule', () => {
+  it.each([
+    ['prod', 'prod'],
+    ['production', 'prod'],
+    ['prd', 'prd'],
+    ['live', 'live'],
+    ['PROD', 'PROD'],
+    ['prodeu', 'prod'],
+    ['euprod', 'prod'],
+    ['prodapi-7f9c', 'prod'],
+    ['preprod', 'prod'],
+    ['pre-prod', 'prod'],
+    ['shopProd', 'Prod'],
+    ['ProdShop', 'Prod'],
+    ['prod-cluster', 'prod'],
+    ['eu-prd-1', 'prd'],
+    ['golive', 'live'],
+    ['live-web', 'live'],
+    ['prod2', 'prod'],
+  ])('finds production in %s (the word "%s")', (value, word) => {
+    expect(productionWord(value, DEFAULT_PRODUCTION_PATTERN)).toBe(word);
+  });
+
+  it.each(['product', 'products-api', 'reproduce', 'delivery', 'liveness', 'staging', 'preproduction', 'default', 'shop'])('leaves %s alone', (value) => {
+    expect(productionWord(value, DEFAULT_PRODUCTION_PATTERN)).toBeUndefined();
+  });
+
+  it('names every field as written that looks like production, and the word, unless confirmed', () => {
+    const fields = {
+      name: 'euprod-latency',
+      target: { provider: 'memory', cluster: 'prod-cluster', namespace: 'shop-prd', labels: { app: 'web', env: 'live' }, pod_names: ['web-prod-0'] },
+    };
+
+    const issues = staticGuardIssues(spec(fields), DEFAULT_GUARDRAILS);
+    const confirmed = staticGuardIssues(spec(fields, { require_confirmation: true }), DEFAULT_GUARDRAILS);
+
+    expect(issues.map((i) => i.field)).toEqual(['name', 'target.namespace', 'target.labels.env', 'target.pod_names[0]', 'target.cluster']);
+    expect(issues[0]?.message).toMatch(/^"euprod-latency" looks like production \("prod" matches the production rule .*\); set safety\.require_confirmation: true/);
+    expect(issues[2]?.message).toContain('"live" looks like production ("live"');
+    expect(confirmed).toEqual([]);
+  });
+
+  it('refuses kube-system even when confirmed, and a timeout above the cap, naming the fields', () => {
+    const experiment = spec({ target: { provider: 'memory', namespace: 'kube-system', labels: { app: 'dns' } } }, { require_confirmation: true, timeout_seconds: 600 });
+
+    expect(staticGuardIssues(experiment, { ...DEFAULT_GUARDRAILS, maxTimeoutSeconds: 300 })).toEqual([
+      { field: 'safety.timeout_seconds', message: "600 is above this control plane's cap of 300s (MAX_TIMEOUT_SECONDS)" },
+      { field: 'target.namespace', message: expect.stringContaining('namespace kube-system is protected') },
+    ]);
+  });
+
+  it('is configured by PRODUCTION_PATTERN, and a malformed setting stops start-up naming the variable', () => {
+    const config = guardrailsFromEnv({ PRODUCTION_PATTERN: '^(blue|green)$', MAX_TIMEOUT_SECONDS: '900' });
+
+    expect(config.maxTimeoutSeconds).toBe(900);
+    expect(productionWord('BLUE', config.productionPattern)).toBe('BLUE');
+    expect(productionWord('prod', config.productionPattern)).toBeUndefined();
+    expect(guardrailsFromEnv({})).toEqual(DEFAULT_GUARDRAILS);
+    expect(guardrailsFromEnv({ MAX_TIMEOUT_SECONDS: '' })).toEqual(DEFAULT_GUARDRAILS);
+    for (const [env, message] of [
+      [{ MAX_TIMEOUT_SECONDS: 'abc' }, 'MAX_TIMEOUT_SECONDS="abc" is not a whole number'],
+      [{ MAX_TIMEOUT_SECONDS: '12.5' }, 'MAX_TIMEOUT_SECONDS="12.5" is not a whole number'],
+      [{ MAX_TIMEOUT_SECONDS: '0' }, 'MAX_TIMEOUT_SECONDS=0 is out of range (expected 1 to 86400)'],
+      [{ PRODUCTION_PATTERN: '(unclosed' }, 'PRODUCTION_PATTERN="(unclosed" is not a regular expression'],
+    ] as const) {
+      const error = thrown(() => guardrailsFromEnv(env));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toContain(message);
+    }
   });
 });
 
@@ -149,10 +235,10 @@ describe('driverFor', () => {
     expect(driverFor(spec(), { drivers: new Map([['memory', driver]]) })).toBe(driver);
   });
 
-  it('refuses a provider with no driver, naming the ones there are', () => {
+  it('refuses a provider with no driver, naming the field and the providers there are', () => {
     const error = thrown(() => driverFor(spec(), { drivers: new Map([['sandbox', new MemoryDriver({ provider: 'sandbox' })]]) }));
-    expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error.message).toBe('target.provider "memory" is not available in this runtime (available: sandbox)');
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([{ field: 'target.provider', message: '"memory" is not available in this runtime (available: sandbox)' }]);
   });
 
   it('says "none" when the runtime has no driver at all', () => {
@@ -162,8 +248,8 @@ describe('driverFor', () => {
   it('refuses a chaos type the driver cannot apply', () => {
     const ec2 = parseExperiment({ name: 'ec2', chaos_type: 'ec2_stop', target: { instance_ids: ['i-0123456789abcdef0'] }, parameters: { duration_seconds: 10 } });
     const error = thrown(() => driverFor(ec2, { drivers: new Map([['aws', new MemoryDriver({ provider: 'aws' })]]) }));
-    expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error.message).toBe('target.provider "aws" cannot apply chaos_type ec2_stop');
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([{ field: 'chaos_type', message: expect.stringContaining('target.provider "aws" cannot apply ec2_stop') }]);
   });
 });
 
@@ -227,8 +313,35 @@ describe('planInjection', () => {
     // Act / Assess
     await expect(planInjection(spec(), lifecycleDeps, signal)).resolves.toMatchObject({ steps: [{ target: { id: 'replica-1' } }] });
     await expect(
-      planInjection(spec({ target: { provider: 'memory', labels: { app: 'demo' }, selection: 'ALL' } }), lifecycleDeps, signal),
+      planInjection(spec({ target: { provider: 'memory', labels: { app: 'demo' }, selection: 'ALL' } }, { max_blast_radius: 1 }), lifecycleDeps, signal),
     ).rejects.toThrow(/label env=prod of replica-3/);
     expect(driver.calls).toEqual([]);
+  });
+
+  it('picks among the targets no other experiment holds, and says which were passed over', async () => {
+    const driver = new MemoryDriver({ targets: 3 });
+    const leases = new Map([['memory:replica-1', { target: 'memory:replica-1', holder: 'exp-other', expiresAt: Date.now() + 60_000 }]]);
+    const { deps: lifecycleDeps } = deps(driver, undefined, {}, leases);
+
+    const plan = await planInjection(spec({}, { max_blast_radius: 1 }), lifecycleDeps, signal);
+    const own = await planInjection(spec({}, { max_blast_radius: 1 }), lifecycleDeps, signal, 'exp-other');
+
+    expect(plan.steps.map((s) => s.target.id)).toEqual(['replica-2']);
+    expect(plan.held).toEqual([{ target: 'replica-1', holder: 'exp-other' }]);
+    // The holder's own plan (INJECT of that very experiment) may use it.
+    expect(own.steps.map((s) => s.target.id)).toEqual(['replica-1']);
+  });
+
+  it('does not cap targets named exactly by max_blast_radius, but refuses them when another experiment holds them', async () => {
+    const driver = new MemoryDriver({ targets: 3 });
+    const named = spec({ target: { provider: 'memory', pod_names: ['replica-2'], selection: 'ALL' } });
+    const held = new Map([['memory:replica-2', { target: 'memory:replica-2', holder: 'exp-other', expiresAt: Date.now() + 60_000 }]]);
+
+    const plan = await planInjection(named, deps(driver).deps, signal);
+    const refused = await planInjection(named, deps(driver, undefined, {}, held).deps, signal).catch((error: unknown) => error);
+
+    expect(plan).toMatchObject({ matching: 1, allowed: 1, capped: false, steps: [{ target: { id: 'replica-2' } }] });
+    expect(refused).toBeInstanceOf(TargetLeasedError);
+    expect((refused as Error).message).toContain('replica-2 by exp-other');
   });
 });

@@ -507,7 +507,7 @@ describe('workload targets', () => {
     const error = invalid(body);
 
     // Assess
-    expect(error.issues).toEqual([{ field: 'target.labels', message: 'at least one label is needed to select targets' }]);
+    expect(error.issues).toEqual([{ field: 'target.labels', message: 'at least one label (or pod_names) is needed to select targets' }]);
   });
 
   it('rejects missing labels', () => {

@@ -1,0 +1,66 @@
+/**
+ * One runtime per data directory, told by its pid file. A pid is not an identity: after a crash, the pid in the file
+ * may belong to another process by the time the next start reads it. The holder is recognised by pid, start time
+ * and boot, so a reused pid neither blocks the restart nor keeps the recovery sweep from running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataDirectoryInUseError, claimDataDirectory } from '../../local/dynamodb.js';
+import { processIdentity } from '../../local/processes.js';
+import { LocalRuntime } from '../../local/runtime.js';
+
+let dataDir: string;
+let other: ChildProcess;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'chaosduck-datadir-'));
+  // A process that is not chaosduck, standing in for whatever now has the crashed runtime's pid.
+  other = spawn('sleep', ['60'], { stdio: 'ignore' });
+});
+afterEach(() => {
+  other.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const pidFile = () => join(dataDir, 'runtime.pid');
+const otherIdentity = () => processIdentity(other.pid as number) as NonNullable<ReturnType<typeof processIdentity>>;
+
+describe('the data directory claim', () => {
+  it.each([
+    ['a pid file of an older version (a bare pid) now used by another program', () => String(other.pid)],
+    ['a pid file whose pid now belongs to a process started later', () => JSON.stringify({ ...otherIdentity(), started: '1' })],
+    ['a pid file of a previous boot', () => JSON.stringify({ ...otherIdentity(), boot: 'another-boot' })],
+    ['an unreadable pid file', () => '{not json'],
+  ])('takes over %s, and the recovery sweep runs', async (_what, content) => {
+    writeFileSync(pidFile(), content());
+
+    const runtime = await LocalRuntime.start({ dataDir });
+    const recovery = await runtime.recover();
+    const claim = JSON.parse(readFileSync(pidFile(), 'utf8'));
+    await runtime.stop();
+
+    expect(recovery).toEqual({ recovered: [] });
+    expect(claim).toMatchObject({ pid: process.pid, started: processIdentity(process.pid)?.started });
+    expect(existsSync(pidFile())).toBe(false);
+  });
+
+  it('refuses while the process the file names still runs, naming it', () => {
+    writeFileSync(pidFile(), JSON.stringify(otherIdentity()));
+
+    const refused = (() => {
+      try {
+        claimDataDirectory(dataDir);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+
+    expect(refused).toBeInstanceOf(DataDirectoryInUseError);
+    expect((refused as Error).message).toContain(`in use by chaosduck process ${other.pid}`);
+    expect(readFileSync(pidFile(), 'utf8')).toBe(JSON.stringify(otherIdentity()));
+  });
+});
