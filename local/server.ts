@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { bearerMatches } from './auth.js';
+import { requestUrl } from './request-url.js';
 import { attachWebSocketGateway } from './ws-gateway.js';
 import type { LocalRuntime } from './runtime.js';
 
@@ -47,7 +48,7 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
     runtime,
     // Browsers cannot set headers on a WebSocket, so the token may also come as `?token=`.
     authenticate: (req) =>
-      bearerMatches(req.headers.authorization, token) || bearerMatches(`Bearer ${new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? ''}`, token),
+      bearerMatches(req.headers.authorization, token) || bearerMatches(`Bearer ${requestUrl(req)?.searchParams.get('token') ?? ''}`, token),
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const { port: bound } = server.address() as AddressInfo;
@@ -65,10 +66,8 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler, token: string): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
+  const url = requestUrl(req);
+  if (!url) {
     send(res, 400, { error: { code: 'VALIDATION', message: 'the request target is not a valid URL path', fields: [{ field: 'path', message: 'not a valid URL path' }] } });
     return;
   }

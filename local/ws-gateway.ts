@@ -22,6 +22,7 @@ import { PROGRESS_SOURCE } from '../shared/websocket/events.js';
 import type { WebSocketDeps } from '../shared/websocket/handler.js';
 import { MESSAGE_ACTIONS, errorMessageFor } from '../shared/websocket/messages.js';
 import type { ConnectionSender } from '../shared/websocket/sender.js';
+import { requestUrl } from './request-url.js';
 import type { LocalRuntime } from './runtime.js';
 
 export interface WebSocketGatewayOptions {
@@ -146,8 +147,8 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
 
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== path) {
+    const url = requestUrl(request);
+    if (url?.pathname !== path) {
       // Another upgrade listener may own this path; with none, the request would hang.
       if (server.listenerCount('upgrade') === 1) refuse(socket, 404);
       return;
