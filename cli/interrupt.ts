@@ -32,6 +32,12 @@ export function watchInterrupts(stillGoing: string): Interruption {
     }
   };
   for (const signal of SIGNALS) process.on(signal, handler);
+  // A terminal that has gone (SIGHUP) makes writes to it fail; the rollback must not die of its progress lines.
+  const unwritable = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
+  };
+  process.stdout.on('error', unwritable);
+  process.stderr.on('error', unwritable);
   return {
     get signal() {
       return first;
@@ -40,6 +46,8 @@ export function watchInterrupts(stillGoing: string): Interruption {
     exitCode: () => (first === undefined ? undefined : 128 + constants.signals[first]),
     dispose: () => {
       for (const signal of SIGNALS) process.off(signal, handler);
+      process.stdout.off('error', unwritable);
+      process.stderr.off('error', unwritable);
     },
   };
 }

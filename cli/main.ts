@@ -8,10 +8,10 @@
  *   chaosduck journal <id>                   print a stored journal
  *   chaosduck serve                          the REST API + WebSocket feed on http://127.0.0.1:8080
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
 import { awsDriver } from '../shared/faults/aws/index.js';
@@ -20,7 +20,7 @@ import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
 import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
-import { integerSetting, guardrailsFromEnv } from '../shared/lifecycle/config.js';
+import { guardrailsFromEnv, parseInteger } from '../shared/lifecycle/config.js';
 import { validateExperiment } from '../shared/lifecycle/control.js';
 import { DataDirectoryInUseError } from '../local/dynamodb.js';
 import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
@@ -54,11 +54,7 @@ const integerOption = (flags: string, description: string, { min, max, env, fall
   const option = new Option(flags, description).default(fallback);
   if (env) option.env(env);
   const name = `${option.long ?? flags}${env ? ` (${env})` : ''}`;
-  return option.argParser((value: string) => {
-    const parsed = integerSetting({ [name]: value }, name, { min, max });
-    if (parsed === undefined) throw new InvalidArgumentError(`${name} needs a whole number from ${min} to ${max}`);
-    return parsed;
-  });
+  return option.argParser((value: string) => parseInteger(value, name, { min, max }));
 };
 const sandboxReplicasOption = () => integerOption('--sandbox-replicas <n>', 'replicas of the sandbox demo service', { min: 1, max: 1000, fallback: 3 });
 const sandboxPortOption = () =>
@@ -179,9 +175,10 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
   const unsubscribe = runtime.bus.subscribe({ type: ['rollback.started', 'rollback.step', 'experiment.finished'] }, (event) =>
     console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),
   );
-  const { recovered } = await runtime.recover();
+  const { recovered, unreadable } = await runtime.recover();
   unsubscribe();
   console.log(recovered.length > 0 ? `recovered ${recovered.length} experiment(s) left by a crashed run` : 'recovery sweep: nothing to recover');
+  for (const key of unreadable) console.error(`recovery sweep: the stored experiment ${key} cannot be read, and may stand for a fault still in place; look at it`);
   return runtime;
 }
 
@@ -211,6 +208,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
       console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
       return EXIT_OK;
     }
+    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
     return await runToEnd(runtime, input, options.journal, interruption);
   } finally {
     await runtime?.stop();
@@ -258,9 +256,11 @@ async function serve(options: { dataDir: string; port: number; host: string; san
     );
     const signal = await interruption.received;
     console.log(`\n${signal}: shutting down; rolling back running experiments first`);
+    // Nothing new may start behind the list of what to roll back: refuse submissions, wait for those in flight.
+    await runtime.refuseNewExperiments();
     await server.close();
     server = undefined;
-    const rolledBack = await rollBackAll(runtime, 'interrupted');
+    const rolledBack = await runtime.rollBackAll('interrupted');
     console.log(rolledBack.length > 0 ? `rolled back ${rolledBack.map((r) => `${r.id} (${r.status})`).join(', ')}` : 'nothing was running');
     return interruption.exitCode() ?? EXIT_INTERRUPTED;
   } finally {
@@ -271,13 +271,6 @@ async function serve(options: { dataDir: string; port: number; host: string; san
   }
 }
 
-/** Leaves nothing injected behind on a shutdown: every pending or running experiment is rolled back, to its end. */
-async function rollBackAll(runtime: LocalRuntime, reason: string): Promise<ExperimentRecord[]> {
-  const active = [...(await runtime.store.listByStatus('running')).items, ...(await runtime.store.listByStatus('pending')).items];
-  const results = await Promise.allSettled(active.map((record) => runtime.abort(record.id, reason)));
-  return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-}
-
 async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string, interruption: Interruption): Promise<number> {
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({}, (event) => console.log(formatEvent(event, startedAt)));
@@ -285,12 +278,13 @@ async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: stri
   try {
     const { id, executionArn } = await runtime.submit(input);
     console.log(`experiment ${id}\nexecution  ${executionArn}`);
-    // A signal stops the experiment and rolls it back; the abort returns once the rollback run has ended.
+    // A signal stops the experiment and rolls it back; the abort returns once the rollback run has ended. An abort
+    // that fails leaves the record to waitFor below (and the stack to the next start's sweep).
     const aborted = interruption.received.then(async (signal) => {
       console.log(`\ninterrupted (${signal}): stopping the experiment and rolling it back`);
       return runtime.abort(id, 'interrupted').catch((error: unknown) => {
-        if (error instanceof ConflictError) return undefined; // it had ended just before
-        throw error;
+        if (!(error instanceof ConflictError)) console.error(`the rollback could not be started: ${errorMessage(error)}`);
+        return undefined;
       });
     });
     const ended = await runtime.waitFor(id).catch((error: unknown) => {

@@ -150,7 +150,8 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     table: 'with-indexes',
     bus: [],
-    experiments: ['start', 'stop'],
+    // describe: an experiment already in a rollback run is left to it only while that run is going.
+    experiments: ['start', 'stop', 'describe'],
   },
   'scheduled-experiment': {
     description: 'Scheduled game days: submits the experiment of a game day once per scheduled time',
@@ -159,6 +160,8 @@ export const FUNCTIONS = {
     table: 'items',
     bus: [],
     experiments: ['start'],
+    // Validates as the API does: the deployed timeout cap and production rule.
+    guardrails: true,
   },
   'recovery-sweep': {
     description: 'Recovery sweep: rolls back experiments whose execution is gone',

@@ -61,10 +61,16 @@ export function claimDataDirectory(dataDir: string): () => void {
     const stale = `${pidFile}.stale-${process.pid}`;
     try {
       renameSync(pidFile, stale);
-      rmSync(stale, { force: true });
     } catch {
-      // Another start moved it first; the next try sees its claim.
+      continue; // another start moved it first; the next try sees its claim
     }
+    // What was moved may be a fresh claim another start made after we read the stale one: then it goes back.
+    const moved = liveHolder(stale);
+    if (moved !== undefined && moved !== process.pid) {
+      renameSync(stale, pidFile);
+      throw new DataDirectoryInUseError(`data directory ${dataDir} is in use by chaosduck process ${moved}; stop it, or use another --data-dir`);
+    }
+    rmSync(stale, { force: true });
   }
   throw new DataDirectoryInUseError(`data directory ${dataDir} is being claimed by another chaosduck process; try again, or use another --data-dir`);
 }

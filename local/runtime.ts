@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { createHandlers } from '../functions/registry.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig, type LifecycleDeps } from '../shared/lifecycle/deps.js';
-import { findOrphans } from '../shared/lifecycle/recovery.js';
+import { findOrphans, listActive } from '../shared/lifecycle/recovery.js';
 import type { JsonObject } from '../shared/journal/activity.js';
 import { isFinal, type ExperimentRecord } from '../shared/model/lifecycle.js';
-import { errorMessage } from '../shared/errors.js';
+import { ShuttingDownError, errorMessage } from '../shared/errors.js';
 import { ExperimentStore, type EmergencyStop } from '../shared/store/store.js';
 import {
   dryRun,
@@ -54,6 +54,8 @@ export interface RuntimeOptions {
 
 export interface RecoveryReport {
   recovered: { id: string; status: string }[];
+  /** Keys of active experiment records that cannot be read: a person has to look at them. */
+  unreadable: string[];
 }
 
 export const DEFAULT_DATA_DIR = '.chaosduck';
@@ -74,6 +76,8 @@ export class LocalRuntime {
   private readonly executions = new Map<string, Execution>();
   private readonly latest = new Map<string, Execution>();
   private readonly fanOuts = new Set<Promise<unknown>>();
+  private readonly submissions = new Set<Promise<unknown>>();
+  private closing = false;
 
   private constructor(
     private readonly dynamo: LocalDynamo,
@@ -97,6 +101,7 @@ export class LocalRuntime {
     const runner: ExecutionRunner = {
       start: (id, mode, reason) => Promise.resolve(this.startExecution(id, mode, reason)),
       stop: (executionArn) => this.stopExecution(executionArn),
+      isRunning: async (executionArn) => this.executions.has(executionArn),
     };
     const control: ControlBus = { emergencyStopRaised: async () => this.fanOut() };
     this.ports = { runner, control };
@@ -136,7 +141,10 @@ export class LocalRuntime {
    * id and execution ARN.
    */
   async submit(input: unknown, idempotencyKey?: string, options?: SubmitOptions): Promise<Submitted> {
-    return submitExperiment(input, this.control, idempotencyKey, options);
+    if (this.closing) throw new ShuttingDownError('this control plane is shutting down and rolling back; submit the experiment again once it is back');
+    const submission = submitExperiment(input, this.control, idempotencyKey, options);
+    this.submissions.add(submission);
+    return submission.finally(() => this.submissions.delete(submission));
   }
 
   /** Runs an experiment to its end and returns the final record. */
@@ -195,7 +203,7 @@ export class LocalRuntime {
   /** Rolls back every experiment still marked pending or running whose run is gone (this runtime is not running it). */
   async recover(): Promise<RecoveryReport> {
     // One runtime at a time holds the data directory, so any run it is not executing itself is gone.
-    const orphans = await findOrphans(this.store, (record) => !this.latest.has(record.id));
+    const { orphans, corrupt } = await findOrphans(this.store, (record) => !this.latest.has(record.id));
     const recovered = await Promise.all(
       orphans.map(async (record) => {
         this.startExecution(record.id, 'rollback', 'recovered_after_crash');
@@ -203,7 +211,23 @@ export class LocalRuntime {
         return { id: done.id, status: done.status };
       }),
     );
-    return { recovered };
+    return { recovered, unreadable: corrupt.map((error) => error.key) };
+  }
+
+  /**
+   * Stops taking experiments (submissions are refused with `ShuttingDownError`) and waits for the submissions in
+   * flight, so that what is active can then be listed once and rolled back, with nothing starting behind it.
+   */
+  async refuseNewExperiments(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.submissions]);
+  }
+
+  /** Rolls back every pending or running experiment, each to its end; returns their final records. */
+  async rollBackAll(reason: string): Promise<ExperimentRecord[]> {
+    const { records } = await listActive(this.store);
+    const results = await Promise.allSettled(records.map((record) => this.abort(record.id, reason)));
+    return results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   }
 
   /** State transitions the experiment's executions took so far, children included (needs `countTransitions`). */

@@ -28,7 +28,7 @@ export interface LocalServer {
 }
 
 export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1' }: ServerOptions): Promise<LocalServer> {
-  const api = createHandler({ ...runtime.deps, ...runtime.control, topology: runtime.topology });
+  const api = createHandler({ ...runtime.control, topology: runtime.topology });
   const server = createServer((req, res) => {
     void serve(req, res, api, token).catch((error: unknown) => {
       console.error(error);

@@ -92,6 +92,11 @@ export class ExperimentCancelledError extends ChaosDuckError {
   override readonly name = 'ExperimentCancelledError';
   readonly status = 409;
 }
+/** The control plane is stopping (and rolling back what runs): it takes no new experiment. */
+export class ShuttingDownError extends ChaosDuckError {
+  override readonly name = 'ShuttingDownError';
+  readonly status = 503;
+}
 export class ConflictError extends ChaosDuckError {
   override readonly name = 'ConflictError';
   readonly status = 409;

@@ -79,7 +79,15 @@ export async function listExperiments(query: Record<string, string | undefined>,
 
 const MAX_EVENTS_SHOWN = 500;
 
+/** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
+const EXPERIMENT_ID = /^[A-Za-z0-9][\w.:-]{0,127}$/;
+
+function assertExperimentId(id: string): void {
+  if (!EXPERIMENT_ID.test(id)) throw new NotFoundError(`experiment ${id.length > 64 ? `${id.slice(0, 64)}…` : id} not found`);
+}
+
 export async function getExperiment(id: string, deps: ApiDeps): Promise<ApiResult> {
+  assertExperimentId(id);
   const { record, phases, events, stack, journal } = await deps.store.loadExperiment(id);
   return ok({
     ...summary(record),
@@ -92,6 +100,7 @@ export async function getExperiment(id: string, deps: ApiDeps): Promise<ApiResul
 }
 
 export async function rollbackExperiment(id: string, deps: ApiDeps): Promise<ApiResult> {
+  assertExperimentId(id);
   const { executionArn } = await requestRollback(id, 'manual_rollback', deps);
   return ok({ id, execution_arn: executionArn, status: 'rolling_back', links: { self: `/api/chaos/experiments/${id}` } }, 202);
 }

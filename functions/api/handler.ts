@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ChaosDuckError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
 import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
 import { eksTopology, withKubernetes } from '../../shared/lifecycle/lambda-kubernetes.js';
@@ -77,18 +77,13 @@ function depthOf(value: unknown): number {
 
 const respond = (result: api.ApiResult) => json(result.status, result.body, result.headers);
 
-/** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
-const EXPERIMENT_ID = /^[A-Za-z0-9][\w.:-]{0,127}$/;
-
-function experimentId(event: APIGatewayProxyEvent): string {
-  let id: string;
+/** The `{id}` path parameter, percent-decoded. */
+function pathId(event: APIGatewayProxyEvent): string {
   try {
-    id = decodeURIComponent(event.pathParameters?.id ?? '');
+    return decodeURIComponent(event.pathParameters?.id ?? '');
   } catch {
     throw new ValidationError([{ field: 'id', message: 'not a valid percent-encoded path segment' }], 'request');
   }
-  if (!EXPERIMENT_ID.test(id)) throw new NotFoundError(`experiment ${id.length > 64 ? `${id.slice(0, 64)}…` : id} not found`);
-  return id;
 }
 
 /** Query parameters as an object of their own, whatever their names (`__proto__` included). */
@@ -96,7 +91,6 @@ const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined
   Object.fromEntries(Object.entries(event.queryStringParameters ?? {}));
 
 export function createHandler(deps: api.ApiDeps): ApiHandler {
-  const id = experimentId;
   const routes = [
     { method: 'GET', path: '/health', handler: async () => respond(await api.health(deps)) },
     { method: 'POST', path: '/emergency-stop', handler: async (e: APIGatewayProxyEvent) => respond(await api.emergencyStop(parseBody(e, false), deps)) },
@@ -111,11 +105,11 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
       path: '/api/chaos/experiments',
       handler: async (e: APIGatewayProxyEvent) => respond(await api.listExperiments(queryOf(e), deps)),
     },
-    { method: 'GET', path: '/api/chaos/experiments/{id}', handler: async (e: APIGatewayProxyEvent) => respond(await api.getExperiment(id(e), deps)) },
+    { method: 'GET', path: '/api/chaos/experiments/{id}', handler: async (e: APIGatewayProxyEvent) => respond(await api.getExperiment(pathId(e), deps)) },
     {
       method: 'POST',
       path: '/api/chaos/experiments/{id}/rollback',
-      handler: async (e: APIGatewayProxyEvent) => respond(await api.rollbackExperiment(id(e), deps)),
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.rollbackExperiment(pathId(e), deps)),
     },
     {
       method: 'GET',

@@ -71,7 +71,7 @@ export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: read
 
 export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<FinishOutput> {
   const { id } = input.experiment;
-  const { record, stack, phases, events } = await deps.store.loadExperiment(id);
+  const { record, stack, phases, events, unreadable } = await deps.store.loadExperiment(id);
   const decision = decideStatus(input, stack);
   // What went wrong, in words: the status says how it ended, this says why (an unreachable cluster, a bad target…).
   const errors = [input.failure, input.rollbackFailure].filter((e): e is CaughtError => e !== undefined).map(rootError);
@@ -96,7 +96,9 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
       : undefined;
   const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
   const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
-  const journal = fitJournal(buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end }));
+  const journal = fitJournal(
+    buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable }),
+  );
   // The journal goes first, so an experiment that shows a final status always has one.
   await Promise.all([
     ...released,

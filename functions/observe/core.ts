@@ -32,7 +32,7 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
   // The window was cut short at the deadline: the phases before it used up the time the observation needed.
   if (now >= endsAt && startedAt + durationMs > endsAt) {
-    await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { timeout: true }, now)], phase('failed', { ...observe, timeout: true }));
+    await emit(deps, [event(id, 'phase.failed', 'OBSERVE', { timeout: true }, now)], phase('failed', { ...observe, timeout: true }), signal);
     throw new ExperimentTimeoutError(`experiment reached its ${spec.safety.timeout_seconds}s timeout before the observation window ended`);
   }
 
@@ -69,17 +69,17 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   if (fired.length > 0) {
     const stopCondition = asJson(fired);
     events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures, stop_condition: stopCondition }, end));
-    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true, stop_condition: stopCondition }));
+    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true, stop_condition: stopCondition }), signal);
     const alarms = fired.map((f) => `"${f.alarm_name}" (probe ${f.probe})`).join(', ');
     throw new StopConditionError(`stop condition fired: CloudWatch alarm ${alarms} is in ALARM; halting`);
   }
   const threshold = spec.safety.health_check_failure_threshold;
   if (consecutiveFailures >= threshold) {
     events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures }, end));
-    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true }));
+    await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true }), signal);
     throw new HealthCheckThresholdError(`${consecutiveFailures} health check(s) failed in a row (threshold ${threshold}); halting`);
   }
-  await emit(deps, events);
+  await emit(deps, events, undefined, signal);
   // Wait a full interval, or just what is left of the window, whichever is shorter.
   const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
   return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };

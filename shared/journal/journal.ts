@@ -19,6 +19,8 @@ export interface JournalInput {
   /** Newest first, as ROLLBACK popped it. */
   stack: RollbackEntry[];
   end: string;
+  /** Keys of stored items that could not be read, and so are missing from this journal. */
+  unreadable?: string[];
 }
 
 const phaseDetail = (phases: PhaseResult[], name: PhaseResult['phase']) => phases.find((p) => p.phase === name)?.detail;
@@ -84,6 +86,7 @@ export function buildJournal(input: JournalInput): JsonObject {
         state: entry.state,
         snapshot: entry.snapshot,
       })),
+      ...(input.unreadable?.length ? { unreadable_items: input.unreadable } : {}),
       failed_rollbacks: failedRollbacks.map((entry) => ({
         seq: entry.seq,
         action: entry.action,
@@ -131,5 +134,27 @@ export function fitJournal(journal: JsonObject, maxBytes = MAX_JOURNAL_BYTES): J
       },
     },
   };
-  return size(compacted) <= maxBytes ? compacted : { ...compacted, steady_states: { ...states, during: [] } };
+  if (size(compacted) <= maxBytes) return compacted;
+  // Too large even so (huge probe outputs or snapshots): the outcome only, which is always small.
+  const chaosduck = journal.chaosduck as JsonObject;
+  return {
+    experiment: { title: (journal.experiment as JsonObject).title ?? null },
+    start: journal.start ?? null,
+    end: journal.end ?? null,
+    duration: journal.duration ?? null,
+    status: journal.status ?? null,
+    deviated: journal.deviated ?? null,
+    chaosduck: {
+      id: chaosduck.id ?? null,
+      status: chaosduck.status ?? null,
+      reason: chaosduck.reason ?? null,
+      error: chaosduck.error ?? null,
+      failed_rollbacks: chaosduck.failed_rollbacks ?? [],
+      journal_compacted: {
+        ticks_total: during.length,
+        ticks_kept: 0,
+        reason: `the journal exceeded ${maxBytes} bytes even without its probe ticks; only the outcome is kept here, and everything else remains as the experiment's stored items`,
+      },
+    },
+  };
 }

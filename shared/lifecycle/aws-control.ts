@@ -13,7 +13,7 @@ import type { ExecutionRunner } from './runner.js';
 export const CONTROL_SOURCE = 'chaosduck.control';
 export const EMERGENCY_STOP_RAISED = 'EmergencyStopRaised';
 
-export function stepFunctionsRunner(client: SFNClient, stateMachineArn: string): ExecutionRunner & { isRunning(executionArn: string): Promise<boolean> } {
+export function stepFunctionsRunner(client: SFNClient, stateMachineArn: string): ExecutionRunner {
   return {
     async start(experimentId, mode, reason) {
       const { executionArn } = await client.send(

@@ -8,14 +8,19 @@ import { DEFAULT_GUARDRAILS, type GuardrailConfig } from './deps.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** A whole number in [min, max], or undefined when `name` is unset. */
-export function integerSetting(env: Env, name: string, { min, max }: { min: number; max: number }): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name}=${JSON.stringify(env[name])} is not a whole number (expected ${min} to ${max})`);
+/** `text` as a whole number in [min, max]; anything else is a `ConfigurationError` naming the setting. */
+export function parseInteger(text: string, name: string, { min, max }: { min: number; max: number }): number {
+  const raw = text.trim();
+  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name}=${JSON.stringify(text)} is not a whole number (expected ${min} to ${max})`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigurationError(`${name}=${raw} is out of range (expected ${min} to ${max})`);
   return value;
+}
+
+/** The environment variable `name` as a whole number in [min, max], or undefined when it is unset or empty. */
+export function integerSetting(env: Env, name: string, range: { min: number; max: number }): number | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : parseInteger(raw, name, range);
 }
 
 /** A case-insensitive regular expression, or undefined when `name` is unset. */

@@ -3,12 +3,26 @@
  * their input with these schemas, so a malformed definition or a hand-started execution fails with a named field.
  */
 import * as z from 'zod';
-import { experimentSchema } from '../model/experiment.js';
+import { experimentSchema, storedSpecSchema, type ExperimentSpec } from '../model/experiment.js';
+
+/**
+ * The spec as Begin read it from the record: a valid experiment (defaults filled in), or else one stored under older,
+ * looser bounds, checked for what the lifecycle relies on, so that it can still run to its end and be rolled back.
+ * Neither: the full schema's issues, field by field.
+ */
+const travellingSpec = z.unknown().transform((value, ctx): ExperimentSpec => {
+  const full = experimentSchema.safeParse(value);
+  if (full.success) return full.data;
+  const stored = storedSpecSchema.safeParse(value);
+  if (stored.success) return stored.data;
+  for (const issue of full.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [...issue.path] });
+  return z.NEVER;
+});
 
 /** The experiment as it travels through the state machines, set once by Begin. */
 export const experimentRefSchema = z.object({
   id: z.string().min(1),
-  spec: experimentSchema,
+  spec: travellingSpec,
   /** Epoch ms: past this, the experiment has overrun `safety.timeout_seconds`. */
   deadline: z.number(),
   /** Backstops for the Task states that run child executions (Step Functions needs a number). */

@@ -13,10 +13,11 @@ import type { EmergencyStop } from '../store/store.js';
 import type { LifecycleDeps } from './deps.js';
 import type { ExecutionRunner } from './runner.js';
 import { describePlan, planInjection, staticGuardIssues } from './guardrails.js';
+import { listActive } from './recovery.js';
 import type { JsonObject } from '../journal/activity.js';
 
-/** How long planning an experiment (resolving and preparing its targets) may take in a request. */
-const PLAN_TIMEOUT_MS = 30_000;
+/** How long planning an experiment (resolving and preparing its targets) may take: inside API Gateway's 29 s. */
+const PLAN_TIMEOUT_MS = 20_000;
 
 export interface ControlBus {
   /** Announces a raised emergency stop; its subscriber (the fan-out) stops and rolls back every running experiment. */
@@ -64,27 +65,48 @@ export async function submitExperiment(input: unknown, deps: ControlDeps, idempo
   const spec = validateExperiment(input, deps);
   const stop = await deps.store.getEmergencyStop();
   if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}; no experiment can start`);
-  let id = `exp-${randomUUID()}`;
-  if (idempotencyKey) {
-    const binding = await deps.store.bindIdempotencyKey(idempotencyKey, id, requestHash(spec));
+  const hash = requestHash(spec);
+  const replay = idempotencyKey ? await replayOf(idempotencyKey, hash, deps) : undefined;
+  if (replay?.submitted) return replay.submitted;
+  // Planned before the key is bound: a refused request leaves the key free for the corrected one.
+  if (plan) await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
+  let id = replay?.takeOver ?? `exp-${randomUUID()}`;
+  if (idempotencyKey && !replay?.takeOver) {
+    const binding = await deps.store.bindIdempotencyKey(idempotencyKey, id, hash);
     if (!binding.fresh) {
-      if (binding.requestHash !== requestHash(spec)) {
-        throw new ConflictError(`Idempotency-Key "${idempotencyKey}" was already used for a different experiment request`);
-      }
-      const earlier = await deps.store.getExperiment(binding.experimentId).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return undefined;
-        throw error;
-      });
-      if (earlier) return { id: earlier.id, executionArn: earlier.executionArn ?? '', replayed: true };
-      // The earlier request bound the key and then was refused, or failed, before storing its experiment: do its work.
+      // Another request with this key bound it between our look and our bind.
+      const raced = await replayOf(idempotencyKey, hash, deps);
+      if (raced?.submitted) return raced.submitted;
       id = binding.experimentId;
     }
   }
-  if (plan) await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
   const now = new Date(deps.clock()).toISOString();
-  await deps.store.createExperiment({ id, spec, status: 'pending', createdAt: now, updatedAt: now });
+  try {
+    await deps.store.createExperiment({ id, spec, status: 'pending', createdAt: now, updatedAt: now });
+  } catch (error) {
+    // The same key's other request stored this very experiment first: it starts it; this one is its replay.
+    if (!(idempotencyKey && error instanceof ConflictError)) throw error;
+    const earlier = await deps.store.getExperiment(id);
+    return { id, executionArn: earlier.executionArn ?? '', replayed: true };
+  }
   const { executionArn } = await deps.runner.start(id, 'run', '');
   return { id, executionArn, replayed: false };
+}
+
+/**
+ * What an `Idempotency-Key` already stands for: the experiment its first request created (a replay), the id a first
+ * request bound but never stored (refused, or failed: this request takes it over), or nothing. The key bound to a
+ * different request is a conflict.
+ */
+async function replayOf(key: string, hash: string, deps: ControlDeps): Promise<{ submitted?: Submitted; takeOver?: string } | undefined> {
+  const binding = await deps.store.getIdempotencyBinding(key);
+  if (!binding) return undefined;
+  if (binding.requestHash !== hash) throw new ConflictError(`Idempotency-Key "${key}" was already used for a different experiment request`);
+  const earlier = await deps.store.getExperiment(binding.experimentId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  return earlier ? { submitted: { id: earlier.id, executionArn: earlier.executionArn ?? '', replayed: true } } : { takeOver: binding.experimentId };
 }
 
 /**
@@ -120,24 +142,17 @@ export async function liftEmergencyStop(deps: Pick<ControlDeps, 'store'>): Promi
 }
 
 /** The fan-out: every pending or running experiment is stopped and rolled back, a bounded number at a time. */
-export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): Promise<{ rolledBack: string[] }> {
-  const active: ExperimentRecord[] = [];
-  for (const status of ['running', 'pending'] as const) {
-    let cursor: string | undefined;
-    do {
-      const page = await deps.store.listByStatus(status, 100, cursor);
-      active.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
-  }
+export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): Promise<{ rolledBack: string[]; unreadable: string[] }> {
+  const { records: active, corrupt } = await listActive(deps.store);
+  for (const error of corrupt) console.error(`emergency stop: ${error.message}`);
   const rolledBack: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < active.length) {
       const record = active[next++] as ExperimentRecord;
-      // Already handed to a rollback run (an earlier fan-out's, or a manual one): stopping it to start another
-      // would only cut a revert short.
-      if (record.phase === 'ROLLBACK') continue;
+      // Already in a rollback run that is still going (an earlier fan-out's, or a manual one): stopping it to start
+      // another would only cut a revert short. A rollback run that is gone is replaced like any run.
+      if (record.phase === 'ROLLBACK' && record.executionArn && (await deps.runner.isRunning(record.executionArn))) continue;
       try {
         await requestRollback(record.id, 'emergency_stop', deps, record);
         rolledBack.push(record.id);
@@ -148,7 +163,7 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, active.length) }, worker));
-  return { rolledBack };
+  return { rolledBack, unreadable: corrupt.map((error) => error.key) };
 }
 
 /**

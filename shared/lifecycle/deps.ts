@@ -44,14 +44,16 @@ export const DEFAULT_GUARDRAILS: GuardrailConfig = {
 
 /**
  * Records a step's events (and its phase result, when it has one) in the journal in DynamoDB — one batch call — and
- * then publishes the events as progress.
+ * then publishes the events as progress. `signal` (the task's, fired before its Lambda times out) stops retrying a
+ * throttled write, so the task fails by name rather than being cut off; ROLLBACK passes none, as it must write.
  */
 export async function emit(
   deps: Pick<LifecycleDeps, 'store' | 'events'>,
   events: readonly JournalEvent[],
   phase?: { experimentId: string; result: PhaseResult },
+  signal?: AbortSignal,
 ): Promise<void> {
   if (events.length === 0 && !phase) return;
-  await deps.store.writeRecords({ events, phase });
+  await deps.store.writeRecords({ events, phase }, signal);
   await deps.events.publish(events);
 }

@@ -30,13 +30,25 @@ export function checkTimeoutCap(spec: ExperimentSpec, deps: Pick<LifecycleDeps, 
 }
 
 /**
- * The production rule: a name looks like production when the pattern finds a word in it. The default covers `prod`,
- * `production`, `prd` and `live` as whole words and at either end of a run of letters, so words run together are
- * caught (`prodeu`, `euprod`, `preprod`, `prodapi-7f9c`, `shopProd`), but not the same letters inside an ordinary
- * word (`product`, `reproduce`, `delivery`, `liveness`). `PRODUCTION_PATTERN` replaces it (a regular expression,
- * case-insensitive) in the local runtime and in Lambda alike.
+ * The production rule: a name looks like production when the pattern finds a word in it. The default covers
+ * `production` anywhere, and `prod`, `prd` and `live` as whole words and at either end of a run of letters, so words
+ * run together are caught (`prodeu`, `euprod`, `preprod`, `preproduction`, `prodapi-7f9c`, `shopProd`, `golive`),
+ * but not the same letters inside ordinary words (`product`, `produce`, `prodigy`, `delivery`, `liveness`, `alive`,
+ * `keepalive`), nor names that say they are not production (`nonprod`, `non-prod`). `PRODUCTION_PATTERN` replaces
+ * it (a regular expression, case-insensitive), in the local runtime and in Lambda alike.
  */
-export const DEFAULT_PRODUCTION_PATTERN = /(?<![a-z])(?:prod(?!uct(?!ion))|prd|live(?!ness))|(?:prod|prd|live)(?![a-z])/i;
+export const DEFAULT_PRODUCTION_PATTERN = new RegExp(
+  [
+    '(?<!non-?)production',
+    '(?<![a-z])(?<!non-)prod(?!uc|igy)',
+    '(?<!non-?)prod(?![a-z])',
+    '(?<![a-z])prd',
+    'prd(?![a-z])',
+    '(?<![a-z])live(?!ness)',
+    '(?<!a)live(?![a-z])',
+  ].join('|'),
+  'i',
+);
 
 /** The word that makes `value` look like production, or undefined. camelCase humps count as word boundaries. */
 export function productionWord(value: string, pattern: RegExp): string | undefined {

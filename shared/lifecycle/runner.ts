@@ -10,4 +10,6 @@ export interface ExecutionRunner {
   start(experimentId: string, mode: RunMode, reason: string): Promise<{ executionArn: string }>;
   /** Stops an execution (and the child executions it started); stopping one that has ended is fine. */
   stop(executionArn: string, cause: string): Promise<void>;
+  /** Whether the execution is still going (one that never existed is not). */
+  isRunning(executionArn: string): Promise<boolean>;
 }

@@ -33,7 +33,6 @@ const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS re
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN');
 // AWS allows 50 tags a resource, so a selector of more could never match.
 const awsTags = boundedRecord(z.string().min(1).max(128), z.string().max(256), 50);
-const MAX_TARGETS = MAX_SELECTED_TARGETS;
 
 // ---- targets -------------------------------------------------------------------------------------------------------
 
@@ -53,7 +52,7 @@ const workloadTarget = z
     pod_names: z
       .array(z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a pod name'))
       .min(1)
-      .max(MAX_TARGETS)
+      .max(MAX_SELECTED_TARGETS)
       .optional(),
     field_selectors: z.string().max(1024).optional(),
     cluster: z.string().min(1).max(256).optional(),
@@ -73,7 +72,7 @@ const awsCommon = {
 const ec2Target = z
   .strictObject({
     provider: z.literal('aws').default('aws'),
-    instance_ids: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'not an EC2 instance id')).min(1).max(MAX_TARGETS).optional(),
+    instance_ids: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/, 'not an EC2 instance id')).min(1).max(MAX_SELECTED_TARGETS).optional(),
     tags: awsTags.optional(),
     filters: z
       .array(z.strictObject({ name: z.string().min(1).max(256), values: z.array(z.string().max(256)).min(1).max(200) }))
@@ -104,7 +103,7 @@ const routeTarget = z
   .strictObject({
     provider: z.literal('aws').default('aws'),
     route_table_id: z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'not a route table id').optional(),
-    subnet_ids: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'not a subnet id')).min(1).max(MAX_TARGETS).optional(),
+    subnet_ids: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'not a subnet id')).min(1).max(MAX_SELECTED_TARGETS).optional(),
     tags: awsTags.optional(),
     ...awsCommon,
   })
@@ -349,6 +348,26 @@ export function explicitTargetField(spec: ExperimentSpec): string | undefined {
   const target = spec.target as Record<string, unknown>;
   return ['pod_names', 'instance_ids', 'db_cluster_identifier', 'db_instance_identifier', 'subnet_ids'].find((field) => target[field] !== undefined);
 }
+
+/**
+ * A spec as stored, and as it travels through the state machines. It was validated in full (`experimentSchema`) when
+ * it was submitted; read back, only what the lifecycle itself relies on is checked, so that an experiment stored
+ * under older, looser bounds can still run to its end and, above all, be rolled back.
+ */
+export const storedSpecSchema = z.looseObject({
+  name: z.string(),
+  chaos_type: z.enum(CHAOS_TYPES),
+  target: z.looseObject({ provider: z.string(), selection: z.string() }),
+  parameters: z.looseObject({ duration_seconds: z.number() }),
+  safety: z.looseObject({
+    timeout_seconds: z.number(),
+    max_blast_radius: z.number(),
+    require_confirmation: z.boolean(),
+    health_check_interval: z.number(),
+    health_check_failure_threshold: z.number(),
+  }),
+  probes: z.array(z.looseObject({ name: z.string(), type: z.string(), mode: z.string() })),
+}) as unknown as z.ZodType<ExperimentSpec>;
 
 /** What a user writes (defaults optional). */
 export type ExperimentInput = z.input<typeof experimentSchema>;

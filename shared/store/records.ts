@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { ChaosDuckError, fieldIssues } from '../errors.js';
 import type { JsonObject } from '../journal/activity.js';
-import { experimentSchema } from '../model/experiment.js';
+import { storedSpecSchema } from '../model/experiment.js';
 import { FINAL_STATUSES, PHASES, type ExperimentRecord, type JournalEvent, type PhaseResult, type RollbackEntry } from '../model/lifecycle.js';
 
 /** A stored item that does not read as its record type. */
@@ -26,7 +26,7 @@ const json = z.record(z.string(), z.unknown()) as unknown as z.ZodType<JsonObjec
 
 const experimentRecord = z.looseObject({
   id: text,
-  spec: experimentSchema,
+  spec: storedSpecSchema,
   status: z.enum(['pending', 'running', ...FINAL_STATUSES]),
   phase: z.enum(PHASES).optional(),
   createdAt: text,

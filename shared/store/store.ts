@@ -86,6 +86,8 @@ export interface ExperimentBundle {
   /** Newest first. */
   stack: RollbackEntry[];
   journal?: JsonObject;
+  /** Keys of the experiment's items that could not be read and are left out above. */
+  unreadable: string[];
 }
 
 export interface EmergencyStop {
@@ -123,8 +125,10 @@ export class ExperimentStore {
 
   // ---- experiments -------------------------------------------------------------------------------------------------
 
+  /** Stores a new experiment; one with this id already stored is a `ConflictError`. */
   async createExperiment(record: ExperimentRecord): Promise<void> {
-    await this.doc.send(
+    await this.doc
+      .send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -138,7 +142,11 @@ export class ExperimentStore {
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
+    )
+      .catch((error: unknown) => {
+        if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`experiment ${record.id} already exists`);
+        throw error;
+      });
   }
 
   async getExperiment(id: string): Promise<ExperimentRecord> {
@@ -297,14 +305,27 @@ export class ExperimentStore {
     const items = await this.queryAll({ pk: expKey(id), prefix: '' });
     const meta = items.find((item) => item.sk === 'META');
     if (!meta) throw new NotFoundError(`experiment ${id} not found`);
+    // Only the record itself must read: an unreadable event, phase result or journal is named and left out, so
+    // the experiment can still be finished and rolled back (the stack reads its own way, see readRollbackEntry).
+    const unreadable: string[] = [];
+    const readable = <T>(read: (item: Record<string, unknown>) => T) => (item: Record<string, unknown>): T[] => {
+      try {
+        return [read(item)];
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        unreadable.push(error.key);
+        return [];
+      }
+    };
     const of = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix));
-    const journal = items.find((item) => item.sk === 'JOURNAL');
+    const journal = items.filter((item) => item.sk === 'JOURNAL').flatMap(readable((item) => readAs<{ journal: JsonObject }>(journalRecord, item).journal))[0];
     return {
       record: readExperiment(meta),
-      phases: of('PHASE#').map(readPhase),
-      events: of('EVENT#').map(readEvent),
+      phases: of('PHASE#').flatMap(readable(readPhase)),
+      events: of('EVENT#').flatMap(readable(readEvent)),
       stack: of('RB#').map(readRollbackEntry).reverse(),
-      journal: journal ? readAs<{ journal: JsonObject }>(journalRecord, journal).journal : undefined,
+      journal,
+      unreadable,
     };
   }
 
@@ -496,6 +517,13 @@ export class ExperimentStore {
       if (!Item) throw new ConflictError(`Idempotency-Key "${key}" expired while it was being used; send the request again`);
       return { ...readAs<IdempotencyBinding>(idempotencyRecord, Item), fresh: false };
     }
+  }
+
+  /** The binding of an `Idempotency-Key` that has not expired, if there is one (read strongly consistent). */
+  async getIdempotencyBinding(key: string): Promise<IdempotencyBinding | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `IDEMP#${key}`, sk: 'IDEMP' }, ConsistentRead: true }));
+    if (!Item || Number(Item.expiresAt) < Math.floor(this.clock() / 1000)) return undefined;
+    return readAs<IdempotencyBinding>(idempotencyRecord, Item);
   }
 
   // ---- emergency stop ----------------------------------------------------------------------------------------------

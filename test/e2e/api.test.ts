@@ -220,4 +220,42 @@ describe('REST API on the local server', () => {
     expect(again.body).toEqual({ active: true, since: first.since, reason: 'first reason' });
     expect(ended).toMatchObject({ status: 'emergency_stopped' });
   });
+
+  it('the emergency stop also stops an experiment whose rollback run is gone, though its phase says ROLLBACK', async () => {
+    // Arrange: a run holding its fault whose record says ROLLBACK while no run is going (as a rollback run that died).
+    const orphan = await call('POST', '/api/chaos/experiments', experiment({ parameters: { duration_seconds: 60 }, safety: { max_blast_radius: 1, timeout_seconds: 120 } }));
+    const id = orphan.body.id as string;
+    for (;;) {
+      if ((await runtime.store.listRollback(id)).length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { executionArn } = await runtime.store.getExperiment(id);
+    await runtime.control.runner.stop(executionArn as string, 'test: the run dies');
+    await runtime.store.updateExperiment(id, { phase: 'ROLLBACK' });
+
+    // Act
+    await call('POST', '/emergency-stop', { reason: 'dead rollback run' });
+    const ended = await settled(id);
+    await call('DELETE', '/emergency-stop');
+
+    // Assess
+    expect(ended).toMatchObject({ status: 'emergency_stopped' });
+    expect(ended.rollback_stack).toMatchObject([{ state: 'done' }]);
+  });
+
+  it('Idempotency-Key: a request refused when planned leaves the key free for the corrected one; concurrent ones make one experiment', async () => {
+    // A selection of two from one target allows none under a blast radius of 0.5: refused, nothing stored or bound.
+    const refused = await call('POST', '/api/chaos/experiments', experiment({ safety: { max_blast_radius: 0.5 } }), { 'idempotency-key': 'fix-and-retry' });
+    const corrected = await call('POST', '/api/chaos/experiments', experiment(), { 'idempotency-key': 'fix-and-retry' });
+    const body = experiment();
+    const racing = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/api/chaos/experiments', body, { 'idempotency-key': 'racing' })));
+
+    expect(refused.status).toBe(409);
+    expect(corrected.status).toBe(202);
+    expect(racing.map((r) => r.status)).toEqual(Array(5).fill(202));
+    expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+    expect(racing.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(4);
+    await settled(corrected.body.id);
+    await settled(racing[0]?.body.id);
+  });
 });

@@ -258,7 +258,7 @@ describe('least privilege per function', () => {
         .filter((a) => a.startsWith('states:'))
         .sort();
     expect(states('api')).toEqual(['states:StartExecution', 'states:StopExecution']);
-    expect(states('emergency-stop')).toEqual(['states:StartExecution', 'states:StopExecution']);
+    expect(states('emergency-stop')).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
     expect(states('recovery-sweep')).toEqual(['states:DescribeExecution', 'states:StartExecution']);
   });
 

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataDirectoryInUseError, claimDataDirectory } from '../../local/dynamodb.js';
 import { processIdentity } from '../../local/processes.js';
 import { LocalRuntime } from '../../local/runtime.js';
+import { MemoryDriver } from '../support/memory-driver.js';
 
 let dataDir: string;
 let other: ChildProcess;
@@ -34,15 +35,32 @@ describe('the data directory claim', () => {
     ['a pid file whose pid now belongs to a process started later', () => JSON.stringify({ ...otherIdentity(), started: '1' })],
     ['a pid file of a previous boot', () => JSON.stringify({ ...otherIdentity(), boot: 'another-boot' })],
     ['an unreadable pid file', () => '{not json'],
-  ])('takes over %s, and the recovery sweep runs', async (_what, content) => {
+  ])('takes over %s, and the recovery sweep rolls back what the crashed run left', async (_what, content) => {
+    // Arrange: a run cut off with its fault in place (the runtime stopped under it, as a crash would), and then a
+    // pid file that names a process which is not its holder.
+    const driver = new MemoryDriver({ targets: 1 });
+    const crashed = await LocalRuntime.start({ dataDir, drivers: [driver] });
+    const injected = new Promise<void>((resolve) => crashed.bus.subscribe({ type: ['phase.completed'] }, (e) => e.phase === 'INJECT' && resolve()));
+    const { id } = await crashed.submit({
+      name: 'cut-off',
+      chaos_type: 'pod_delete',
+      target: { provider: 'memory', labels: { app: 'demo' } },
+      parameters: { duration_seconds: 60 },
+      safety: { max_blast_radius: 1, timeout_seconds: 120 },
+    });
+    await injected;
+    await crashed.stop();
     writeFileSync(pidFile(), content());
 
-    const runtime = await LocalRuntime.start({ dataDir });
+    // Act
+    const runtime = await LocalRuntime.start({ dataDir, drivers: [driver] });
     const recovery = await runtime.recover();
     const claim = JSON.parse(readFileSync(pidFile(), 'utf8'));
     await runtime.stop();
 
-    expect(recovery).toEqual({ recovered: [] });
+    // Assess
+    expect(recovery).toEqual({ recovered: [{ id, status: 'rolled_back' }], unreadable: [] });
+    expect(driver.faulted()).toEqual([]);
     expect(claim).toMatchObject({ pid: process.pid, started: processIdentity(process.pid)?.started });
     expect(existsSync(pidFile())).toBe(false);
   });

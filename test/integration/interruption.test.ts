@@ -80,17 +80,15 @@ describe('chaosduck run, interrupted', () => {
 
     signalGroup(run, 'SIGTERM');
     await run.waitForOutput('interrupted (SIGTERM)');
-    try {
-      signalGroup(run, 'SIGTERM');
-    } catch {
-      // Already finished: the rollback was quicker than this test.
-    }
+    // The rollback waits at least the sandbox's restart delay (200 ms) for the replacement replica: still going.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    signalGroup(run, 'SIGTERM');
     const result = await run.done;
 
     expect(result.code, result.stdout + result.stderr).toBe(143);
+    expect(result.stderr).toContain('SIGTERM again: still rolling back, waiting for it to finish');
     expect(result.stdout).toMatch(/ROLLBACK\s+✓ action rollback await_replica_recovery/);
     expect(result.stdout).toMatch(/status\s+rolled_back — interrupted/);
-    if (result.stderr.includes('again')) expect(result.stderr).toContain('SIGTERM again: still rolling back');
   }, 90_000);
 });
 

@@ -104,6 +104,36 @@ describe('reading records back', () => {
   });
 });
 
+describe('experiments stored under older, looser bounds', () => {
+  it('are listed as active, and roll back, though their spec no longer passes today\'s limits', async () => {
+    // Arrange: a fault in place, then the stored spec given 65 labels (more than a spec may have today).
+    const driver = new MemoryDriver({ targets: 1 });
+    runtime = await LocalRuntime.start({ drivers: [driver] });
+    const injected = new Promise<void>((resolve) => runtime!.bus.subscribe({ type: ['phase.completed'] }, (e) => e.phase === 'INJECT' && resolve()));
+    const { id } = await runtime.submit(experiment('older-bounds', { parameters: { duration_seconds: 60 }, safety: { max_blast_radius: 1, timeout_seconds: 120 } }));
+    await injected;
+    const labels = Object.fromEntries([['app', 'demo'], ...Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v'])]);
+    await DynamoDBDocumentClient.from(runtime.dynamoClient).send(
+      new UpdateCommand({
+        TableName: runtime.store.tableName,
+        Key: { pk: `EXP#${id}`, sk: 'META' },
+        UpdateExpression: 'SET #spec.#target.#labels = :labels',
+        ExpressionAttributeNames: { '#spec': 'spec', '#target': 'target', '#labels': 'labels' },
+        ExpressionAttributeValues: { ':labels': labels },
+      }),
+    );
+
+    // Act
+    const active = await runtime.store.listByStatus('running');
+    const record = await runtime.abort(id, 'manual_rollback');
+
+    // Assess
+    expect(active.items.map((r) => r.id)).toEqual([id]);
+    expect(record).toMatchObject({ status: 'rolled_back' });
+    expect(driver.faulted()).toEqual([]);
+  });
+});
+
 describe('batch writes', () => {
   it('give up after a bounded number of attempts when DynamoDB keeps leaving items unprocessed, and stop at once on abort', async () => {
     // A real SDK client whose HTTP handler plays a DynamoDB that never processes anything: every BatchWriteItem hands

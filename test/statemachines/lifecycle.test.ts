@@ -13,6 +13,7 @@ import {
   BlastRadiusExceededError,
   EmergencyStopActiveError,
   ProductionGuardError,
+  ShuttingDownError,
   TargetLeasedError,
   ValidationError,
 } from '../../shared/errors.js';
@@ -291,7 +292,7 @@ describe('experiment lifecycle on the real state machines', () => {
       const record = await rt.run(memoryExperiment(), { plan: false });
 
       expect(refused).toBeInstanceOf(ProductionGuardError);
-      expect((refused as Error).message).toContain('label env=production of replica-1 ("prod")');
+      expect((refused as Error).message).toContain('label env=production of replica-1 ("production")');
       expect(record).toMatchObject({ status: 'aborted', reason: 'ProductionGuardError' });
       expect(driver.calls).toEqual([]);
       expect(await rt.store.listRollback(record.id)).toEqual([]);
@@ -375,6 +376,34 @@ describe('experiment lifecycle on the real state machines', () => {
       expect(driver.calls.every((c) => c.seq === 1)).toBe(true);
       expect(await rt.store.getLease('memory:replica-1')).toBeUndefined();
     });
+  });
+
+  it('a runtime shutting down waits for the submissions in flight, then refuses new ones by name', async () => {
+    // Arrange: a submission held in planning while the runtime starts to shut down.
+    const driver = new MemoryDriver();
+    const rt = await start(driver);
+    let releasePlan = () => undefined as void;
+    const planning = new Promise<void>((resolve) => (releasePlan = resolve));
+    const resolve = driver.resolve.bind(driver);
+    driver.resolve = async (spec) => {
+      await planning;
+      return resolve(spec);
+    };
+    const inFlight = rt.submit(memoryExperiment({ name: 'in-flight', durationSeconds: 30 }));
+
+    // Act
+    const shuttingDown = rt.refuseNewExperiments();
+    const refused = await rt.submit(memoryExperiment({ name: 'late' })).catch((error: unknown) => error);
+    releasePlan();
+    await shuttingDown;
+    const accepted = await inFlight;
+    const rolledBack = await rt.rollBackAll('interrupted');
+
+    // Assess: the one in flight was stored before the list was read, and so it is rolled back; the late one never was.
+    expect(refused).toBeInstanceOf(ShuttingDownError);
+    expect((await rt.store.listExperiments({})).items.map((r) => r.spec.name)).toEqual(['in-flight']);
+    expect(rolledBack.map((r) => [r.id, r.status, r.reason])).toEqual([[accepted.id, expect.stringMatching(/^(rolled_back|aborted)$/), 'interrupted']]);
+    expect(driver.faulted()).toEqual([]);
   });
 
   it('stops and rolls back when the emergency stop is raised during observation', async () => {

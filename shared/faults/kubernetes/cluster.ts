@@ -8,7 +8,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ProviderUnavailableError } from '../../errors.js';
+import { ProviderUnavailableError, ValidationError } from '../../errors.js';
 
 export interface KubeClients {
   core: CoreV1Api;
@@ -46,7 +46,8 @@ export function loadKubeConfig({ kubeconfigPath, context }: KubeconfigOptions = 
   }
   if (context) {
     if (!kc.getContextObject(context)) {
-      throw new ProviderUnavailableError(`the kubeconfig has no context "${context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}); target.cluster names a context`);
+      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new ValidationError([{ field: 'target.cluster', message: `the kubeconfig has no context "${context}" (it has: ${known})` }]);
     }
     kc.setCurrentContext(context);
   }

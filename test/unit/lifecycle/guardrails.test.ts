@@ -112,7 +112,7 @@ describe('checkProductionGuard', () => {
     expect(error.message).toContain('require_confirmation: true');
   });
 
-  it.each(['product-catalog', 'reproduce', 'preproduction-like', 'delivery', 'liveness-check', 'staging'])('does not take the word inside %s for production', (id) => {
+  it.each(['product-catalog', 'reproduce', 'delivery', 'liveness-check', 'staging', 'nonprod'])('does not take the word inside %s for production', (id) => {
     expect(() => checkProductionGuard(spec(), [target(id, { tier: id })], guardrails())).not.toThrow();
   });
 
@@ -139,7 +139,7 @@ describe('checkProductionGuard', () => {
 describe('the production rule', () => {
   it.each([
     ['prod', 'prod'],
-    ['production', 'prod'],
+    ['production', 'production'],
     ['prd', 'prd'],
     ['live', 'live'],
     ['PROD', 'PROD'],
@@ -155,11 +155,14 @@ describe('the production rule', () => {
     ['golive', 'live'],
     ['live-web', 'live'],
     ['prod2', 'prod'],
+    ['preproduction', 'production'],
+    ['euproduction', 'production'],
+    ['olive', 'live'],
   ])('finds production in %s (the word "%s")', (value, word) => {
     expect(productionWord(value, DEFAULT_PRODUCTION_PATTERN)).toBe(word);
   });
 
-  it.each(['product', 'products-api', 'reproduce', 'delivery', 'liveness', 'staging', 'preproduction', 'default', 'shop'])('leaves %s alone', (value) => {
+  it.each(['product', 'products-api', 'produce', 'prodigy', 'reproduce', 'delivery', 'liveness', 'alive', 'keepalive', 'stay-alive', 'nonprod', 'non-prod', 'NonProduction', 'staging', 'default', 'shop'])('leaves %s alone', (value) => {
     expect(productionWord(value, DEFAULT_PRODUCTION_PATTERN)).toBeUndefined();
   });
 
