@@ -4,7 +4,7 @@
  * through the `ExecutionRunner` port, and the emergency stop fans out through the `ControlBus` port.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, EmergencyStopActiveError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { ExperimentSpec } from '../model/experiment.js';
 import { isFinal, type ExperimentRecord } from '../model/lifecycle.js';
 import { parseExperiment } from '../model/parse.js';
@@ -12,7 +12,7 @@ import { assertProbesAllowed } from '../probes/cmd.js';
 import type { EmergencyStop } from '../store/store.js';
 import type { LifecycleDeps } from './deps.js';
 import type { ExecutionRunner } from './runner.js';
-import { describePlan, planInjection, staticGuardIssues } from './guardrails.js';
+import { checkEmergencyStop, describePlan, planInjection, staticGuardIssues } from './guardrails.js';
 import { listActive } from './recovery.js';
 import type { JsonObject } from '../journal/activity.js';
 
@@ -63,13 +63,14 @@ export interface SubmitOptions {
  */
 export async function submitExperiment(input: unknown, deps: ControlDeps, idempotencyKey?: string, { plan = true }: SubmitOptions = {}): Promise<Submitted> {
   const spec = validateExperiment(input, deps);
-  const stop = await deps.store.getEmergencyStop();
-  if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}; no experiment can start`);
   const hash = requestHash(spec);
+  // A replay tells what the first request did, emergency stop or not.
   const replay = idempotencyKey ? await replayOf(idempotencyKey, hash, deps) : undefined;
   if (replay?.submitted) return replay.submitted;
-  // Planned before the key is bound: a refused request leaves the key free for the corrected one.
+  // Planned before the key is bound: a refused request leaves the key free for the corrected one. The plan reads the
+  // emergency stop first thing; without a plan, it is read here.
   if (plan) await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
+  else await checkEmergencyStop(deps);
   let id = replay?.takeOver ?? `exp-${randomUUID()}`;
   if (idempotencyKey && !replay?.takeOver) {
     const binding = await deps.store.bindIdempotencyKey(idempotencyKey, id, hash);
