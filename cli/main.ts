@@ -18,6 +18,7 @@ import { awsDriver } from '../shared/faults/aws/index.js';
 import { awsClientFactory } from '../shared/faults/aws/clients.js';
 import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
+import { RecoveryWatches } from '../shared/faults/kubernetes/recovery-watch.js';
 import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { guardrailsFromEnv, parseInteger } from '../shared/lifecycle/config.js';
@@ -163,7 +164,8 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
   // read on first use, so a machine without one only finds out if an experiment targets a cluster.
   // One resolver (and so one client cache) for the driver, the `k8s` probes and the topology routes.
   const kube = kubeClientsByContext();
-  const kubernetes = createKubernetesDriver(kube);
+  // This process lives on after each fault is applied, so it can watch deleted pods come back.
+  const kubernetes = createKubernetesDriver(kube, { recoveryWatches: new RecoveryWatches() });
   const runtime = await LocalRuntime.start({
     dataDir: resolve(dataDir),
     guardrails: guardrailsFromEnv(),

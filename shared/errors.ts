@@ -51,6 +51,13 @@ export class TimeoutCapExceededError extends GuardrailError {
 export class ProductionGuardError extends GuardrailError {
   override readonly name = 'ProductionGuardError';
 }
+/**
+ * The target system refuses the fault before anything was written (admission, an API it does not serve, a spec it
+ * finds invalid): the message carries its reason.
+ */
+export class TargetRefusedError extends GuardrailError {
+  override readonly name = 'TargetRefusedError';
+}
 export class TargetLeasedError extends GuardrailError {
   override readonly name = 'TargetLeasedError';
 }

@@ -4,7 +4,10 @@
  * A fault is never applied without its rollback already on the stack in DynamoDB.
  */
 import {
+  ConflictError,
   EmergencyStopActiveError,
+  errorMessage,
+  errorName,
   ExperimentCancelledError,
   ExperimentTimeoutError,
   InjectionFailedError,
@@ -29,7 +32,10 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   const { id, spec } = experiment;
   const start = deps.clock();
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
-  const plan = await planInjection(spec, deps, signal, id);
+  const plan = await planInjection(spec, deps, signal, id).catch(async (error: unknown) => {
+    await refusedAtInjection(id, start, error, deps);
+    throw error;
+  });
   const leased = await acquireLeases(plan.steps.map((s) => leaseKey(s.target)), id, experiment.deadline, deps);
   const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length).catch(async (error: unknown) => {
     // Stopped before the first fault: the record does not list these leases yet, so nothing else would give them back.
@@ -52,7 +58,7 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
         name: `${spec.chaos_type} ${intent.target.id}`,
         provider: { type: plan.driver.provider, chaos_type: spec.chaos_type, target: intent.target.id, arguments: plan.fault.parameters },
       },
-      async () => ({ output: await plan.driver.apply(spec, intent, { experimentId: id, rollbackSeq: entry.seq, signal }) }),
+      async () => ({ output: await plan.driver.apply(spec, intent, { experimentId: id, rollbackSeq: entry.seq, signal, deadline: experiment.deadline }) }),
       deps.clock,
     );
     actions.push(record);
@@ -85,6 +91,21 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
   });
   if (halt) throw halt;
   return { injected: actions.length, targets: plan.steps.map((s) => s.target.id) };
+}
+
+/**
+ * A refusal at INJECT (a guardrail, the target system) is recorded as INJECT's: the record's phase, a failed phase
+ * result with the reason, and its event, so nobody reads a refusal that needed the cluster as a steady-state failure.
+ */
+async function refusedAtInjection(id: string, start: number, error: unknown, deps: LifecycleDeps): Promise<void> {
+  const why = `${errorName(error)}: ${errorMessage(error)}`;
+  await deps.store.updateExperiment(id, { phase: 'INJECT' }, { unlessRollingBack: true }).catch((conflict: unknown) => {
+    if (!(conflict instanceof ConflictError)) throw conflict; // stopped meanwhile: its rollback run owns the record
+  });
+  await emit(deps, [event(id, 'phase.failed', 'INJECT', { injected: 0, error: errorName(error) }, deps.clock())], {
+    experimentId: id,
+    result: { phase: 'INJECT', status: 'failed', start: new Date(start).toISOString(), end: new Date(deps.clock()).toISOString(), detail: { plan: null, actions: [], error: why } },
+  });
 }
 
 /** Why INJECT must stop now, if it must: an emergency stop, or its run was stopped or rolled back under it. */

@@ -38,6 +38,9 @@ export interface FaultContext {
   /** Sequence number of this fault's rollback entry; drivers tag what they create with it, so revert can find it. */
   rollbackSeq: number;
   signal: AbortSignal;
+  /** Epoch ms past which the experiment has overrun `safety.timeout_seconds` (apply only): a fault that waits for
+   * something to start waits no longer than this. */
+  deadline?: number;
 }
 
 export interface FaultDriver {

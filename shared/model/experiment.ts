@@ -36,8 +36,8 @@ const awsTags = boundedRecord(z.string().min(1).max(128), z.string().max(256), 5
 
 // ---- targets -------------------------------------------------------------------------------------------------------
 
-/** Namespaces no experiment may touch. */
-export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system'];
+/** Namespaces no experiment may touch: the cluster's own. */
+export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-node-lease', 'kube-public'];
 
 /**
  * Pod-like targets. `provider` says where they live: a Kubernetes cluster (the default, as in the seed examples) or

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
-import { InjectionFailedError, ProviderUnavailableError, ValidationError } from '../../shared/errors.js';
+import { InjectionFailedError, ProviderUnavailableError, TargetRefusedError, ValidationError } from '../../shared/errors.js';
 import type { FaultContext, FaultDriver, RollbackIntent } from '../../shared/faults/driver.js';
 import { AGENT_SCRIPT } from '../../shared/faults/kubernetes/agent-script.js';
 import { kubeClientsFromConfig } from '../../shared/faults/kubernetes/cluster.js';
@@ -181,7 +181,8 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
     const spec = parseExperiment(experiment('network_latency'));
     const [target] = await driver.resolve(spec, AbortSignal.timeout(5_000));
     const refused = await driver.prepare(spec, target!, AbortSignal.timeout(5_000)).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(InjectionFailedError);
+    // Refused by the target, before anything was tried: a 409, not a failed injection.
+    expect(refused).toBeInstanceOf(TargetRefusedError);
     expect((refused as Error).message).toMatch(/pod shop\/web-0 cannot take an ephemeral chaos-agent container: the namespace's Pod Security admission refuses it \(.*violates PodSecurity "baseline:latest".*NET_ADMIN/);
     // The same namespace allows a stress agent (no added capabilities).
     const cpu = parseExperiment(experiment('cpu_stress'));

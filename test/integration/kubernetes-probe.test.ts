@@ -150,9 +150,14 @@ describe('topology routes on the local server', () => {
     const aws = await call('/api/topology/aws');
 
     expect(k8s.status).toBe(200);
-    expect(k8s.body.namespaces.map((n: { name: string }) => n.name)).toEqual(['data', 'default', 'kube-system', 'shop']);
+    expect(k8s.body.namespaces.map((n: { name: string; protected: boolean }) => [n.name, n.protected])).toEqual([
+      ['data', false],
+      ['default', false],
+      ['kube-system', true],
+      ['shop', false],
+    ]);
     expect(k8s.body.deployments).toEqual([
-      { kind: 'Deployment', namespace: 'shop', name: 'web', labels: { app: 'web' }, selector: { app: 'web' }, replicas: 2, ready_replicas: 2, available_replicas: 2 },
+      { kind: 'Deployment', namespace: 'shop', protected: false, name: 'web', labels: { app: 'web' }, selector: { app: 'web' }, replicas: 2, ready_replicas: 2, available_replicas: 2 },
     ]);
     expect(k8s.body.statefulsets).toMatchObject([{ namespace: 'data', name: 'db', replicas: 1, ready_replicas: 1 }]);
     expect(k8s.body.pods).toHaveLength(3);
@@ -160,7 +165,7 @@ describe('topology routes on the local server', () => {
       fake
         .pods('shop')
         .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-        .map((p) => expect.objectContaining({ name: p.metadata.name, phase: 'Running', ready: true, owner: expect.stringMatching(/^ReplicaSet\/web-/) })),
+        .map((p) => expect.objectContaining({ name: p.metadata.name, phase: 'Running', ready: true, owner: expect.stringMatching(/^ReplicaSet\/web-/), protected: false, chaos_agents: [] })),
     );
     expect(k8s.body.services).toEqual([
       { namespace: 'shop', name: 'web', type: 'ClusterIP', cluster_ip: expect.any(String), selector: { app: 'web' }, ports: [{ name: null, protocol: 'TCP', port: 80, target_port: 8080 }] },

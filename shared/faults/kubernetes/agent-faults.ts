@@ -23,7 +23,7 @@ import { PassThrough } from 'node:stream';
 import { Exec, type V1ContainerStatus, type V1EphemeralContainer, type V1Pod, type V1Status } from '@kubernetes/client-node';
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
 import type { JsonObject, JsonValue } from '../../journal/activity.js';
-import { InjectionFailedError, ProviderUnavailableError, ValidationError } from '../../errors.js';
+import { InjectionFailedError, ProviderUnavailableError, TargetRefusedError, ValidationError } from '../../errors.js';
 import type { ExperimentSpec } from '../../model/experiment.js';
 import type { KubeClients } from './cluster.js';
 import { AGENT_APPLIED, AGENT_EXIT, AGENT_SCRIPT, AGENT_UNDONE } from './agent-script.js';
@@ -36,6 +36,8 @@ export type AgentChaosType = (typeof AGENT_CHAOS_TYPES)[number];
 export type AgentFaultSpec = Extract<ExperimentSpec, { chaos_type: AgentChaosType }>;
 
 export const STOP_AGENT = 'stop_agent';
+/** Every chaos-agent ephemeral container is named so (the rest is random): topology and journals tell them by it. */
+export const AGENT_NAME_PREFIX = 'chaosduck-';
 /** Where the agent keeps its pid file, inside its container; the name makes it unique per fault. */
 const runDir = (container: string) => `/tmp/chaosduck-agent/${container}`;
 
@@ -116,18 +118,27 @@ function agentContainer(spec: AgentFaultSpec, name: string, image: string, targe
   };
 }
 
-/** Why a pod cannot take the agent, from the API server's answer to adding it. */
-function cannotTakeAgent(namespace: string, pod: string, error: unknown): Error {
+/**
+ * Why a pod cannot take the agent, from the API server's answer to adding it. In prepare (a dry run) nothing was
+ * attempted, so the refusal is the target's (`TargetRefusedError`, 409) or the control plane's missing permission
+ * (`ProviderUnavailableError`, 503); in apply it is a failed injection.
+ */
+function cannotTakeAgent(namespace: string, pod: string, error: unknown, stage: 'prepare' | 'apply'): Error {
   const code = kubeStatus(error);
   const why = kubeErrorMessage(error);
   const prefix = `pod ${namespace}/${pod} cannot take an ephemeral chaos-agent container`;
-  if (code === 404) return new InjectionFailedError(`${prefix}: the cluster does not serve pods/ephemeralcontainers (Kubernetes 1.25 or later is needed) or the pod is gone (${why}); nothing was injected`);
+  const refused = (message: string) => (stage === 'prepare' ? new TargetRefusedError(message) : new InjectionFailedError(message));
+  if (code === 404) return refused(`${prefix}: the cluster does not serve pods/ephemeralcontainers (Kubernetes 1.25 or later is needed) or the pod is gone (${why}); nothing was injected`);
   if (code === 403) {
-    return /PodSecurity/i.test(why)
-      ? new InjectionFailedError(`${prefix}: the namespace's Pod Security admission refuses it (${why}); network faults need NET_ADMIN as root, which only the "privileged" level allows; nothing was injected`)
-      : new InjectionFailedError(`${prefix}: the control plane may not update pods/ephemeralcontainers in namespace ${namespace} (${why}; see deploy/kubernetes/rbac.yaml); nothing was injected`);
+    if (/PodSecurity|pod security/i.test(why)) {
+      return refused(
+        `${prefix}: the namespace's Pod Security admission refuses it (${why}); network faults need NET_ADMIN as root, which only the "privileged" level allows; label the namespace pod-security.kubernetes.io/enforce=privileged or choose another; nothing was injected`,
+      );
+    }
+    const message = `${prefix}: the control plane may not update pods/ephemeralcontainers in namespace ${namespace} (${why}; apply deploy/kubernetes/rbac.yaml); nothing was injected`;
+    return stage === 'prepare' ? new ProviderUnavailableError(message) : new InjectionFailedError(message);
   }
-  if (code === 422) return new InjectionFailedError(`${prefix}: the API server rejected it as invalid (${why}); nothing was injected`);
+  if (code === 422) return refused(`${prefix}: the API server rejected it as invalid (${why}); nothing was injected`);
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -160,8 +171,9 @@ export async function prepareAgentFault(spec: ExperimentSpec, target: TargetRef,
       'experiment',
     );
   }
-  const agent = `chaosduck-${randomBytes(5).toString('hex')}`;
-  const startTimeout = options.agentStartTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS;
+  const agent = `${AGENT_NAME_PREFIX}${randomBytes(5).toString('hex')}`;
+  // Never longer than the experiment may run: apply bounds it again by the time left before the deadline.
+  const startTimeout = Math.min(options.agentStartTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS, fault.safety.timeout_seconds);
   // Only for the dry run; apply sets the real deadline when it adds the container.
   const container = agentContainer(fault, agent, image, targetContainer, Math.floor(Date.now() / 1000) + startTimeout);
   try {
@@ -172,7 +184,7 @@ export async function prepareAgentFault(spec: ExperimentSpec, target: TargetRef,
       body: withAgent(pod, container),
     });
   } catch (error) {
-    throw cannotTakeAgent(namespace, name, error);
+    throw cannotTakeAgent(namespace, name, error, 'prepare');
   }
   return {
     provider: target.provider,
@@ -238,7 +250,10 @@ const lastAgentLine = (log: string) =>
 export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: AgentFaultOptions): Promise<JsonValue> {
   const fault = asAgentFault(spec);
   const p = intent.params as unknown as AgentParams;
-  const startBy = Math.floor(Date.now() / 1000) + p.start_timeout_seconds;
+  // The agent must have applied before the experiment's deadline; past its start-by time it refuses to apply at all.
+  const left = context.deadline === undefined ? p.start_timeout_seconds : Math.floor((context.deadline - Date.now()) / 1000);
+  const startTimeout = Math.max(1, Math.min(p.start_timeout_seconds, left));
+  const startBy = Math.floor(Date.now() / 1000) + startTimeout;
   const container = agentContainer(fault, p.agent, p.image, p.target_container, startBy);
   // Optimistic concurrency: the write carries the resourceVersion read just before; a conflict means the pod changed
   // (another debug container, a status update) and is read again.
@@ -251,7 +266,7 @@ export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackInte
       break;
     } catch (error) {
       if (kubeStatus(error) === 409 && attempt < 5) continue;
-      throw cannotTakeAgent(p.namespace, p.pod, error);
+      throw cannotTakeAgent(p.namespace, p.pod, error, 'apply');
     }
   }
   const started = Date.now();
@@ -272,7 +287,7 @@ export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackInte
       if (!applied) return undefined;
       return { agent: p.agent, pod: `${p.namespace}/${p.pod}`, applied: applied.replace('chaosduck-agent: applied: ', ''), started_after_ms: Date.now() - started, self_expires_after_seconds: fault.parameters.duration_seconds };
     },
-    { signal: context.signal, timeoutMs: p.start_timeout_seconds * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, what: `the chaos agent in pod ${p.namespace}/${p.pod} to apply the fault` },
+    { signal: context.signal, timeoutMs: startTimeout * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, what: `the chaos agent in pod ${p.namespace}/${p.pod} to apply the fault` },
   ).catch((error: unknown) => {
     if (error instanceof Error && /^timed out/.test(error.message)) throw new InjectionFailedError(`${error.message}; it will not apply after its deadline`);
     throw error;
@@ -319,7 +334,12 @@ export async function revertAgentFault(intent: RollbackIntent, clients: KubeClie
     return { undone: true, how: 'never_added', agent: p.agent, pod: `${p.namespace}/${p.pod}` };
   }
   let signalled = false;
-  const deadlineOf = (pod: V1Pod) => Number(pod.spec?.ephemeralContainers?.find((c) => c.name === p.agent)?.env?.find((e) => e.name === 'CHAOSDUCK_START_BY')?.value ?? 0);
+  const envOf = (pod: V1Pod, name: string) => Number(pod.spec?.ephemeralContainers?.find((c) => c.name === p.agent)?.env?.find((e) => e.name === name)?.value ?? 0);
+  const startBy = envOf(first, 'CHAOSDUCK_START_BY');
+  const endsBy = startBy + envOf(first, 'CHAOSDUCK_DURATION_SECONDS');
+  const intervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+  // Ephemeral containers cannot be removed: each fault leaves one, terminated, until the pod is replaced.
+  const leftInPod = (pod: V1Pod) => ({ ephemeral_containers_in_pod: (pod.spec?.ephemeralContainers ?? []).map((c) => c.name) });
   const result = await pollUntil<JsonObject>(
     async (): Promise<JsonObject | undefined> => {
       const pod = await readPod(clients, p.namespace, p.pod);
@@ -329,9 +349,9 @@ export async function revertAgentFault(intent: RollbackIntent, clients: KubeClie
         const log = await agentLog(clients, p);
         const code = state.terminated.exitCode;
         if (code === AGENT_EXIT.undone && log.includes(AGENT_UNDONE)) {
-          return { undone: true, how: signalled ? 'stopped' : 'expired', verified: true, agent: p.agent, pod: `${p.namespace}/${p.pod}`, agent_said: lastAgentLine(log) };
+          return { undone: true, how: signalled ? 'stopped' : 'expired', verified: true, agent: p.agent, pod: `${p.namespace}/${p.pod}`, agent_said: lastAgentLine(log), ...leftInPod(pod) };
         }
-        if (code === AGENT_EXIT.notApplied) return { undone: true, how: 'never_applied', agent: p.agent, pod: `${p.namespace}/${p.pod}`, agent_said: lastAgentLine(log) };
+        if (code === AGENT_EXIT.notApplied) return { undone: true, how: 'never_applied', agent: p.agent, pod: `${p.namespace}/${p.pod}`, agent_said: lastAgentLine(log), ...leftInPod(pod) };
         throw new Error(`the chaos agent in ${where} exited ${code} (${state.terminated.reason ?? 'unknown reason'}) without confirming the undo: ${lastAgentLine(log) || 'no log'}; the fault may still be in place`);
       }
       if (state?.running) {
@@ -340,19 +360,37 @@ export async function revertAgentFault(intent: RollbackIntent, clients: KubeClie
             const { status } = await execInContainer(clients, p.namespace, p.pod, p.agent, ['/bin/sh', '-c', 'kill -TERM "$(cat "$1/pid")"', 'chaosduck-stop', p.run_dir], context.signal);
             signalled = status?.status === 'Success';
           } catch (error) {
-            // It may have exited between the read and the exec: the next poll sees it terminated, or signals again.
             if (context.signal.aborted) throw error;
+            // Refused: no later poll can do better, and on a real cluster nothing else stops the agent early.
+            if (execRefused(error)) {
+              throw new Error(
+                `the control plane may not exec into ${where} to stop the chaos agent (${kubeErrorMessage(error)}): pods/exec needs both get and create (apply deploy/kubernetes/rbac.yaml); the agent undoes the fault by itself at ${new Date(endsBy * 1000).toISOString()}`,
+              );
+            }
+            // It may have exited between the read and the exec: the next poll sees it terminated, or signals again.
           }
         }
         return undefined;
       }
       // Never started (image pull, scheduling of the container): once its deadline has passed it will refuse to apply.
-      if (Date.now() / 1000 > deadlineOf(pod)) {
-        return { undone: true, how: 'never_started', agent: p.agent, pod: `${p.namespace}/${p.pod}`, reason: state?.waiting?.reason ?? null };
+      if (Date.now() / 1000 > startBy) {
+        return { undone: true, how: 'never_started', agent: p.agent, pod: `${p.namespace}/${p.pod}`, reason: state?.waiting?.reason ?? null, ...leftInPod(pod) };
       }
       return undefined;
     },
-    { signal: context.signal, timeoutMs: Math.max(p.stop_timeout_seconds, p.start_timeout_seconds) * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, what: `the chaos agent in ${where} to undo the fault and exit` },
+    {
+      signal: context.signal,
+      // Long enough to see an agent that never started pass its start-by time (then it can never apply).
+      timeoutMs: Math.max(p.stop_timeout_seconds * 1000, (startBy + 1) * 1000 - Date.now() + 3 * intervalMs),
+      intervalMs,
+      what: `the chaos agent in ${where} to undo the fault and exit`,
+    },
   );
   return result;
+}
+
+/** An exec the API server refused (RBAC: 403; authentication: 401), as the WebSocket handshake reports it. */
+function execRefused(error: unknown): boolean {
+  const code = kubeStatus(error);
+  return code === 401 || code === 403 || /Unexpected server response: 40[13]\b/.test(kubeErrorMessage(error));
 }

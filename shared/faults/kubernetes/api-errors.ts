@@ -21,7 +21,9 @@ export function kubeErrorMessage(error: unknown): string {
     }
   }
   if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
-  return error instanceof Error ? error.message : String(error);
+  // Not always an Error: a refused WebSocket handshake (exec) rejects with the socket's ErrorEvent.
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** The call's result, or undefined when the object does not exist (404). */

@@ -37,13 +37,13 @@ export function createKubernetesDriver(clients: KubeClients | KubeClientResolver
     apply: async (spec, intent, context) => {
       check(spec.chaos_type);
       const kube = await clientsFor(clusterOf(spec));
-      return isAgentFault(spec) ? applyAgentFault(spec, intent, kube, context, options) : applyPodDelete(spec, intent, kube, context);
+      return isAgentFault(spec) ? applyAgentFault(spec, intent, kube, context, options) : applyPodDelete(spec, intent, kube, context, options);
     },
     revert: async (intent, context) => {
       check(String(intent.params.chaos_type));
       const kube = await clientsFor(clusterOfIntent(intent));
       return intent.action === STOP_AGENT ? revertAgentFault(intent, kube, context, options) : revertPodDelete(intent, kube, context, options);
     },
-    observe: async (intent) => (intent.action === STOP_AGENT ? undefined : observePodDelete(intent, await clientsFor(clusterOfIntent(intent)))),
+    observe: async (intent, context) => (intent.action === STOP_AGENT ? undefined : observePodDelete(intent, await clientsFor(clusterOfIntent(intent)), context, options)),
   };
 }

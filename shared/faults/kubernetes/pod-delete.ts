@@ -8,7 +8,9 @@
  *            Changes nothing.
  *   apply    DELETE the pod (precondition: the snapshot's uid) with `parameters.grace_period_seconds`.
  *   revert   await_owner_ready: wait (bounded, abortable) until the owner has its snapshot's ready replicas again and
- *            a ready replacement exists; reports `recovered_after_ms` (replacement created → Ready).
+ *            a ready replacement exists; reports `recovered_after_ms`: from the deletion to a ready replacement, to
+ *            the millisecond, when this process watched it happen (recovery-watch.ts); otherwise from the
+ *            replacement's creation to its Ready condition, in the API's whole seconds (`measured` says which).
  *            recreate_pod: create the pod from the snapshot unless a pod of that name exists, then wait until Running.
  *            Both idempotent, and both succeed when the pod was never deleted.
  *   observe  during OBSERVE, one look at the owner's recovery (`observePodDelete`).
@@ -21,6 +23,7 @@ import type { ExperimentSpec } from '../../model/experiment.js';
 import { pollUntil } from '../poll.js';
 import { kubeStatus, orUndefined } from './api-errors.js';
 import type { KubeClients } from './cluster.js';
+import { RecoveryWatches, type WatchedRecovery } from './recovery-watch.js';
 import { controllerOf, labelSelector, refuseProtectedNamespace } from './targets.js';
 
 export type PodDeleteSpec = Extract<ExperimentSpec, { chaos_type: 'pod_delete' }>;
@@ -35,6 +38,11 @@ export interface PodDeleteOptions {
   pollIntervalMs?: number;
   /** How long revert waits for recovery (stored in the intent). */
   waitTimeoutSeconds?: number;
+  /**
+   * Watch each deleted pod's recovery from the deletion on, for a time to recovery to the millisecond. Only where
+   * the process lives on after apply (the embedded runtime); a Lambda function is frozen once it returns.
+   */
+  recoveryWatches?: RecoveryWatches;
 }
 
 interface OwnerSnapshot extends JsonObject {
@@ -166,7 +174,7 @@ export async function preparePodDelete(spec: ExperimentSpec, target: TargetRef, 
   };
 }
 
-export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext): Promise<JsonValue> {
+export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions = {}): Promise<JsonValue> {
   const { parameters } = asPodDelete(spec);
   const { namespace, pod: name, uid } = intent.params as { namespace: string; pod: string; uid: string };
   const gracePeriodSeconds = parameters.grace_period_seconds;
@@ -184,14 +192,26 @@ export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackInten
     if (code === 404 || code === 409) throw new InjectionFailedError(`pod ${namespace}/${name} (uid ${uid}) no longer exists; nothing was deleted`);
     throw error;
   }
-  return { deleted: [`${namespace}/${name}`], uid, grace_period_seconds: gracePeriodSeconds ?? null, deleted_at: new Date().toISOString() };
+  const deletedAt = Date.now();
+  const controller = intent.params.controller as { uid?: string } | undefined;
+  if (options.recoveryWatches && controller?.uid) {
+    await options.recoveryWatches.start(RecoveryWatches.key(context.experimentId, context.rollbackSeq), clients, {
+      namespace,
+      labels: (intent.snapshot.pod as { labels: Record<string, string> }).labels ?? {},
+      controllerUid: controller.uid,
+      deletedUid: uid,
+      deletedAt,
+      timeoutMs: Number(intent.params.wait_timeout_seconds) * 1000,
+    });
+  }
+  return { deleted: [`${namespace}/${name}`], uid, grace_period_seconds: gracePeriodSeconds ?? null, deleted_at: new Date(deletedAt).toISOString() };
 }
 
 /**
  * One look at the owner: recovered (its snapshot's ready replicas, and a ready replacement unless the pod was never
  * deleted) with the time to recovery, or `undefined` and what is still missing in `progress`.
  */
-async function ownerRecovery(intent: RollbackIntent, clients: KubeClients, started: number): Promise<{ recovered?: JsonObject; progress: string }> {
+async function ownerRecovery(intent: RollbackIntent, clients: KubeClients, started: number, watched?: WatchedRecovery): Promise<{ recovered?: JsonObject; progress: string }> {
   const { namespace, pod: name, uid, expected_ready: expected } = intent.params as { namespace: string; pod: string; uid: string; expected_ready: number };
   const owner = intent.params.owner as { kind: string; name: string };
   const controller = intent.params.controller as { kind: string; name: string; uid: string };
@@ -210,6 +230,19 @@ async function ownerRecovery(intent: RollbackIntent, clients: KubeClients, start
   if (readiness.ready < expected || (!untouched && !replacement)) return { progress };
   const common = { recovered: true, owner: `${owner.kind}/${owner.name}`, ready_replicas: readiness.ready };
   if (untouched) return { progress, recovered: { ...common, replaced: false, recovered_after_ms: 0, waited_ms: Date.now() - started } };
+  if (watched?.readyAt !== undefined) {
+    return {
+      progress,
+      recovered: {
+        ...common,
+        replaced: true,
+        replacement: watched.replacement ?? replacement!.metadata?.name ?? null,
+        recovered_after_ms: watched.readyAt - watched.deletedAt,
+        measured: 'watch: deletion accepted → ready replacement seen',
+        waited_ms: Date.now() - started,
+      },
+    };
+  }
   const created = toTime(replacement!.metadata?.creationTimestamp);
   const readyAt = toTime((replacement!.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime);
   return {
@@ -220,6 +253,7 @@ async function ownerRecovery(intent: RollbackIntent, clients: KubeClients, start
       replacement: replacement!.metadata?.name ?? null,
       // Server time from the replacement's creation (the controller reacts to the deletion at once) to Ready.
       recovered_after_ms: created !== undefined && readyAt !== undefined ? Math.max(0, readyAt - created) : null,
+      measured: 'api timestamps: replacement created → Ready, whole seconds',
       waited_ms: Date.now() - started,
     },
   };
@@ -229,22 +263,28 @@ async function awaitOwnerReady(intent: RollbackIntent, clients: KubeClients, con
   const timeout = Number(intent.params.wait_timeout_seconds);
   const owner = intent.params.owner as { kind: string; name: string };
   const started = Date.now();
+  const key = RecoveryWatches.key(context.experimentId, context.rollbackSeq);
   let last = 'not checked yet';
-  return pollUntil<JsonObject>(
-    async () => {
-      const { recovered, progress } = await ownerRecovery(intent, clients, started);
-      last = progress;
-      return recovered;
-    },
-    { signal: context.signal, timeoutMs: timeout * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, what: `${owner.kind}/${owner.name} to be ready again` },
-    () => last,
-  );
+  try {
+    return await pollUntil<JsonObject>(
+      async () => {
+        const { recovered, progress } = await ownerRecovery(intent, clients, started, options.recoveryWatches?.seen(key));
+        last = progress;
+        return recovered;
+      },
+      { signal: context.signal, timeoutMs: timeout * 1000, intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, what: `${owner.kind}/${owner.name} to be ready again` },
+      () => last,
+    );
+  } finally {
+    options.recoveryWatches?.stop(key);
+  }
 }
 
 /** During OBSERVE: how far the owner has come back, with the time to recovery once it has. */
-export async function observePodDelete(intent: RollbackIntent, clients: KubeClients): Promise<JsonValue | undefined> {
+export async function observePodDelete(intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions = {}): Promise<JsonValue | undefined> {
   if (intent.action !== AWAIT_OWNER_READY) return undefined;
-  const { recovered, progress } = await ownerRecovery(intent, clients, Date.now());
+  const watched = options.recoveryWatches?.seen(RecoveryWatches.key(context.experimentId, context.rollbackSeq));
+  const { recovered, progress } = await ownerRecovery(intent, clients, Date.now(), watched);
   if (recovered) {
     const { waited_ms: _waited, ...facts } = recovered;
     return facts;

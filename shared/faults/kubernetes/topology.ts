@@ -1,10 +1,14 @@
 /**
  * What the control plane may target in a Kubernetes cluster: its namespaces, and the deployments, statefulsets, pods
- * and services in them, for dry runs and for people choosing targets. Four cluster-wide list calls (paged).
+ * and services in them, for dry runs and for people choosing targets. Five cluster-wide list calls (paged). What sits
+ * in a protected namespace (the cluster's own) is listed, marked `protected: true`: no experiment may target it.
+ * Pods list the chaos-agent ephemeral containers earlier faults left in them (they stay until the pod is replaced).
  */
 import type { V1ListMeta } from '@kubernetes/client-node';
 import type { JsonObject } from '../../journal/activity.js';
 import type { KubeClientResolver } from './cluster.js';
+import { PROTECTED_NAMESPACES } from '../../model/experiment.js';
+import { AGENT_NAME_PREFIX } from './agent-faults.js';
 
 const PAGE = 500;
 
@@ -31,9 +35,11 @@ export async function kubernetesTopology(resolve: KubeClientResolver, { cluster 
     all((_continue) => core.listPodForAllNamespaces({ limit: PAGE, _continue })),
     all((_continue) => core.listServiceForAllNamespaces({ limit: PAGE, _continue })),
   ]);
+  const isProtected = (namespace: string | undefined) => PROTECTED_NAMESPACES.includes(namespace ?? '');
   const workload = (kind: string) => (w: (typeof deployments)[number] | (typeof statefulSets)[number]): JsonObject => ({
     kind,
     namespace: w.metadata?.namespace ?? '',
+    protected: isProtected(w.metadata?.namespace),
     name: w.metadata?.name ?? '',
     labels: { ...w.metadata?.labels },
     selector: { ...w.spec?.selector?.matchLabels },
@@ -43,7 +49,9 @@ export async function kubernetesTopology(resolve: KubeClientResolver, { cluster 
   });
   return {
     cluster: cluster ?? null,
-    namespaces: namespaces.map((n) => ({ name: n.metadata?.name ?? '', phase: n.status?.phase ?? null })).sort((a, b) => a.name.localeCompare(b.name)),
+    namespaces: namespaces
+      .map((n) => ({ name: n.metadata?.name ?? '', phase: n.status?.phase ?? null, protected: isProtected(n.metadata?.name) }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     deployments: deployments.map(workload('Deployment')).sort(byNamespaceAndName),
     statefulsets: statefulSets.map(workload('StatefulSet')).sort(byNamespaceAndName),
     pods: pods
@@ -51,12 +59,14 @@ export async function kubernetesTopology(resolve: KubeClientResolver, { cluster 
         const owner = p.metadata?.ownerReferences?.find((o) => o.controller);
         return {
           namespace: p.metadata?.namespace ?? '',
+          protected: isProtected(p.metadata?.namespace),
           name: p.metadata?.name ?? '',
           labels: { ...p.metadata?.labels },
           phase: p.status?.phase ?? null,
           ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
           node: p.spec?.nodeName ?? null,
           owner: owner ? `${owner.kind}/${owner.name}` : null,
+          chaos_agents: (p.spec?.ephemeralContainers ?? []).map((c) => c.name).filter((name) => name.startsWith(AGENT_NAME_PREFIX)),
         };
       })
       .sort(byNamespaceAndName),
