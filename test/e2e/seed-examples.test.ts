@@ -1,7 +1,8 @@
 /**
  * Every request body of the seed README (the ChaosDuck README in ../shared/seeds/, the API contract), sent as written
- * to the local server, each against its provider: a FAKE Kubernetes API server set up as the seed's kind cluster
- * (deployments nginx ×3 and redis ×2 in `default`), and moto server for EC2 and RDS. Only the seed's placeholders are
+ * to the local server, each against its provider: a real Kubernetes control plane (test/support/kube-control-plane.ts,
+ * with a STAND-IN node) set up as the seed's kind cluster (deployments nginx ×3 and redis ×2 in `default`), acting as
+ * the identity deploy/kubernetes/rbac.yaml binds, and moto server for EC2 and RDS. Only the seed's placeholders are
  * filled in (`i-xxxxxxxxx` becomes a real instance id). Each body runs to `completed`, or is refused when submitted,
  * with nothing stored, and a message that says exactly what to change.
  *
@@ -16,7 +17,9 @@ import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsDriver } from '../../shared/faults/aws/index.js';
 import { kubeClientsFromConfig } from '../../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../../shared/faults/kubernetes/driver.js';
-import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
 const TOKEN = 'seed-examples-token';
@@ -64,7 +67,9 @@ const cpuStressNginx = {
 // ---- the control plane and its providers ---------------------------------------------------------------------------
 
 let moto: Moto;
-let fake: FakeKubeApiServer;
+let plane: KubeControlPlane;
+let node: NodeStandIn;
+let apps: AppsV1Api;
 let runtime: LocalRuntime;
 let server: LocalServer;
 let restoreEnv: () => void;
@@ -72,26 +77,49 @@ let restoreEnv: () => void;
 beforeAll(async () => {
   moto = await startMoto();
   restoreEnv = overrideEnv(motoSdkEnv(moto.endpoint));
-  fake = await FakeKubeApiServer.start({ recreateDelayMs: 50, readyDelayMs: 100 });
+  plane = await startKubeControlPlane();
+  node = await startNodeStandIn(plane.admin());
+  apps = plane.admin().makeApiClient(AppsV1Api);
+  // Pods need the namespace's service account, which the controller-manager makes.
+  await until('the default service account', async () => (await plane.admin().makeApiClient(CoreV1Api).listNamespacedServiceAccount({ namespace: 'default' })).items[0]);
   // `kubectl create deployment nginx --replicas=3`, `kubectl create deployment redis --replicas=2`
-  fake.addDeployment({ namespace: 'default', name: 'nginx', replicas: 3, labels: { app: 'nginx' } });
-  fake.addDeployment({ namespace: 'default', name: 'redis', replicas: 2, labels: { app: 'redis' } });
-  const kubernetes = createKubernetesDriver(kubeClientsFromConfig(fake.kubeConfig()), {
+  await deployment('nginx', 3);
+  await deployment('redis', 2);
+  const kubernetes = createKubernetesDriver(kubeClientsFromConfig(plane.chaosduck()), {
     agentImage: 'registry.example/chaosduck-agent:1',
     pollIntervalMs: 25,
     waitTimeoutSeconds: 20,
   });
   runtime = await LocalRuntime.start({ drivers: [kubernetes, awsDriver(awsClientFactory())] });
   server = await startServer({ runtime, token: TOKEN, port: 0 });
-}, MOTO_SETUP_TIMEOUT_MS);
+}, MOTO_SETUP_TIMEOUT_MS + KUBE_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();
   await runtime?.stop();
-  await fake?.stop();
+  await node?.stop();
+  await plane?.stop();
   await moto?.stop();
   restoreEnv?.();
 });
+
+async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await look();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function deployment(name: string, replicas: number) {
+  await apps.createNamespacedDeployment({
+    namespace: 'default',
+    body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: name }] } } } },
+  });
+  await until(`${name} to be ready`, async () => ((await apps.readNamespacedDeployment({ name, namespace: 'default' })).status?.readyReplicas === replicas ? true : undefined));
+}
 
 const call = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${server.url}${path}`, {
@@ -120,16 +148,19 @@ describe('the seed README examples, as written', () => {
     'Kubernetes (kind): the pod kills run and roll back; the dry run plans; manual rollback works; the rest say what to change',
     async () => {
       // Act: the two pod kills start; the others are refused when submitted.
+      plane.requests();
       const killTest = await call('POST', '/api/chaos/experiments', podKillTest);
       const killNginx = await call('POST', '/api/chaos/experiments', podKillNginx);
       const redis = await call('POST', '/api/chaos/experiments', latencyRedis);
       const cpu = await call('POST', '/api/chaos/experiments', cpuStressNginx);
       const dryRunNoWeb = await call('POST', '/api/chaos/dry-run', networkLatencyDryRun);
-      fake.addDeployment({ namespace: 'default', name: 'web', replicas: 4, labels: { app: 'web' } });
-      const requestsBefore = fake.requests.length;
+      const beforeWeb = plane.requests();
+      await deployment('web', 4);
       const dryRun = await call('POST', '/api/chaos/dry-run', networkLatencyDryRun);
-      // The pod kills may delete meanwhile; an agent fault would PUT its container, and the dry run may only ask.
-      const dryRunPuts = fake.requests.slice(requestsBefore).filter((r) => r.method === 'PUT');
+      // The pod kills may delete meanwhile; an agent fault would update the pod's ephemeral containers, and the dry
+      // run may only ask.
+      const duringDryRun = plane.requests();
+      const dryRunUpdates = duringDryRun.filter((r) => r.verb === 'update');
       // The seed's step 4: a manual rollback of one that is running.
       const detail = await call('GET', `/api/chaos/experiments/${killNginx.body.id}`);
       const rollback = await call('POST', `/api/chaos/experiments/${killNginx.body.id}/rollback`);
@@ -144,10 +175,10 @@ describe('the seed README examples, as written', () => {
       expect(nginxDone.status).toMatch(/^(rolled_back|aborted)$/);
       expect(nginxDone.reason).toBe('manual_rollback');
       // Only nginx pods were deleted, and the Deployment is whole again.
-      const deleted = fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+      const deleted = [...beforeWeb, ...duringDryRun, ...plane.requests()].filter((r) => r.verb === 'delete').map((r) => r.uri);
       expect(deleted.length).toBeGreaterThanOrEqual(1);
-      expect(deleted.every((path) => /^\/api\/v1\/namespaces\/default\/pods\/nginx-/.test(path))).toBe(true);
-      expect(fake.get('deployments', 'default', 'nginx')?.status.readyReplicas).toBe(3);
+      expect(deleted.every((uri) => /^\/api\/v1\/namespaces\/default\/pods\/nginx-/.test(uri))).toBe(true);
+      await until('nginx to be whole again', async () => ((await apps.readNamespacedDeployment({ name: 'nginx', namespace: 'default' })).status?.readyReplicas === 3 ? true : undefined));
       // The refusals say what to change, and stored nothing.
       expect(redis).toMatchObject({ status: 409, body: { error: { code: 'BLAST_RADIUS_EXCEEDED' } } });
       expect(redis.body.error.message).toContain('raise safety.max_blast_radius to at least 0.50');
@@ -161,8 +192,8 @@ describe('the seed README examples, as written', () => {
       expect(dryRun.body).toMatchObject({ dry_run: true, experiment: 'network-latency-test', selection: { matching: 4, allowed: 1 } });
       expect(dryRun.body.targets).toHaveLength(1);
       expect(dryRun.body.rollback).toMatchObject([{ action: 'stop_agent' }]);
-      expect(dryRunPuts.length).toBeGreaterThan(0);
-      expect(dryRunPuts.every((r) => r.query.dryRun === 'All')).toBe(true);
+      expect(dryRunUpdates.length).toBeGreaterThan(0);
+      expect(dryRunUpdates.every((r) => /\/ephemeralcontainers\?dryRun=All$/.test(r.uri))).toBe(true);
       expect((await storedNames()).filter((name) => !['ec2-stop-test', 'rds-failover-test'].includes(name))).toEqual(['pod-kill-nginx', 'pod-kill-test']);
     },
     180_000,

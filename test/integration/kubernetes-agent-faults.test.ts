@@ -3,6 +3,11 @@
  * against the FAKE API server (test/support/fake-kube-apiserver.ts), whose FAKE kubelet really runs the agent script
  * with /bin/sh and fake `tc` / `stress-ng` (test/support/fake-kubelet.ts). The real @kubernetes/client-node speaks
  * HTTP and the exec WebSocket protocol to it.
+ *
+ * Why a fake here: these tests need a kubelet — an agent that really runs, its log, exec reaching it — and the real
+ * control plane of the other Kubernetes tests has none. What needs no kubelet (admission under Pod Security, RBAC,
+ * the agent that never starts or cannot be pulled, pod_delete, the probe, the topology) is tested against the real
+ * control plane in kubernetes-real-*.test.ts and kubernetes-probe.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

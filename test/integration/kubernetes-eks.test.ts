@@ -8,6 +8,9 @@
  * moto makes up each cluster's endpoint and CA; the tests point the resolver at the fake by wrapping the real
  * DescribeCluster call (`describeCluster`), keeping everything else moto answered. The TLS fixtures in
  * test/support/fixtures/eks-tls are a test-only CA, a server certificate for 127.0.0.1 it signed, and an unrelated CA.
+ *
+ * Why a fake here: EKS authenticates with presigned STS tokens, which a self-built API server does not check; the fake
+ * checks them as EKS does. Everything else Kubernetes is tested against a real control plane (kubernetes-real-*).
  */
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';

@@ -1,74 +1,134 @@
 /**
- * The `k8s` probe and the Kubernetes topology routes against the FAKE Kubernetes API server
- * (test/support/fake-kube-apiserver.ts), spoken to by the real @kubernetes/client-node over HTTP.
+ * The `k8s` probe and the Kubernetes topology routes against a REAL control plane (test/support/kube-control-plane.ts)
+ * as the identity deploy/kubernetes/rbac.yaml binds, with a STAND-IN node (test/support/node-stand-in.ts) reporting
+ * the pods Ready; a pod is made not Ready by writing its status, as a kubelet would after a failed readiness probe.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
-import { kubeClientsFromConfig, type KubeClientResolver } from '../../shared/faults/kubernetes/cluster.js';
+import { kubeClientsFromConfig, type KubeClientResolver, type KubeClients } from '../../shared/faults/kubernetes/cluster.js';
 import { probeSchema, type Probe } from '../../shared/model/experiment.js';
 import { runProbe } from '../../shared/probes/index.js';
-import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'test-token-0123456789';
-let fake: FakeKubeApiServer;
-let kube: KubeClientResolver;
+let plane: KubeControlPlane;
+let node: NodeStandIn;
+let admin: { core: CoreV1Api; apps: AppsV1Api };
+let chaosduck: KubeClients;
+const kube: KubeClientResolver = async () => chaosduck;
 
-beforeEach(async () => {
-  fake = await FakeKubeApiServer.start({ recreateDelayMs: 10_000, readyDelayMs: 10_000 });
-  const clients = kubeClientsFromConfig(fake.kubeConfig());
-  kube = async () => clients;
+beforeAll(async () => {
+  plane = await startKubeControlPlane();
+  node = await startNodeStandIn(plane.admin());
+  admin = { core: plane.admin().makeApiClient(CoreV1Api), apps: plane.admin().makeApiClient(AppsV1Api) };
+  chaosduck = kubeClientsFromConfig(plane.chaosduck());
+  for (const ns of ['shop', 'data']) {
+    await admin.core.createNamespace({ body: { metadata: { name: ns } } });
+    await until(`the default service account of ${ns}`, async () => (await admin.core.listNamespacedServiceAccount({ namespace: ns })).items.find((a) => a.metadata?.name === 'default'));
+  }
+  await deployment('shop', 'web', 3);
+  await deployment('shop', 'api', 1);
+  await admin.apps.createNamespacedStatefulSet({
+    namespace: 'data',
+    body: { metadata: { name: 'db' }, spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } } },
+  });
+  await until('db to be ready', async () => ((await admin.apps.readNamespacedStatefulSet({ name: 'db', namespace: 'data' })).status?.readyReplicas === 2 ? true : undefined));
+  await admin.core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+}, KUBE_BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await node?.stop();
+  await plane?.stop();
 });
-afterEach(async () => {
-  await fake.stop();
-});
+
+async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await look();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function deployment(ns: string, name: string, replicas: number) {
+  await admin.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } } } },
+  });
+  await until(`${ns}/${name} to be ready`, async () => ((await admin.apps.readNamespacedDeployment({ name, namespace: ns })).status?.readyReplicas === replicas ? true : undefined));
+}
+
+/** Marks one pod of `app` not Ready, as its kubelet would; returns a function that makes it Ready again. */
+async function notReady(ns: string, app: string, workload: () => Promise<number | undefined>, expected: number): Promise<() => Promise<void>> {
+  const [pod] = (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
+  const set = async (status: 'True' | 'False') => {
+    const current = await admin.core.readNamespacedPod({ name: pod!.metadata!.name!, namespace: ns });
+    current.status!.conditions = (current.status!.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status, lastTransitionTime: new Date() } : c));
+    await admin.core.replaceNamespacedPodStatus({ name: pod!.metadata!.name!, namespace: ns, body: current });
+  };
+  await set('False');
+  await until(`${app} to count one pod less ready`, async () => ((await workload()) === expected - 1 ? true : undefined));
+  return async () => {
+    await set('True');
+    await until(`${app} to be whole again`, async () => ((await workload()) === expected ? true : undefined));
+  };
+}
 
 const k8sProbe = (properties: Record<string, unknown>): Probe => probeSchema.parse({ name: 'k8s-health', type: 'k8s', properties });
-const run = (properties: Record<string, unknown>) => runProbe(k8sProbe(properties), { runtime: 'local', signal: AbortSignal.timeout(5_000), kube });
+const run = (properties: Record<string, unknown>) => runProbe(k8sProbe(properties), { runtime: 'local', signal: AbortSignal.timeout(10_000), kube });
 
 describe('k8s probe', () => {
-  it('deployment: ok when all desired replicas are ready; not ok when one is lost', async () => {
-    const { pods } = fake.addDeployment({ namespace: 'shop', name: 'web', replicas: 3, labels: { app: 'web' } });
-
+  it('deployment: ok when all desired replicas are ready; not ok when one is not', async () => {
+    plane.requests();
     const healthy = await run({ namespace: 'shop', kind: 'deployment', name: 'web' });
-    await fetch(`${fake.url}/api/v1/namespaces/shop/pods/${pods[0]!.metadata.name}`, { method: 'DELETE' });
+    const requests = plane.requests();
+    const restore = await notReady('shop', 'web', async () => (await admin.apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' })).status?.readyReplicas, 3);
     const degraded = await run({ namespace: 'shop', kind: 'deployment', name: 'web' });
     const tolerant = await run({ namespace: 'shop', kind: 'deployment', name: 'web', min_ready_replicas: 2 });
+    await restore();
 
     expect(healthy).toMatchObject({ status: 'succeeded', tolerance_met: true, output: { desired: 3, ready: 3, available: 3, failures: [] } });
-    expect(degraded).toMatchObject({ status: 'failed', tolerance_met: false, output: { desired: 3, ready: 2, available: 2 } });
+    expect(degraded).toMatchObject({ status: 'failed', tolerance_met: false, output: { desired: 3, ready: 2 } });
     expect((degraded.output as { failures: string[] }).failures[0]).toContain('has 2 ready replicas, needs at least 3');
     expect(tolerant).toMatchObject({ tolerance_met: true, output: { ready: 2, min_ready_replicas: 2 } });
     expect(healthy.activity.provider).toEqual({ type: 'k8s', namespace: 'shop', kind: 'deployment', name: 'web' });
-    expect(fake.requestLines('/apis/apps/v1')).toContain('GET /apis/apps/v1/namespaces/shop/deployments/web');
+    expect(requests).toEqual([{ verb: 'get', uri: '/apis/apps/v1/namespaces/shop/deployments/web', code: 200 }]);
   });
 
   it('statefulset: ok at its desired replicas, not ok below min_ready_replicas', async () => {
-    const { pods } = fake.addStatefulSet({ namespace: 'data', name: 'db', replicas: 2, labels: { app: 'db' } });
-
     const healthy = await run({ namespace: 'data', kind: 'statefulset', name: 'db' });
-    await fetch(`${fake.url}/api/v1/namespaces/data/pods/${pods[1]!.metadata.name}`, { method: 'DELETE' });
+    const restore = await notReady('data', 'db', async () => (await admin.apps.readNamespacedStatefulSet({ name: 'db', namespace: 'data' })).status?.readyReplicas, 2);
     const degraded = await run({ namespace: 'data', kind: 'statefulset', name: 'db', min_ready_replicas: 2 });
+    await restore();
 
-    expect(healthy).toMatchObject({ tolerance_met: true, output: { desired: 2, ready: 2, available: 2 } });
+    expect(healthy).toMatchObject({ tolerance_met: true, output: { desired: 2, ready: 2 } });
     expect(degraded).toMatchObject({ tolerance_met: false, output: { desired: 2, ready: 1 } });
   });
 
   it('pods: counts pods by label in the expected phase and Ready against min_pods', async () => {
-    fake.addDeployment({ namespace: 'shop', name: 'web', replicas: 2, labels: { app: 'web' } });
-    fake.addPod({ namespace: 'shop', name: 'web-pending', labels: { app: 'web' }, phase: 'Pending' });
-    fake.addDeployment({ namespace: 'shop', name: 'api', replicas: 1, labels: { app: 'api' } });
+    // A pod with web's labels that no node can take: it stays Pending.
+    await admin.core.createNamespacedPod({
+      namespace: 'shop',
+      body: { metadata: { name: 'web-pending', labels: { app: 'web' } }, spec: { nodeSelector: { nowhere: 'true' }, containers: [{ name: 'web', image: 'web:1' }] } },
+    });
+    plane.requests();
 
-    const ok = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'web' }, min_pods: 2 });
-    const notOk = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'web' }, min_pods: 3 });
+    const ok = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'web' }, min_pods: 3 });
+    const requests = plane.requests();
+    const notOk = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'web' }, min_pods: 4 });
     const pending = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'web' }, expected_phase: 'Pending' });
     const none = await run({ namespace: 'shop', kind: 'pods', labels: { app: 'nothing' } });
+    await admin.core.deleteNamespacedPod({ name: 'web-pending', namespace: 'shop', gracePeriodSeconds: 0 });
 
-    expect(ok).toMatchObject({ tolerance_met: true, output: { total: 3, in_phase: 2, ready: 2, min_pods: 2, expected_phase: 'Running' } });
-    expect(notOk).toMatchObject({ tolerance_met: false, output: { total: 3, in_phase: 2, ready: 2, min_pods: 3 } });
-    expect(pending).toMatchObject({ tolerance_met: true, output: { total: 3, in_phase: 1, ready: 0 } });
+    expect(ok).toMatchObject({ tolerance_met: true, output: { total: 4, in_phase: 3, ready: 3, min_pods: 3, expected_phase: 'Running' } });
+    expect(notOk).toMatchObject({ tolerance_met: false, output: { total: 4, in_phase: 3, ready: 3, min_pods: 4 } });
+    expect(pending).toMatchObject({ tolerance_met: true, output: { total: 4, in_phase: 1, ready: 0 } });
     expect(none).toMatchObject({ tolerance_met: false, output: { total: 0, in_phase: 0, ready: 0, min_pods: 1 } });
-    expect(fake.requestLines('/api/v1/namespaces/shop/pods')[0]).toBe('GET /api/v1/namespaces/shop/pods?labelSelector=app=web&limit=500');
+    expect(requests).toEqual([{ verb: 'list', uri: '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb&limit=500', code: 200 }]);
   });
 
   it('a missing deployment is a failed outcome naming it, not a crash', async () => {
@@ -138,10 +198,7 @@ describe('topology routes on the local server', () => {
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
 
-  it('GET /api/topology/k8s returns what the cluster holds; /combined has aws null', async () => {
-    fake.addDeployment({ namespace: 'shop', name: 'web', replicas: 2, labels: { app: 'web' } });
-    fake.addStatefulSet({ namespace: 'data', name: 'db', replicas: 1, labels: { app: 'db' } });
-    fake.addService({ namespace: 'shop', name: 'web', selector: { app: 'web' }, port: 80, targetPort: 8080 });
+  it('GET /api/topology/k8s returns what the cluster holds, the cluster’s own marked protected; /combined has aws null', async () => {
     runtime = await LocalRuntime.start({ kube });
     server = await startServer({ runtime, token: TOKEN, port: 0 });
 
@@ -153,37 +210,37 @@ describe('topology routes on the local server', () => {
     expect(k8s.body.namespaces.map((n: { name: string; protected: boolean }) => [n.name, n.protected])).toEqual([
       ['data', false],
       ['default', false],
+      ['kube-node-lease', true],
+      ['kube-public', true],
       ['kube-system', true],
       ['shop', false],
     ]);
     expect(k8s.body.deployments).toEqual([
-      { kind: 'Deployment', namespace: 'shop', protected: false, name: 'web', labels: { app: 'web' }, selector: { app: 'web' }, replicas: 2, ready_replicas: 2, available_replicas: 2 },
+      { kind: 'Deployment', namespace: 'shop', protected: false, name: 'api', labels: {}, selector: { app: 'api' }, replicas: 1, ready_replicas: 1, available_replicas: 1 },
+      { kind: 'Deployment', namespace: 'shop', protected: false, name: 'web', labels: {}, selector: { app: 'web' }, replicas: 3, ready_replicas: 3, available_replicas: 3 },
     ]);
-    expect(k8s.body.statefulsets).toMatchObject([{ namespace: 'data', name: 'db', replicas: 1, ready_replicas: 1 }]);
-    expect(k8s.body.pods).toHaveLength(3);
-    expect(k8s.body.pods.filter((p: { namespace: string }) => p.namespace === 'shop')).toEqual(
-      fake
-        .pods('shop')
-        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-        .map((p) => expect.objectContaining({ name: p.metadata.name, phase: 'Running', ready: true, owner: expect.stringMatching(/^ReplicaSet\/web-/), protected: false, chaos_agents: [] })),
-    );
-    expect(k8s.body.services).toEqual([
-      { namespace: 'shop', name: 'web', type: 'ClusterIP', cluster_ip: expect.any(String), selector: { app: 'web' }, ports: [{ name: null, protocol: 'TCP', port: 80, target_port: 8080 }] },
-    ]);
-    expect(fake.requestLines()).toEqual(
-      expect.arrayContaining(['GET /api/v1/namespaces?limit=500', 'GET /apis/apps/v1/deployments?limit=500', 'GET /api/v1/pods?limit=500', 'GET /api/v1/services?limit=500']),
-    );
+    expect(k8s.body.statefulsets).toMatchObject([{ namespace: 'data', name: 'db', replicas: 2, ready_replicas: 2 }]);
+    const web = k8s.body.pods.filter((p: { namespace: string; labels: { app?: string } }) => p.namespace === 'shop' && p.labels.app === 'web');
+    expect(web).toHaveLength(3);
+    expect(web.every((p: Record<string, unknown>) => p.phase === 'Running' && p.ready === true && /^ReplicaSet\/web-/.test(String(p.owner)) && p.protected === false)).toBe(true);
+    expect(k8s.body.services.find((s: { name: string; namespace: string }) => s.namespace === 'shop' && s.name === 'web')).toEqual({
+      namespace: 'shop',
+      name: 'web',
+      type: 'ClusterIP',
+      cluster_ip: expect.any(String),
+      selector: { app: 'web' },
+      ports: [{ name: null, protocol: 'TCP', port: 80, target_port: 8080 }],
+    });
     expect(combined).toEqual({ status: 200, body: { aws: null, kubernetes: k8s.body } });
     expect(aws.status).toBe(404);
   });
 
   it('passes ?cluster= to the resolver, and reports a failing source in place in /combined', async () => {
-    const clients = kubeClientsFromConfig(fake.kubeConfig());
     const asked: (string | undefined)[] = [];
     const resolver: KubeClientResolver = async (cluster) => {
       asked.push(cluster);
       if (cluster === 'gone') throw new Error('kubeconfig has no context "gone"');
-      return clients;
+      return chaosduck;
     };
     runtime = await LocalRuntime.start({ kube: resolver });
     server = await startServer({ runtime, token: TOKEN, port: 0 });

@@ -1,8 +1,9 @@
 /**
  * The control plane's Kubernetes code against a REAL control plane (test/support/kube-control-plane.ts: etcd,
  * kube-apiserver, kube-controller-manager, kube-scheduler, built from the Go module proxy), acting as the identity that
- * deploy/kubernetes/rbac.yaml binds and nothing more: RBAC, pod_delete end to end with the real ReplicaSet and
- * Deployment controllers (recovery, uid preconditions, grace periods, unmanaged pods), the k8s probe and the topology.
+ * deploy/kubernetes/rbac.yaml binds and nothing more: RBAC, pod_delete end to end with the real ReplicaSet,
+ * Deployment and StatefulSet controllers (recovery, uid preconditions, grace periods, unmanaged pods, the exact
+ * requests as the API server's audit log records them), the k8s probe and the topology.
  *
  * There is no kubelet: the node's part is played by a STAND-IN (test/support/node-stand-in.ts) that reports bound
  * pods Running and Ready and finalizes deletions after their grace period. What needs a running container (exec into
@@ -180,11 +181,86 @@ describe('pod_delete against the real controllers', () => {
     expect(nginxBefore.filter((uid) => !nginxAfter.includes(uid))).toHaveLength(1);
     expect(uids(await podsOf('default', 'redis'))).toEqual(redisBefore);
     await readyReplicas('default', 'nginx', 3);
+    // OBSERVE watched the owner come back and timed it, before the rollback did.
+    expect(Object.values(journal.chaosduck.observed)[0]).toMatchObject({ recovered: true, replaced: true, owner: 'Deployment/nginx', recovered_after_ms: expect.any(Number) });
     const recovered = journal.rollbacks[0].output;
     expect(recovered).toMatchObject({ recovered: true, owner: 'Deployment/nginx', replaced: true, measured: expect.stringMatching(/^watch:/) });
     expect(recovered.recovered_after_ms).toBeGreaterThan(0);
     // The uid precondition went with the deletion, as the API server saw it.
     expect(journal.run[0].output).toMatchObject({ uid: expect.any(String), deleted_at: expect.any(String) });
+  }, 120_000);
+
+  it('selects Running pods by labels and field selectors; prepare only reads; apply deletes with the grace period and the uid precondition; revert only reads, twice alike', async () => {
+    // Arrange: two Ready pods, an unrelated app, and a pod with the same labels that stays Pending (unschedulable).
+    await namespace('shop');
+    await deployment('shop', 'web', 2);
+    await deployment('shop', 'api', 1);
+    await admin.core.createNamespacedPod({
+      namespace: 'shop',
+      body: { metadata: { name: 'web-pending', labels: { app: 'web' } }, spec: { nodeSelector: { nowhere: 'true' }, containers: [{ name: 'web', image: 'web:1' }] } },
+    });
+    const ready = (await podsOf('shop', 'web')).filter((p) => p.status?.phase === 'Running');
+    const spec = parseExperiment({
+      name: 'exact',
+      chaos_type: 'pod_delete',
+      target: { namespace: 'shop', labels: { app: 'web' }, field_selectors: 'spec.nodeName=node-1' },
+      parameters: { grace_period_seconds: 0, duration_seconds: 0 },
+      safety: { max_blast_radius: 1 },
+    });
+    const context = { experimentId: 'exp-exact', rollbackSeq: 1, signal: AbortSignal.timeout(60_000) };
+    plane.requests();
+
+    // Act: the driver sequence the lifecycle runs, and what the API server saw of each step.
+    const targets = await driver.resolve(spec, AbortSignal.timeout(10_000));
+    const resolving = plane.requests();
+    const intent = await driver.prepare(spec, targets[0]!, AbortSignal.timeout(10_000));
+    const preparing = plane.requests();
+    await driver.apply(spec, intent, context);
+    const applying = plane.requests();
+    const reverted = (await driver.revert(intent, context)) as Record<string, unknown>;
+    const again = await driver.revert(intent, { ...context, rollbackSeq: 2 });
+    const reverting = plane.requests();
+
+    // Assess
+    expect(targets.map((t) => t.id).sort()).toEqual(ready.map((p) => `shop/${p.metadata!.name}`).sort());
+    expect(resolving).toEqual([{ verb: 'list', uri: '/api/v1/namespaces/shop/pods?fieldSelector=status.phase%3DRunning%2Cspec.nodeName%3Dnode-1&labelSelector=app%3Dweb', code: 200 }]);
+    expect(preparing.map((r) => r.verb)).toEqual(expect.arrayContaining(['get']));
+    expect(preparing.every((r) => r.verb === 'get')).toBe(true);
+    expect(intent).toMatchObject({ action: 'await_owner_ready', params: { owner: { kind: 'Deployment', name: 'web' }, expected_ready: 2, grace_period_seconds: 0 } });
+    const deletion = applying.find((r) => r.verb === 'delete');
+    expect(deletion).toMatchObject({ uri: `/api/v1/namespaces/shop/pods/${intent.params.pod}?gracePeriodSeconds=0`, code: 200, body: { gracePeriodSeconds: 0, preconditions: { uid: intent.params.uid } } });
+    expect(applying.filter((r) => r.verb !== 'watch' && r.verb !== 'list' && r.verb !== 'get')).toHaveLength(1);
+    expect(reverted).toMatchObject({ recovered: true, replaced: true, owner: 'Deployment/web', ready_replicas: 2, measured: expect.stringMatching(/^watch:/) });
+    expect(again).toMatchObject({ recovered: true, ready_replicas: 2 });
+    expect(reverting.every((r) => ['get', 'list', 'watch'].includes(r.verb))).toBe(true);
+  }, 120_000);
+
+  it('reverting a fault that was never applied succeeds at once', async () => {
+    const spec = parseExperiment({ name: 'never', chaos_type: 'pod_delete', target: { namespace: 'default', labels: { app: 'redis' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+    const [target] = await driver.resolve(spec, AbortSignal.timeout(10_000));
+    const intent = await driver.prepare(spec, target!, AbortSignal.timeout(10_000));
+
+    expect(await driver.revert(intent, { experimentId: 'exp-never', rollbackSeq: 1, signal: AbortSignal.timeout(10_000) })).toMatchObject({ recovered: true, replaced: false, ready_replicas: 2 });
+  });
+
+  it('recovers a StatefulSet pod, which the real controller brings back under the same name', async () => {
+    await namespace('data');
+    await admin.apps.createNamespacedStatefulSet({
+      namespace: 'data',
+      body: { metadata: { name: 'db' }, spec: { serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } } },
+    });
+    await until('db-0 to be ready', async () => ((await admin.apps.readNamespacedStatefulSet({ name: 'db', namespace: 'data' })).status?.readyReplicas === 1 ? true : undefined));
+    const spec = parseExperiment({ name: 'db', chaos_type: 'pod_delete', target: { namespace: 'data', labels: { app: 'db' } }, parameters: { grace_period_seconds: 0, duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+    const [target] = await driver.resolve(spec, AbortSignal.timeout(10_000));
+    const intent = await driver.prepare(spec, target!, AbortSignal.timeout(10_000));
+    const context = { experimentId: 'exp-db', rollbackSeq: 1, signal: AbortSignal.timeout(60_000) };
+
+    await driver.apply(spec, intent, context);
+    const reverted = await driver.revert(intent, context);
+
+    expect(intent.snapshot.owners).toEqual([expect.objectContaining({ kind: 'StatefulSet', name: 'db' })]);
+    expect(reverted).toMatchObject({ recovered: true, replaced: true, replacement: 'db-0', owner: 'StatefulSet/db' });
+    expect((await admin.core.readNamespacedPod({ name: 'db-0', namespace: 'data' })).metadata?.uid).not.toBe(intent.params.uid);
   }, 120_000);
 
   it('deletes with the grace period: the pod terminates, and goes once the node confirms it', async () => {
@@ -236,6 +312,10 @@ describe('pod_delete against the real controllers', () => {
     const recreated = (await driver.revert(current, { experimentId: 'exp-solo', rollbackSeq: 2, signal: AbortSignal.timeout(60_000) })) as Record<string, unknown>;
     expect(recreated).toMatchObject({ recreated: true, pod: 'solo/lonely', untouched: false });
     expect((await running()).metadata?.uid).toBe(recreated.uid);
+    // Once: a second revert (a recovery sweep's) finds it there and creates nothing.
+    plane.requests();
+    expect(await driver.revert(current, { experimentId: 'exp-solo', rollbackSeq: 2, signal: AbortSignal.timeout(60_000) })).toMatchObject({ recreated: false, pod: 'solo/lonely' });
+    expect(plane.requests().filter((r) => r.verb === 'create')).toEqual([]);
   }, 120_000);
 
   it('kube-system and production-looking namespaces are refused before the cluster is asked, and nothing is deleted', async () => {

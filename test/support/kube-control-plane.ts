@@ -43,6 +43,11 @@ export interface KubeControlPlane {
   as(user: string): KubeConfig;
   /** The API server's log so far (for a failing test's message). */
   logs(): string;
+  /**
+   * Every request `chaosduck` has made since the last call, as the API server's audit log records it: what the
+   * control plane really asked of a real cluster.
+   */
+  requests(): AuditedRequest[];
   stop(): Promise<void>;
 }
 
@@ -103,6 +108,15 @@ async function httpsStatus(url: string, token: string | undefined): Promise<numb
   });
 }
 
+export interface AuditedRequest {
+  verb: string;
+  /** Path and query, as sent. */
+  uri: string;
+  code: number;
+  /** The request's body, for writes. */
+  body?: Record<string, unknown>;
+}
+
 export interface KubeControlPlaneOptions {
   /** More token users, each in its groups (bound by nothing until a test binds them). */
   users?: { name: string; groups: string[] }[];
@@ -119,6 +133,14 @@ export async function startKubeControlPlane({ users = [] }: KubeControlPlaneOpti
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  // The control plane's own requests, with their bodies; nothing else.
+  writeFileSync(
+    join(pki, 'audit-policy.yaml'),
+    ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'omitStages: [RequestReceived]', 'rules:', `  - level: Request`, `    users: ["${CHAOSDUCK_USER}"]`, '  - level: None'].join('\n'),
+  );
+  const auditLog = join(dir, 'audit.log');
+  writeFileSync(auditLog, '');
+  let audited = 0;
   writeFileSync(
     join(pki, 'tokens.csv'),
     [
@@ -188,6 +210,10 @@ export async function startKubeControlPlane({ users = [] }: KubeControlPlaneOpti
       // Endpoints may not hold a loopback address: the default service `kubernetes` gets none.
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
+      `--audit-policy-file=${join(pki, 'audit-policy.yaml')}`,
+      `--audit-log-path=${auditLog}`,
+      // Written before the answer, so a test reads what it just did.
+      '--audit-log-mode=blocking',
     ]);
     const url = `https://127.0.0.1:${apiPort}`;
     await awaitHealthy(`${url}/readyz`, TOKENS.admin, 'kube-apiserver', 60_000, () => `${logsOf('etcd')()}\n${logsOf('kube-apiserver')()}`);
@@ -229,6 +255,15 @@ export async function startKubeControlPlane({ users = [] }: KubeControlPlaneOpti
       chaosduckKubeconfigFile: () => kubeconfigFile(CHAOSDUCK_USER, TOKENS.chaosduck),
       as: (user) => kubeConfigFor(url, caPem, user, `${user}-token`),
       logs: logsOf('kube-apiserver'),
+      requests: () => {
+        const lines = readFileSync(auditLog, 'utf8').split('\n').filter(Boolean);
+        const fresh = lines.slice(audited);
+        audited = lines.length;
+        return fresh.map((line) => {
+          const event = JSON.parse(line) as { verb: string; requestURI: string; responseStatus?: { code?: number }; requestObject?: Record<string, unknown> };
+          return { verb: event.verb, uri: event.requestURI, code: event.responseStatus?.code ?? 0, ...(event.requestObject ? { body: event.requestObject } : {}) };
+        });
+      },
       stop,
     };
   } catch (error) {
