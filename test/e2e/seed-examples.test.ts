@@ -17,8 +17,8 @@ import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { awsDriver } from '../../shared/faults/aws/index.js';
 import { kubeClientsFromConfig } from '../../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../../shared/faults/kubernetes/driver.js';
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { Workloads } from '../support/kube-workloads.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
@@ -69,7 +69,7 @@ const cpuStressNginx = {
 let moto: Moto;
 let plane: KubeControlPlane;
 let node: NodeStandIn;
-let apps: AppsV1Api;
+let workloads: Workloads;
 let runtime: LocalRuntime;
 let server: LocalServer;
 let restoreEnv: () => void;
@@ -79,9 +79,8 @@ beforeAll(async () => {
   restoreEnv = overrideEnv(motoSdkEnv(moto.endpoint));
   plane = await startKubeControlPlane();
   node = await startNodeStandIn(plane.admin());
-  apps = plane.admin().makeApiClient(AppsV1Api);
-  // Pods need the namespace's service account, which the controller-manager makes.
-  await until('the default service account', async () => (await plane.admin().makeApiClient(CoreV1Api).listNamespacedServiceAccount({ namespace: 'default' })).items[0]);
+  workloads = new Workloads(plane.admin());
+  await workloads.serviceAccountOf('default');
   // `kubectl create deployment nginx --replicas=3`, `kubectl create deployment redis --replicas=2`
   await deployment('nginx', 3);
   await deployment('redis', 2);
@@ -103,23 +102,7 @@ afterAll(async () => {
   restoreEnv?.();
 });
 
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function deployment(name: string, replicas: number) {
-  await apps.createNamespacedDeployment({
-    namespace: 'default',
-    body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: name }] } } } },
-  });
-  await until(`${name} to be ready`, async () => ((await apps.readNamespacedDeployment({ name, namespace: 'default' })).status?.readyReplicas === replicas ? true : undefined));
-}
+const deployment = (name: string, replicas: number) => workloads.deployment('default', name, replicas);
 
 const call = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${server.url}${path}`, {
@@ -178,7 +161,7 @@ describe('the seed README examples, as written', () => {
       const deleted = [...beforeWeb, ...duringDryRun, ...plane.requests()].filter((r) => r.verb === 'delete').map((r) => r.uri);
       expect(deleted.length).toBeGreaterThanOrEqual(1);
       expect(deleted.every((uri) => /^\/api\/v1\/namespaces\/default\/pods\/nginx-/.test(uri))).toBe(true);
-      await until('nginx to be whole again', async () => ((await apps.readNamespacedDeployment({ name: 'nginx', namespace: 'default' })).status?.readyReplicas === 3 ? true : undefined));
+      await workloads.readyReplicas('default', 'nginx', 3);
       // The refusals say what to change, and stored nothing.
       expect(redis).toMatchObject({ status: 409, body: { error: { code: 'BLAST_RADIUS_EXCEEDED' } } });
       expect(redis.body.error.message).toContain('raise safety.max_blast_radius to at least 0.50');

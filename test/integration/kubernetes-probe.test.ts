@@ -3,7 +3,6 @@
  * as the identity deploy/kubernetes/rbac.yaml binds, with a STAND-IN node (test/support/node-stand-in.ts) reporting
  * the pods Ready; a pod is made not Ready by writing its status, as a kubelet would after a failed readiness probe.
  */
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
@@ -11,26 +10,24 @@ import { kubeClientsFromConfig, type KubeClientResolver, type KubeClients } from
 import { probeSchema, type Probe } from '../../shared/model/experiment.js';
 import { runProbe } from '../../shared/probes/index.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { Workloads, until } from '../support/kube-workloads.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'test-token-0123456789';
 let plane: KubeControlPlane;
 let node: NodeStandIn;
-let admin: { core: CoreV1Api; apps: AppsV1Api };
+let admin: Workloads;
 let chaosduck: KubeClients;
 const kube: KubeClientResolver = async () => chaosduck;
 
 beforeAll(async () => {
   plane = await startKubeControlPlane();
   node = await startNodeStandIn(plane.admin());
-  admin = { core: plane.admin().makeApiClient(CoreV1Api), apps: plane.admin().makeApiClient(AppsV1Api) };
+  admin = new Workloads(plane.admin());
   chaosduck = kubeClientsFromConfig(plane.chaosduck());
-  for (const ns of ['shop', 'data']) {
-    await admin.core.createNamespace({ body: { metadata: { name: ns } } });
-    await until(`the default service account of ${ns}`, async () => (await admin.core.listNamespacedServiceAccount({ namespace: ns })).items.find((a) => a.metadata?.name === 'default'));
-  }
-  await deployment('shop', 'web', 3);
-  await deployment('shop', 'api', 1);
+  for (const ns of ['shop', 'data']) await admin.namespace(ns);
+  await admin.deployment('shop', 'web', 3);
+  await admin.deployment('shop', 'api', 1);
   await admin.apps.createNamespacedStatefulSet({
     namespace: 'data',
     body: { metadata: { name: 'db' }, spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } } },
@@ -43,24 +40,6 @@ afterAll(async () => {
   await node?.stop();
   await plane?.stop();
 });
-
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function deployment(ns: string, name: string, replicas: number) {
-  await admin.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } } } },
-  });
-  await until(`${ns}/${name} to be ready`, async () => ((await admin.apps.readNamespacedDeployment({ name, namespace: ns })).status?.readyReplicas === replicas ? true : undefined));
-}
 
 /** Marks one pod of `app` not Ready, as its kubelet would; returns a function that makes it Ready again. */
 async function notReady(ns: string, app: string, workload: () => Promise<number | undefined>, expected: number): Promise<() => Promise<void>> {

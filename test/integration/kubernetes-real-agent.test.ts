@@ -10,7 +10,7 @@
  * pullable, and runs nothing. A running agent (exec reaching it, its log, tc and stress-ng) is tested against the fake
  * API server and its fake kubelet in kubernetes-agent-faults.test.ts.
  */
-import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -21,6 +21,7 @@ import { execInContainer } from '../../shared/faults/kubernetes/agent-faults.js'
 import { createKubernetesDriver, type KubernetesDriverOptions } from '../../shared/faults/kubernetes/driver.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { Workloads, until } from '../support/kube-workloads.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'real-agent-token';
@@ -31,13 +32,13 @@ const LEGACY_USER = 'chaosduck-legacy';
 
 let plane: KubeControlPlane;
 let node: NodeStandIn;
-let admin: { core: CoreV1Api; apps: AppsV1Api };
+let admin: Workloads;
 let chaosduck: KubeClients;
 
 beforeAll(async () => {
   plane = await startKubeControlPlane({ users: [{ name: LEGACY_USER, groups: ['chaosduck-legacy'] }] });
   node = await startNodeStandIn(plane.admin(), { unpullable: (image) => image === UNPULLABLE, reportRunning: (c) => c.name.startsWith('running-') });
-  admin = { core: plane.admin().makeApiClient(CoreV1Api), apps: plane.admin().makeApiClient(AppsV1Api) };
+  admin = new Workloads(plane.admin());
   chaosduck = kubeClientsFromConfig(plane.chaosduck());
   for (const level of ['privileged', 'baseline', 'restricted']) await workload(`psa-${level}`, { 'pod-security.kubernetes.io/enforce': level });
 }, KUBE_BUILD_TIMEOUT_MS);
@@ -47,39 +48,13 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A namespace with a one-replica Deployment `web`, Ready. */
+/** A namespace with a one-replica Deployment `web`, Ready, and restricted-compliant so every level admits it. */
 async function workload(ns: string, labels: Record<string, string> = {}) {
-  await admin.core.createNamespace({ body: { metadata: { name: ns, labels } } });
-  await until(`the default service account of ${ns}`, async () => (await admin.core.listNamespacedServiceAccount({ namespace: ns })).items.find((a) => a.metadata?.name === 'default'));
-  await admin.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'web' } },
-        // Restricted-compliant, so the restricted namespace admits the workload itself.
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [{ name: 'web', image: 'web:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
-          },
-        },
-      },
-    },
+  await admin.namespace(ns, labels);
+  await admin.deployment(ns, 'web', 1, {
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [{ name: 'web', image: 'web:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
   });
-  await until(`${ns}/web to be ready`, async () => ((await admin.apps.readNamespacedDeployment({ name: 'web', namespace: ns })).status?.readyReplicas === 1 ? true : undefined));
 }
 
 const webPod = async (ns: string) => (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.find((p) => !p.metadata?.deletionTimestamp)!;

@@ -9,7 +9,7 @@
  * pods Running and Ready and finalizes deletions after their grace period. What needs a running container (exec into
  * the chaos agent, its logs) stays with the fake API server's tests (kubernetes-agent-faults.test.ts).
  */
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
@@ -22,13 +22,14 @@ import type { FaultDriver } from '../../shared/faults/driver.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { runProbe } from '../../shared/probes/index.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
+import { Workloads, until } from '../support/kube-workloads.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'real-kube-token';
 
 let plane: KubeControlPlane;
 let node: NodeStandIn;
-let admin: { core: CoreV1Api; apps: AppsV1Api };
+let admin: Workloads;
 let chaosduck: KubeClients;
 let driver: FaultDriver;
 let runtime: LocalRuntime;
@@ -37,7 +38,7 @@ let server: LocalServer;
 beforeAll(async () => {
   plane = await startKubeControlPlane();
   node = await startNodeStandIn(plane.admin());
-  admin = { core: plane.admin().makeApiClient(CoreV1Api), apps: plane.admin().makeApiClient(AppsV1Api) };
+  admin = new Workloads(plane.admin());
   chaosduck = kubeClientsFromConfig(plane.chaosduck());
   driver = createKubernetesDriver(chaosduck, { pollIntervalMs: 100, waitTimeoutSeconds: 60, recoveryWatches: new RecoveryWatches() });
   runtime = await LocalRuntime.start({ drivers: [driver], kube: async () => chaosduck });
@@ -54,35 +55,9 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-async function until<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function namespace(name: string, labels: Record<string, string> = {}) {
-  await admin.core.createNamespace({ body: { metadata: { name, labels } } });
-  // Pods can be created once the service-account controller has made the namespace's `default` account.
-  await until(`the default service account of ${name}`, async () => (await admin.core.listNamespacedServiceAccount({ namespace: name })).items.find((a) => a.metadata?.name === 'default'));
-}
-
-async function deployment(ns: string, name: string, replicas: number) {
-  await admin.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name, labels: { app: name } },
-      spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } } },
-    },
-  });
-  await readyReplicas(ns, name, replicas);
-}
-
-const readyReplicas = (ns: string, name: string, count: number) =>
-  until(`${ns}/${name} to have ${count} ready replicas`, async () => ((await admin.apps.readNamespacedDeployment({ name, namespace: ns })).status?.readyReplicas === count ? true : undefined));
+const namespace = (name: string) => admin.namespace(name);
+const deployment = (ns: string, name: string, replicas: number) => admin.deployment(ns, name, replicas);
+const readyReplicas = (ns: string, name: string, count: number) => admin.readyReplicas(ns, name, count);
 
 const podsOf = async (ns: string, app: string) => (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
 const uids = (pods: V1Pod[]) => pods.map((p) => p.metadata?.uid as string).sort();
