@@ -116,4 +116,36 @@ describe('chaosduck CLI', () => {
     expect(badCap.code).toBe(2);
     expect(badCap.stderr).toContain('MAX_TIMEOUT_SECONDS="abc" is not a whole number');
   });
+
+  it('validates a Chaos Toolkit file, naming every problem in its own words; running one is refused for now, nothing run', async () => {
+    const good = join(cwd, 'ctk.yaml');
+    writeFileSync(
+      good,
+      [
+        'title: shop stays up',
+        'description: one replica fewer',
+        'steady-state-hypothesis:',
+        '  title: answers',
+        '  probes:',
+        '    - {type: probe, name: home, tolerance: 200, provider: {type: http, url: "http://127.0.0.1:1/"}}',
+        'method:',
+        '  - {type: action, name: touch, provider: {type: process, path: touch, arguments: [ran]}}',
+      ].join('\n'),
+    );
+    const bad = join(cwd, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ title: 't', method: [{ type: 'action', name: 'py', provider: { type: 'python', module: 'os', func: 'system', arguments: { command: 'touch ran' } } }] }));
+
+    const valid = await runCli(['validate', good], { cwd });
+    const invalid = await runCli(['validate', bad], { cwd });
+    const refused = await runCli(['run', good], { cwd });
+
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toContain('experiment syntax and semantic look valid');
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('description: experiment requires a description');
+    expect(invalid.stderr).toMatch(/method\[0\]\.provider\.func: action 'py' calls the python function os\.system, which ChaosDuck does not run/);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('does not run them yet');
+    expect(existsSync(join(cwd, 'ran'))).toBe(false);
+  });
 });
