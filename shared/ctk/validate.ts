@@ -108,7 +108,7 @@ export function chaosToolkitIssues(document: unknown, context: CtkValidationCont
   if (method === undefined || method === null) add('method', 'an experiment requires a method, which can be empty for only checking steady state hypothesis');
   else if (!Array.isArray(method)) add('method', 'the method must be a list of activities');
   else {
-    method.forEach((activity, i) => {
+    method.forEach((activity) => {
       if (isObject(activity) && typeof activity.name === 'string') named.add(activity.name);
     });
     method.forEach((activity, i) => issues.push(...checkActivity(activity, `method[${i}]`), ...refIssues(activity, `method[${i}]`, named)));

@@ -99,7 +99,8 @@ export function staticGuardIssues(spec: ExperimentSpec, guardrails: GuardrailCon
   for (const { field, value, word } of productionNames(spec, guardrails.productionPattern)) {
     issues.push({
       field,
-      message: `"${value}" looks like production ("${word}" matches the production rule ${guardrails.productionPattern}); set safety.require_confirmation: true to run against it, or change PRODUCTION_PATTERN`,
+      // The word and the setting, not the pattern's source: the default is a long expression nobody needs to read here.
+      message: `"${value}" looks like production ("${word}" matches the production rule of PRODUCTION_PATTERN); set safety.require_confirmation: true to run against it`,
     });
   }
   return issues;

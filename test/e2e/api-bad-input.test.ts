@@ -16,6 +16,7 @@ import { awsDriver } from '../../shared/faults/aws/index.js';
 import { kubeClientsByContext } from '../../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../../shared/faults/kubernetes/driver.js';
 import { MemoryDriver } from '../support/memory-driver.js';
+import { apiClient } from '../support/api-client.js';
 import { overrideEnv } from '../support/moto.js';
 
 const TOKEN = 'bad-input-token';
@@ -70,14 +71,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-};
+const call = apiClient(() => server.url, TOKEN);
 
 const stored = async () => (await runtime.store.listExperiments({ limit: 100 })).items.length;
 

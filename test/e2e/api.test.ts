@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { MemoryDriver } from '../support/memory-driver.js';
+import { apiClient } from '../support/api-client.js';
 
 const TOKEN = 'test-token-0123456789';
 const SLOTS = 40;
@@ -26,14 +27,7 @@ describe('REST API on the local server', () => {
     await runtime?.stop();
   });
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
-  };
+  const call = apiClient(() => server.url, TOKEN);
   /** An experiment on a target of its own, so tests never contend for a lease. */
   const experiment = (overrides: Record<string, unknown> = {}) => ({
     name: `api-${++nextSlot}`,

@@ -19,6 +19,7 @@ import { kubeClientsFromConfig } from '../../shared/faults/kubernetes/cluster.js
 import { createKubernetesDriver } from '../../shared/faults/kubernetes/driver.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
 import { Workloads } from '../support/kube-workloads.js';
+import { apiClient } from '../support/api-client.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto } from '../support/moto.js';
 
@@ -104,14 +105,7 @@ afterAll(async () => {
 
 const deployment = (name: string, replicas: number) => workloads.deployment('default', name, replicas);
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-};
+const call = apiClient(() => server.url, TOKEN);
 
 /** Polls the experiment until it has ended; generous, as the seed's runs observe for 30 s. */
 const settled = async (id: string) => {

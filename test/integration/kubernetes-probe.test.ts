@@ -11,6 +11,7 @@ import { probeSchema, type Probe } from '../../shared/model/experiment.js';
 import { runProbe } from '../../shared/probes/index.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
 import { Workloads, until } from '../support/kube-workloads.js';
+import { apiClient } from '../support/api-client.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -172,9 +173,10 @@ describe('topology routes on the local server', () => {
     runtime = undefined;
   });
 
+  const get = apiClient(() => server!.url, TOKEN);
   const call = async (path: string) => {
-    const response = await fetch(`${server!.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    const { status, body } = await get('GET', path);
+    return { status, body };
   };
 
   it('GET /api/topology/k8s returns what the cluster holds, the cluster’s own marked protected; /combined has aws null', async () => {

@@ -22,6 +22,7 @@ import { createKubernetesDriver, type KubernetesDriverOptions } from '../../shar
 import { parseExperiment } from '../../shared/model/parse.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
 import { Workloads, until } from '../support/kube-workloads.js';
+import { apiClient } from '../support/api-client.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'real-agent-token';
@@ -64,14 +65,10 @@ async function controlPlane(options: KubernetesDriverOptions = {}) {
   const driver = createKubernetesDriver(chaosduck, { agentImage: IMAGE, pollIntervalMs: 100, agentStopTimeoutSeconds: 5, ...options });
   const runtime = await LocalRuntime.start({ drivers: [driver] });
   const server: LocalServer = await startServer({ runtime, token: TOKEN, port: 0 });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
   return {
     driver,
     runtime,
-    call,
+    call: apiClient(() => server.url, TOKEN),
     stop: async () => {
       await server.close();
       await runtime.stop();

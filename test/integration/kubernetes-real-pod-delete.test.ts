@@ -23,6 +23,7 @@ import { parseExperiment } from '../../shared/model/parse.js';
 import { runProbe } from '../../shared/probes/index.js';
 import { KUBE_BUILD_TIMEOUT_MS, startKubeControlPlane, type KubeControlPlane } from '../support/kube-control-plane.js';
 import { Workloads, until } from '../support/kube-workloads.js';
+import { apiClient } from '../support/api-client.js';
 import { startNodeStandIn, type NodeStandIn } from '../support/node-stand-in.js';
 
 const TOKEN = 'real-kube-token';
@@ -62,14 +63,7 @@ const readyReplicas = (ns: string, name: string, count: number) => admin.readyRe
 const podsOf = async (ns: string, app: string) => (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
 const uids = (pods: V1Pod[]) => pods.map((p) => p.metadata?.uid as string).sort();
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-};
+const call = apiClient(() => server.url, TOKEN);
 
 describe('RBAC: deploy/kubernetes/rbac.yaml, as the API server reads it', () => {
   // Every call the control plane makes, by verb and resource.
