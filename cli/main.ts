@@ -19,11 +19,14 @@ import { awsClientFactory } from '../shared/faults/aws/clients.js';
 import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
 import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
 import { RecoveryWatches } from '../shared/faults/kubernetes/recovery-watch.js';
-import { KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../shared/model/experiment.js';
+import { DRY_MODES, HYPOTHESIS_STRATEGIES, isChaosToolkitSpec, KUBERNETES_CHAOS_TYPES, ROLLBACK_STRATEGIES, type ExperimentSpec } from '../shared/model/experiment.js';
+import type { JsonObject, JsonValue } from '../shared/journal/activity.js';
+import { chaosToolkitSettings, type ChaosToolkitOptions } from './chaostoolkit.js';
+import { chaosToolkitWarnings } from '../shared/ctk/spec.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { guardrailsFromEnv, parseInteger } from '../shared/lifecycle/config.js';
 import { validateExperiment } from '../shared/lifecycle/control.js';
-import { isChaosToolkitDocument, validateChaosToolkit } from '../shared/ctk/validate.js';
+import { isChaosToolkitDocument } from '../shared/ctk/validate.js';
 import { DataDirectoryInUseError } from '../local/dynamodb.js';
 import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
 import { createSandboxDriver } from '../local/sandbox/driver.js';
@@ -38,10 +41,14 @@ const EXIT_OK = 0;
 const EXIT_NOT_COMPLETED = 1;
 const EXIT_INVALID = 2;
 const EXIT_INTERRUPTED = 130;
+/** What a refused file exits with: 2, or 1 for a Chaos Toolkit file (as `chaos run` and `chaos validate` exit). */
+let invalidExitCode = EXIT_INVALID;
+const collect = (value: string, previous: string[]) => [...previous, value];
 
-interface RunOptions {
+interface RunOptions extends ChaosToolkitOptions {
   dryRun: boolean;
   journal: string;
+  journalPath?: string;
   dataDir: string;
   sandboxReplicas: number;
   sandboxPort: number;
@@ -72,6 +79,14 @@ program
   .argument('<file>', 'experiment file')
   .option('--dry-run', 'print the plan (targets, fault, rollback) and change nothing', false)
   .option('--journal <path>', 'where to write the journal', 'journal.json')
+  .option('--journal-path <path>', 'the same as --journal, as chaos run spells it')
+  .option('--var <name[:type]=value>', 'Chaos Toolkit: a configuration value (type: str, int, float, bytes); repeatable', collect, [])
+  .option('--var-file <path>', 'Chaos Toolkit: configuration and secrets from a JSON/YAML file, or a .env file; repeatable', collect, [])
+  .addOption(new Option('--rollback-strategy <strategy>', 'Chaos Toolkit: when the declared rollbacks play (default: whenever a method action started)').choices(ROLLBACK_STRATEGIES))
+  .addOption(new Option('--hypothesis-strategy <strategy>', 'Chaos Toolkit: when the steady-state hypothesis is checked').choices([...HYPOTHESIS_STRATEGIES, 'continously']))
+  .option('--hypothesis-frequency <seconds>', 'Chaos Toolkit: seconds between checks while the method runs (default 1)')
+  .option('--fail-fast', 'Chaos Toolkit: stop the method the first time the hypothesis does not hold while it runs', false)
+  .addOption(new Option('--dry <what>', 'Chaos Toolkit: run without executing these').choices(DRY_MODES))
   .addOption(dataDirOption)
   .addOption(sandboxReplicasOption())
   .addOption(sandboxPortOption())
@@ -86,12 +101,13 @@ program
   .action((file: string) => {
     const document = readExperimentFile(file);
     if (isChaosToolkitDocument(document)) {
-      validateChaosToolkit(document, { runtime: 'local', env: process.env });
+      invalidExitCode = EXIT_NOT_COMPLETED;
+      validateExperiment(document, { runtime: 'local', guardrails: guardrailsFromEnv() });
       console.log(`${file}: experiment syntax and semantic look valid (Chaos Toolkit format)`);
       return;
     }
     const { spec } = loadExperiment(document);
-    console.log(`${file}: valid ${spec.chaos_type} experiment "${spec.name}"`);
+    console.log(`${file}: valid ${isChaosToolkitSpec(spec) ? 'Chaos Toolkit' : spec.chaos_type} experiment "${spec.name}"`);
     // The sandbox's address is only known once it runs: its placeholder is shown as written.
     console.log(JSON.stringify(spec, null, 2).replaceAll(SANDBOX_URL_STAND_IN, '${SANDBOX_URL}'));
   });
@@ -195,15 +211,7 @@ const STILL_ROLLING_BACK = 'still rolling back, waiting for it to finish so that
 
 async function run(file: string, options: RunOptions): Promise<number> {
   const document = readExperimentFile(file);
-  if (isChaosToolkitDocument(document)) {
-    // Every problem first; a valid file is still not run: the Chaos Toolkit lifecycle (methods, declared rollbacks,
-    // strategies) is not in this version.
-    validateChaosToolkit(document, { runtime: 'local', env: process.env });
-    throw new ValidationError(
-      [{ field: '', message: 'this version validates Chaos Toolkit experiments but does not run them yet; write the experiment in the ChaosDuck request shape (see the README) to run it' }],
-      'file',
-    );
-  }
+  if (isChaosToolkitDocument(document)) return runChaosToolkit(document, options);
   // Validate first, so a bad file starts nothing; the sandbox's real address is known only once it runs.
   loadExperiment(document);
   const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
@@ -227,10 +235,46 @@ async function run(file: string, options: RunOptions): Promise<number> {
       return EXIT_OK;
     }
     if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    return await runToEnd(runtime, input, options.journal, interruption);
+    const { record } = await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption);
+    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
   } finally {
     await runtime?.stop();
     await sandbox.stop();
+    interruption.dispose();
+  }
+}
+
+/**
+ * A Chaos Toolkit file, run as `chaos run` runs it, with `chaos run`'s exit code: 0 only when it completed without
+ * deviating. One more way to fail, for safety: a fault whose automatic rollback failed may still be in place.
+ */
+async function runChaosToolkit(document: unknown, options: RunOptions): Promise<number> {
+  invalidExitCode = EXIT_NOT_COMPLETED; // `chaos run` exits 1 on a file it refuses
+  const input = { format: 'chaostoolkit', experiment: document, settings: chaosToolkitSettings(options) };
+  const spec = validateExperiment(input, { runtime: 'local', guardrails: guardrailsFromEnv() });
+  for (const warning of chaosToolkitWarnings(document as JsonObject)) console.warn(`warning: ${warning}`);
+  const interruption = watchInterrupts(STILL_ROLLING_BACK);
+  let runtime: LocalRuntime | undefined;
+  try {
+    if (!interruption.signal) runtime = await startRuntime(options.dataDir, []);
+    if (!runtime || interruption.signal) {
+      console.log(`\ninterrupted (${interruption.signal}) before the experiment started: nothing was injected`);
+      return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    }
+    if (options.dryRun || spec.safety.dry_run) {
+      console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
+      return EXIT_OK;
+    }
+    const { record, journal } = await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption);
+    const status = String(journal?.status ?? record.status);
+    const deviated = journal?.deviated === true;
+    console.log(`chaos toolkit status: ${status}${deviated ? ' (deviated)' : ''}`);
+    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    const faultsLeft = ((journal?.chaosduck as JsonObject | undefined)?.failed_rollbacks as JsonValue[] | undefined)?.length ?? 0;
+    return status === 'completed' && !deviated && faultsLeft === 0 ? EXIT_OK : EXIT_NOT_COMPLETED;
+  } finally {
+    await runtime?.stop();
     interruption.dispose();
   }
 }
@@ -289,7 +333,12 @@ async function serve(options: { dataDir: string; port: number; host: string; san
   }
 }
 
-async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: string, interruption: Interruption): Promise<number> {
+async function runToEnd(
+  runtime: LocalRuntime,
+  input: unknown,
+  journalPath: string,
+  interruption: Interruption,
+): Promise<{ record: ExperimentRecord; journal: JsonObject | undefined }> {
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({}, (event) => console.log(formatEvent(event, startedAt)));
   let record: ExperimentRecord;
@@ -322,8 +371,7 @@ async function runToEnd(runtime: LocalRuntime, input: unknown, journalPath: stri
   }
   console.log(`status     ${record.status}${record.deviated ? ' (deviated)' : ''} — ${record.reason ?? ''}`);
   if (record.error) console.log(`error      ${record.error}`);
-  if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-  return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
+  return { record, journal };
 }
 
 try {
@@ -332,7 +380,7 @@ try {
   if (error instanceof ValidationError) {
     console.error(error.issues.length > 1 || error.issues[0]?.field ? 'invalid experiment:' : 'invalid input:');
     for (const issue of error.issues) console.error(`  ${issue.field || '(file)'}: ${issue.message}`);
-    process.exitCode = EXIT_INVALID;
+    process.exitCode = invalidExitCode;
   } else if (error instanceof ConfigurationError) {
     console.error(`${error.name}: ${error.message}`);
     process.exitCode = EXIT_INVALID;

@@ -39,8 +39,15 @@ export function formatEvent(event: JournalEvent, startedAt: number): string {
         return `plan: ${String((d.fault as { chaos_type: string }).chaos_type)} on ${targets} (${sel.matching} matching${sel.capped ? ', capped by max_blast_radius' : ''})`;
       }
       case 'fault.applied':
-      case 'rollback.step':
+      case 'activity.completed':
         return activityLine(d.record as unknown as ActivityRecord);
+      case 'rollback.step':
+        return d.state === 'skipped' ? `- rollback ${String(d.target)} not played (rollback strategy ${String(d.strategy)})` : activityLine(d.record as unknown as ActivityRecord);
+      case 'hypothesis.checked': {
+        const probes = (d.probes as unknown as ActivityRecord[]).map((record) => activityLine(record)).join(', ');
+        const when = d.when === 'during' ? `during the method, #${String(d.iteration)}` : String(d.when);
+        return `${mark(d.steady_state_met === true)} steady state ${d.steady_state_met ? 'met' : 'not met'} [${when}]${probes ? `: ${probes}` : ''}`;
+      }
       case 'phase.completed':
         return `${mark(true)} phase done${d.deviated ? ' — steady state deviated' : ''}`;
       case 'phase.failed':

@@ -10,6 +10,7 @@ import { validateExperiment } from '../shared/lifecycle/control.js';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig } from '../shared/lifecycle/deps.js';
 import { parseDocumentText } from '../shared/model/document.js';
 import { type GameDay, gameDaysSchema } from '../shared/model/game-day.js';
+import { isChaosToolkitSpec, type FaultSpec } from '../shared/model/experiment.js';
 import { targetRoleAllowed } from './constructs/target-role-policy.js';
 
 export interface GameDayChecks {
@@ -50,7 +51,9 @@ function checkExperiment(gameDay: GameDay, checks: GameDayChecks): void {
   let issues: FieldIssue[];
   try {
     // Lambda is where it runs: `cmd` probes are refused there, as the API refuses them.
-    const spec = validateExperiment(gameDay.experiment, { runtime: 'lambda', guardrails: checks.guardrails ?? DEFAULT_GUARDRAILS });
+    const validated = validateExperiment(gameDay.experiment, { runtime: 'lambda', guardrails: checks.guardrails ?? DEFAULT_GUARDRAILS });
+    // A Chaos Toolkit experiment's native actions name no role of their own: nothing more to check.
+    const spec = isChaosToolkitSpec(validated) ? { target: {}, probes: [] as FaultSpec['probes'] } : validated;
     const targetRole = (spec.target as { role_arn?: string }).role_arn;
     const roles = [
       ...(targetRole ? [{ field: 'target.role_arn', arn: targetRole }] : []),

@@ -16,7 +16,7 @@ import {
   type ControlDeps,
 } from '../../shared/lifecycle/control.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
-import { CHAOS_TYPES } from '../../shared/model/experiment.js';
+import { CHAOS_TYPES, isChaosToolkitSpec } from '../../shared/model/experiment.js';
 import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
 
 /** What the topology routes read; a control plane without AWS (Kubernetes) access leaves `aws` (`k8s`) out. */
@@ -171,7 +171,8 @@ function summary(record: ExperimentRecord): JsonObject {
   return {
     id: record.id,
     name: record.spec.name,
-    chaos_type: record.spec.chaos_type,
+    chaos_type: isChaosToolkitSpec(record.spec) ? null : record.spec.chaos_type,
+    format: isChaosToolkitSpec(record.spec) ? 'chaostoolkit' : 'chaosduck',
     status: record.status,
     phase: record.phase ?? null,
     reason: record.reason ?? null,

@@ -2,11 +2,15 @@
  * Last state of every experiment execution: decides the final status, gives back the leases, writes the journal and
  * the final status (the journal first, so a finished experiment always has one).
  */
-import type { CaughtError, FinishInput } from '../../shared/lifecycle/contract.js';
+import { rootError, type CaughtError, type FinishInput } from '../../shared/lifecycle/contract.js';
+
+export { rootError };
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
 import { buildJournal, fitJournal } from '../../shared/journal/journal.js';
-import type { FinalStatus, PhaseResult, RollbackEntry } from '../../shared/model/lifecycle.js';
+import { isSettled, type FinalStatus, type PhaseResult, type RollbackEntry } from '../../shared/model/lifecycle.js';
+import { isChaosToolkitSpec } from '../../shared/model/experiment.js';
+import { chaosToolkitStatus } from '../../shared/ctk/outcome.js';
 import { leaseKey } from '../../shared/lifecycle/guardrails.js';
 
 export interface FinishOutput {
@@ -15,30 +19,6 @@ export interface FinishOutput {
   reason: string;
   deviated: boolean;
   failedRollbacks: number[];
-}
-
-/**
- * The error behind a caught one. Step Functions wraps a failed child execution as `States.TaskFailed` with the
- * child's description as JSON in `Cause`, and a Lambda error's `Cause` is JSON with `errorType`; unwrap both.
- */
-export function rootError(caught: CaughtError): { name: string; message: string } {
-  let name = caught.Error;
-  let cause: unknown = caught.Cause ?? '';
-  for (let depth = 0; depth < 5 && typeof cause === 'string'; depth++) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(cause);
-    } catch {
-      break;
-    }
-    if (!parsed || typeof parsed !== 'object') break;
-    const p = parsed as Record<string, unknown>;
-    const inner = p.Error ?? p.error ?? p.errorType;
-    if (typeof inner !== 'string') break;
-    name = inner;
-    cause = p.Cause ?? p.cause ?? p.errorMessage ?? '';
-  }
-  return { name, message: typeof cause === 'string' ? cause : JSON.stringify(cause) };
 }
 
 export interface StatusDecision {
@@ -51,7 +31,7 @@ export interface StatusDecision {
 export function decideStatus(input: Omit<FinishInput, 'experiment'>, stack: readonly RollbackEntry[]): StatusDecision {
   const failure = input.failure ? rootError(input.failure) : undefined;
   const deviated = input.observation?.deviated ?? (failure?.name === 'HealthCheckThresholdError' || failure?.name === 'StopConditionError');
-  const rollbackIncomplete = input.rollbackFailure !== undefined || stack.some((e) => e.state !== 'done');
+  const rollbackIncomplete = input.rollbackFailure !== undefined || stack.some((e) => !isSettled(e));
   if (rollbackIncomplete) {
     const why = input.rollbackFailure ? rootError(input.rollbackFailure).name : 'rollback_step_failed';
     return { status: 'failed', reason: failure ? `${failure.name}; ${why}` : why, deviated };
@@ -79,7 +59,7 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   // A target whose rollback did not finish may still be faulted: its lease stays until it expires, so no other
   // experiment piles a second fault on top.
   // An entry that could not be read names no target, so then every lease stays.
-  const stillFaulted = new Set(stack.filter((e) => e.state !== 'done').map((e) => leaseKey(e.target)));
+  const stillFaulted = new Set(stack.filter((e) => !isSettled(e)).map((e) => leaseKey(e.target)));
   const keepAll = stack.some((e) => e.corrupt !== undefined);
   const released = (keepAll ? [] : (record.leases ?? []).filter((t) => !stillFaulted.has(t))).map((target) => deps.store.releaseLease(target, id));
 
@@ -88,16 +68,16 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
     stack.length > 0 || input.mode === 'rollback'
       ? {
           phase: 'ROLLBACK',
-          status: stack.every((e) => e.state === 'done') && !input.rollbackFailure ? 'succeeded' : 'failed',
+          status: stack.every(isSettled) && !input.rollbackFailure ? 'succeeded' : 'failed',
           start: stack.map((e) => e.outcome?.start).filter((s): s is string => !!s).sort()[0] ?? end,
           end,
           detail: { steps: stack.map((e) => ({ seq: e.seq, action: e.action, target: e.target.id, state: e.state })) },
         }
       : undefined;
-  const failedRollbacks = stack.filter((e) => e.state !== 'done').map((e) => e.seq);
+  const failedRollbacks = stack.filter((e) => !isSettled(e)).map((e) => e.seq);
   const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
   const journal = fitJournal(
-    buildJournal({ record, ...decision, error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable }),
+    buildJournal({ record, ...decision, ...(isChaosToolkitSpec(record.spec) ? { chaostoolkit: chaosToolkitStatus(record.spec, input) } : {}), error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable }),
   );
   // The journal goes first, so an experiment that shows a final status always has one.
   await Promise.all([

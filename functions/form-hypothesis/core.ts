@@ -5,7 +5,8 @@
 import type { PhaseInput } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event, probesFor } from '../../shared/lifecycle/events.js';
-import type { ExperimentSpec, Probe } from '../../shared/model/experiment.js';
+import { isChaosToolkitSpec, type ChaosToolkitSpec, type ExperimentSpec, type FaultSpec, type Probe } from '../../shared/model/experiment.js';
+import { hypothesisStrategy, methodOf } from '../../shared/ctk/method.js';
 
 export interface Hypothesis {
   statement: string;
@@ -13,7 +14,7 @@ export interface Hypothesis {
   source: 'rules';
 }
 
-const FAULT_WORDS: Record<ExperimentSpec['chaos_type'], (p: Record<string, unknown>) => string> = {
+const FAULT_WORDS: Record<FaultSpec['chaos_type'], (p: Record<string, unknown>) => string> = {
   pod_delete: () => 'selected replicas are deleted',
   network_latency: (p) => `${p.latency_ms} ms of latency is added to the selected replicas`,
   network_loss: (p) => `${p.loss_percent}% of packets to the selected replicas are lost`,
@@ -51,6 +52,7 @@ function expectationOf(probe: Probe): string {
 }
 
 export function ruleBasedHypothesis(spec: ExperimentSpec): Hypothesis {
+  if (isChaosToolkitSpec(spec)) return chaosToolkitHypothesis(spec);
   const watched = [...new Set([...probesFor(spec, 'during'), ...probesFor(spec, 'after')])];
   const fault = FAULT_WORDS[spec.chaos_type](spec.parameters as Record<string, unknown>);
   const expectations = watched.map(expectationOf);
@@ -59,6 +61,18 @@ export function ruleBasedHypothesis(spec: ExperimentSpec): Hypothesis {
     expectations.length > 0
       ? `When ${fault}, the system keeps its steady state: ${expectations.join('; ')}; fewer than ${tolerance}.`
       : `When ${fault}, the fault is applied and fully rolled back; no probe watches the steady state.`;
+  return { statement, expectations, source: 'rules' };
+}
+
+/** A Chaos Toolkit experiment states its hypothesis itself: its title, and each probe with its tolerance. */
+function chaosToolkitHypothesis(spec: ChaosToolkitSpec): Hypothesis {
+  const { hypothesis, method } = methodOf(spec.experiment);
+  const actions = method.filter((a) => a.type === 'action').map((a) => a.name);
+  const expectations = (hypothesis?.probes ?? []).map((probe) => `${probe.name}: within tolerance ${JSON.stringify(probe.tolerance ?? null)}`);
+  const when = actions.length > 0 ? `When ${actions.join(', then ')} ${actions.length === 1 ? 'runs' : 'run'}` : 'While the method runs';
+  const statement = hypothesis
+    ? `${when}, the steady state "${hypothesis.title}" holds (strategy ${hypothesisStrategy(spec)}): ${expectations.join('; ') || 'no probes'}.`
+    : `${when}; the experiment declares no steady-state hypothesis, so nothing is checked.`;
   return { statement, expectations, source: 'rules' };
 }
 

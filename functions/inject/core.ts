@@ -12,31 +12,81 @@ import {
   ExperimentTimeoutError,
   InjectionFailedError,
 } from '../../shared/errors.js';
-import type { PhaseInput } from '../../shared/lifecycle/contract.js';
+import type { InjectInput, InjectState } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
-import { describePlan, leaseKey, planInjection } from '../../shared/lifecycle/guardrails.js';
+import { describePlan, leaseKey, planInjection, type InjectionPlan } from '../../shared/lifecycle/guardrails.js';
 import { asJson, recordActivity, type ActivityRecord } from '../../shared/journal/activity.js';
 import { isFinal, type JournalEvent, type RollbackEntry } from '../../shared/model/lifecycle.js';
 import { revertEntry } from '../../shared/lifecycle/revert.js';
+import { isChaosToolkitSpec, type FaultSpec } from '../../shared/model/experiment.js';
+import { runMethod } from './method.js';
 
 /** Leases outlive the deadline by this much, so rollback finishes while the targets are still ours. */
 const LEASE_MARGIN_MS = 10 * 60_000;
 
-export interface InjectOutput {
-  injected: number;
-  targets: string[];
+export interface InjectOutput extends InjectState {
+  targets?: string[];
 }
 
-export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, signal: AbortSignal): Promise<InjectOutput> {
-  const { id, spec } = experiment;
+/** One invocation of INJECT: the fault of a ChaosDuck request, or the next steps of a Chaos Toolkit method. */
+export async function inject(input: InjectInput, deps: LifecycleDeps, signal: AbortSignal): Promise<InjectOutput> {
+  const { spec } = input.experiment;
+  return isChaosToolkitSpec(spec) ? runMethod(input, spec, deps, signal) : injectFault(input, spec, deps, signal);
+}
+
+async function injectFault({ experiment, inject: state }: InjectInput, spec: FaultSpec, deps: LifecycleDeps, signal: AbortSignal): Promise<InjectOutput> {
+  const { id } = experiment;
   const start = deps.clock();
   if (start > experiment.deadline) throw new ExperimentTimeoutError(`experiment ran past its ${spec.safety.timeout_seconds}s timeout before injection`);
-  const plan = await planInjection(spec, deps, signal, id).catch(async (error: unknown) => {
-    await refusedAtInjection(id, start, error, deps);
+  const applied = await applyFault(id, spec, experiment.deadline, deps, signal).catch(async (error: unknown) => {
+    if (error instanceof RefusedAtPlan) {
+      await refusedAtInjection(id, start, error.cause, deps);
+      throw error.cause;
+    }
     throw error;
   });
-  const leased = await acquireLeases(plan.steps.map((s) => leaseKey(s.target)), id, experiment.deadline, deps);
+  const { plan, actions, events, halt } = applied;
+  events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length, ...(halt ? { error: halt.name } : {}) }, deps.clock()));
+  await emit(deps, events, {
+    experimentId: id,
+    result: {
+      phase: 'INJECT',
+      status: halt ? 'failed' : 'succeeded',
+      start: new Date(start).toISOString(),
+      end: new Date(deps.clock()).toISOString(),
+      detail: { plan: describePlan(plan), actions: asJson(actions), ...(halt ? { error: `${halt.name}: ${halt.message}` } : {}) },
+    },
+  });
+  if (halt) throw halt;
+  return { ...state, injected: actions.length, done: true, waitSeconds: 0, targets: plan.steps.map((s) => s.target.id) };
+}
+
+/** The plan refused the fault (a guardrail, the target system): nothing was leased, stored or applied. */
+export class RefusedAtPlan extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+export interface AppliedFault {
+  plan: InjectionPlan;
+  /** One record per target the fault was applied to (or failed on), in order. */
+  actions: ActivityRecord[];
+  events: JournalEvent[];
+  /** Why the application stopped before its end, if it did: a failed target, a stop, an emergency stop. */
+  halt?: Error;
+}
+
+/**
+ * Plans one fault, leases its targets, and for each target writes its rollback ahead and applies it. A stop that came
+ * while the faults were applied undoes, again, what this step applied.
+ */
+export async function applyFault(id: string, spec: FaultSpec, deadline: number, deps: LifecycleDeps, signal: AbortSignal): Promise<AppliedFault> {
+  const plan = await planInjection(spec, deps, signal, id).catch((error: unknown) => {
+    throw new RefusedAtPlan(error);
+  });
+  const leased = await acquireLeases(plan.steps.map((s) => leaseKey(s.target)), id, deadline, deps);
   const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length).catch(async (error: unknown) => {
     // Stopped before the first fault: the record does not list these leases yet, so nothing else would give them back.
     await releaseLeases(leased, id, deps);
@@ -58,7 +108,7 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
         name: `${spec.chaos_type} ${intent.target.id}`,
         provider: { type: plan.driver.provider, chaos_type: spec.chaos_type, target: intent.target.id, arguments: plan.fault.parameters },
       },
-      async () => ({ output: await plan.driver.apply(spec, intent, { experimentId: id, rollbackSeq: entry.seq, signal, deadline: experiment.deadline }) }),
+      async () => ({ output: await plan.driver.apply(spec, intent, { experimentId: id, rollbackSeq: entry.seq, signal, deadline }) }),
       deps.clock,
     );
     actions.push(record);
@@ -78,26 +128,14 @@ export async function inject({ experiment }: PhaseInput, deps: LifecycleDeps, si
       events.push(reverted.event ?? event(id, 'rollback.step', 'ROLLBACK', detail, deps.clock()));
     }
   }
-  events.push(event(id, halt ? 'phase.failed' : 'phase.completed', 'INJECT', { injected: actions.length, ...(halt ? { error: halt.name } : {}) }, deps.clock()));
-  await emit(deps, events, {
-    experimentId: id,
-    result: {
-      phase: 'INJECT',
-      status: halt ? 'failed' : 'succeeded',
-      start: new Date(start).toISOString(),
-      end: new Date(deps.clock()).toISOString(),
-      detail: { plan: describePlan(plan), actions: asJson(actions), ...(halt ? { error: `${halt.name}: ${halt.message}` } : {}) },
-    },
-  });
-  if (halt) throw halt;
-  return { injected: actions.length, targets: plan.steps.map((s) => s.target.id) };
+  return { plan, actions, events, ...(halt ? { halt } : {}) };
 }
 
 /**
  * A refusal at INJECT (a guardrail, the target system) is recorded as INJECT's: the record's phase, a failed phase
  * result with the reason, and its event, so nobody reads a refusal that needed the cluster as a steady-state failure.
  */
-async function refusedAtInjection(id: string, start: number, error: unknown, deps: LifecycleDeps): Promise<void> {
+export async function refusedAtInjection(id: string, start: number, error: unknown, deps: LifecycleDeps): Promise<void> {
   const why = `${errorName(error)}: ${errorMessage(error)}`;
   await deps.store.updateExperiment(id, { phase: 'INJECT' }, { unlessRollingBack: true }).catch((conflict: unknown) => {
     if (!(conflict instanceof ConflictError)) throw conflict; // stopped meanwhile: its rollback run owns the record
@@ -109,7 +147,7 @@ async function refusedAtInjection(id: string, start: number, error: unknown, dep
 }
 
 /** Why INJECT must stop now, if it must: an emergency stop, or its run was stopped or rolled back under it. */
-async function stoppedUnder(id: string, deps: LifecycleDeps, when: string): Promise<Error | undefined> {
+export async function stoppedUnder(id: string, deps: LifecycleDeps, when: string): Promise<Error | undefined> {
   const gate = await deps.store.injectionGate(id);
   if (gate.emergencyStop.active) return new EmergencyStopActiveError(`emergency stop raised ${when}`);
   if (isFinal(gate.status) || gate.phase === 'ROLLBACK') {

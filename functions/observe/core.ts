@@ -13,13 +13,64 @@ import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event, probesFor } from '../../shared/lifecycle/events.js';
 import { asJson, type JsonValue } from '../../shared/journal/activity.js';
 import type { JournalEvent } from '../../shared/model/lifecycle.js';
+import { isChaosToolkitSpec, type ChaosToolkitSpec, type FaultSpec } from '../../shared/model/experiment.js';
+import { checkHypothesis } from '../../shared/ctk/activities.js';
+import { hypothesisChecks, hypothesisStrategy, methodOf } from '../../shared/ctk/method.js';
+import { activityEnvironment } from '../../shared/ctk/run.js';
 import { allMet, firedStopConditions, runProbes } from '../../shared/probes/index.js';
 
-export async function observeTick({ experiment, observe }: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
-  const { id, spec } = experiment;
+export async function observeTick(input: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
+  const { spec } = input.experiment;
+  return isChaosToolkitSpec(spec) ? observeAfterMethod(input, spec, deps, signal) : observeFault(input, spec, deps, signal);
+}
+
+/**
+ * A Chaos Toolkit experiment has no observation window: its method has run, and the hypothesis is checked once more
+ * after it (strategies `default`, `after-method-only`, `continuously`). A miss means it deviated; a probe that
+ * failed to run is an error as well.
+ */
+async function observeAfterMethod({ experiment, observe }: ObserveInput, spec: ChaosToolkitSpec, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
+  const { id } = experiment;
+  const start = deps.clock();
+  await deps.store.updateExperiment(id, { phase: 'OBSERVE' });
+  const stop = await deps.store.getEmergencyStop();
+  if (stop.active) throw new EmergencyStopActiveError(`emergency stop is active since ${stop.since}`);
+  const { hypothesis } = methodOf(spec.experiment);
+  const done = { ...observe, done: true, waitSeconds: 0 };
+  if (!hypothesis || !hypothesisChecks(hypothesisStrategy(spec)).after) {
+    await emit(deps, [event(id, 'phase.completed', 'OBSERVE', { deviated: false, skipped: true }, deps.clock())]);
+    return { ...done, deviated: false, errored: false };
+  }
+  const dry = spec.settings.dry === 'probes' || spec.settings.dry === 'activities';
+  const result = await checkHypothesis(hypothesis.probes, activityEnvironment(spec, deps, signal, experiment.deadline), dry);
+  const deviated = !result.steady_state_met;
+  const end = deps.clock();
+  await emit(
+    deps,
+    [
+      event(id, 'hypothesis.checked', 'OBSERVE', { when: 'after', ...asJson(result) }, end),
+      event(id, 'phase.completed', 'OBSERVE', { deviated, errored: result.errored }, end),
+    ],
+    {
+      experimentId: id,
+      result: {
+        phase: 'OBSERVE',
+        status: 'succeeded',
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+        detail: asJson({ after: { met: result.steady_state_met, probes: result.probes }, deviated, errored: result.errored }),
+      },
+    },
+    signal,
+  );
+  return { ...done, deviated, errored: result.errored };
+}
+
+async function observeFault({ experiment, observe }: ObserveInput, spec: FaultSpec, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
+  const { id } = experiment;
   const now = deps.clock();
   const startedAt = observe.startedAt ?? now;
-  const durationMs = (spec.parameters as { duration_seconds: number }).duration_seconds * 1000;
+  const durationMs = spec.parameters.duration_seconds * 1000;
   const endsAt = observe.endsAt ?? Math.min(now + durationMs, experiment.deadline);
   const phase = (status: 'succeeded' | 'failed', detail: Record<string, unknown>) => ({
     experimentId: id,
@@ -82,14 +133,14 @@ export async function observeTick({ experiment, observe }: ObserveInput, deps: L
   await emit(deps, events, undefined, signal);
   // Wait a full interval, or just what is left of the window, whichever is shorter.
   const waitSeconds = Math.max(0, Math.min(spec.safety.health_check_interval, Math.ceil((endsAt - end) / 1000)));
-  return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, waitSeconds };
+  return { tick, consecutiveFailures, failedTicks, startedAt, endsAt, done: false, deviated: failedTicks > 0, errored: false, waitSeconds };
 }
 
 /**
  * Faults whose driver watches the target's recovery (pod_delete: the owner's ready replicas and the time to
  * recovery) are looked at on every tick. A failed look is recorded, never fatal: probes decide the hypothesis.
  */
-async function observeFaults(id: string, spec: ObserveInput['experiment']['spec'], tick: number, deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
+async function observeFaults(id: string, spec: FaultSpec, tick: number, deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
   const driver = deps.drivers.get(spec.target.provider);
   if (!driver?.observe) return [];
   const events: JournalEvent[] = [];
@@ -112,7 +163,7 @@ async function observeFaults(id: string, spec: ObserveInput['experiment']['spec'
  * `startInstancesAfterDuration`) are ended here when their time has come. Only experiments that asked for it pay
  * for reading the stack.
  */
-async function endFaultsEarly(id: string, spec: ObserveInput['experiment']['spec'], deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
+async function endFaultsEarly(id: string, spec: FaultSpec, deps: LifecycleDeps, signal: AbortSignal): Promise<JournalEvent[]> {
   if ((spec.parameters as { start_after_seconds?: number }).start_after_seconds === undefined) return [];
   const events: JournalEvent[] = [];
   for (const entry of await deps.store.listRollback(id)) {

@@ -16,7 +16,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { InjectionFailedError, NotFoundError, ProviderUnavailableError, ValidationError } from '../../shared/errors.js';
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
 import type { JsonObject, JsonValue } from '../../shared/journal/activity.js';
-import { KUBERNETES_CHAOS_TYPES, type ChaosType, type ExperimentSpec } from '../../shared/model/experiment.js';
+import { KUBERNETES_CHAOS_TYPES, type ChaosType, type FaultSpec } from '../../shared/model/experiment.js';
 import { canScanProcesses } from '../processes.js';
 import type { ProxyFaultRule } from './proxy.js';
 import { SANDBOX_PROVIDER, type Sandbox } from './sandbox.js';
@@ -25,7 +25,7 @@ import type { Replica } from './supervisor.js';
 import { pollUntil } from '../wait.js';
 
 type WorkloadChaosType = (typeof KUBERNETES_CHAOS_TYPES)[number];
-type WorkloadSpec = Extract<ExperimentSpec, { chaos_type: WorkloadChaosType }>;
+type WorkloadSpec = Extract<FaultSpec, { chaos_type: WorkloadChaosType }>;
 
 export const AWAIT_REPLICA_RECOVERY = 'await_replica_recovery';
 export const REMOVE_PROXY_FAULT = 'remove_proxy_fault';
@@ -100,7 +100,7 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
     provider: SANDBOX_PROVIDER,
     chaosTypes: KUBERNETES_CHAOS_TYPES,
 
-    async resolve(spec: ExperimentSpec, signal: AbortSignal): Promise<TargetRef[]> {
+    async resolve(spec: FaultSpec, signal: AbortSignal): Promise<TargetRef[]> {
       signal.throwIfAborted();
       const { labels = {}, pod_names: podNames } = asWorkload(spec).target;
       // Replicas named (by pod_names, or the `replica` label) are looked up, not scanned for: with 1000 replicas,
@@ -112,7 +112,7 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
       );
     },
 
-    async prepare(spec: ExperimentSpec, target: TargetRef, signal: AbortSignal): Promise<RollbackIntent> {
+    async prepare(spec: FaultSpec, target: TargetRef, signal: AbortSignal): Promise<RollbackIntent> {
       signal.throwIfAborted();
       const workload = asWorkload(spec);
       const replicaId = sandbox.replicaIdOf(target.id);
@@ -160,7 +160,7 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
       }
     },
 
-    async apply(spec: ExperimentSpec, intent: RollbackIntent, context: FaultContext): Promise<JsonValue> {
+    async apply(spec: FaultSpec, intent: RollbackIntent, context: FaultContext): Promise<JsonValue> {
       context.signal.throwIfAborted();
       const workload = asWorkload(spec);
       const replica = liveReplica(intent.params);
@@ -219,12 +219,12 @@ export function createSandboxDriver(sandbox: Sandbox): FaultDriver {
   };
 }
 
-function asWorkload(spec: ExperimentSpec): WorkloadSpec {
+function asWorkload(spec: FaultSpec): WorkloadSpec {
   if (!isWorkload(spec)) throw new ProviderUnavailableError(`the sandbox cannot run ${spec.chaos_type}`);
   return spec;
 }
 
-function isWorkload(spec: ExperimentSpec): spec is WorkloadSpec {
+function isWorkload(spec: FaultSpec): spec is WorkloadSpec {
   return (KUBERNETES_CHAOS_TYPES as readonly ChaosType[]).includes(spec.chaos_type);
 }
 

@@ -96,6 +96,14 @@ function pyLessOrEqual(a: JsonValue | undefined, b: JsonValue | undefined): bool
 const targetOf = (value: JsonValue, target: JsonValue | undefined): JsonValue =>
   typeof target === 'string' && target !== '' && isObject(value) ? (value[target] ?? value) : value;
 
+/** Python's truth value of a JSON value: empty, zero, None and False are false. */
+export function pyTruthy(value: JsonValue): boolean {
+  if (value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isObject(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
 /**
  * Whether `output` meets `tolerance` (anything but a `probe` tolerance, which runs an activity: the caller's). A
  * comparison Python could not make (a regex on a number, a range on text) is not met.

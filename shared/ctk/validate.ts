@@ -11,12 +11,11 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import type { JsonObject } from '../journal/activity.js';
+import { HYPOTHESIS_STRATEGIES, ROLLBACK_STRATEGIES } from '../model/experiment.js';
 import { resolveConfiguration, resolveSecrets, type Env, type Overrides } from './configuration.js';
 import { pythonProviderProblem } from './extensions.js';
 import { toleranceProblem } from './tolerance.js';
 
-export const ROLLBACK_STRATEGIES = ['default', 'always', 'never', 'deviated'] as const;
-export const HYPOTHESIS_STRATEGIES = ['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously'] as const;
 
 export interface CtkValidationContext {
   runtime: 'local' | 'lambda';

@@ -8,7 +8,7 @@
  * has been stored does `apply` change anything, so a crash at any moment leaves a rollback entry that `revert` can
  * finish — even in a later process, from the stored entry alone.
  */
-import type { ChaosType, ExperimentSpec } from '../model/experiment.js';
+import type { ChaosType, FaultSpec } from '../model/experiment.js';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
 
 /** One concrete target, as resolved at injection time. */
@@ -47,11 +47,11 @@ export interface FaultDriver {
   readonly provider: string;
   readonly chaosTypes: readonly ChaosType[];
   /** Every target the spec's selector matches and the fault can apply to (e.g. only running replicas). */
-  resolve(spec: ExperimentSpec, signal: AbortSignal): Promise<TargetRef[]>;
+  resolve(spec: FaultSpec, signal: AbortSignal): Promise<TargetRef[]>;
   /** Snapshot and name the rollback; must not change anything. */
-  prepare(spec: ExperimentSpec, target: TargetRef, signal: AbortSignal): Promise<RollbackIntent>;
+  prepare(spec: FaultSpec, target: TargetRef, signal: AbortSignal): Promise<RollbackIntent>;
   /** Apply the fault. Faults that can carry their own expiry must (a dead-man's switch after `duration_seconds`). */
-  apply(spec: ExperimentSpec, intent: RollbackIntent, context: FaultContext): Promise<JsonValue>;
+  apply(spec: FaultSpec, intent: RollbackIntent, context: FaultContext): Promise<JsonValue>;
   /** Undo the fault. Idempotent: reverting twice, or reverting a fault that was never applied, succeeds. */
   revert(intent: RollbackIntent, context: FaultContext): Promise<JsonValue>;
   /**

@@ -4,7 +4,9 @@
  * made for that journal can read it, with ChaosDuck's own record (phases, hypothesis, plan, rollback stack) beside it
  * under `chaosduck`.
  */
-import type { ExperimentRecord, FinalStatus, JournalEvent, PhaseResult, RollbackEntry } from '../model/lifecycle.js';
+import { isSettled, type ExperimentRecord, type FinalStatus, type JournalEvent, type PhaseResult, type RollbackEntry } from '../model/lifecycle.js';
+import { isChaosToolkitSpec, type ChaosToolkitSpec } from '../model/experiment.js';
+import { DECLARED_ROLLBACK } from '../ctk/outcome.js';
 import { asJson, type ActivityRecord, type JsonObject, type JsonValue } from './activity.js';
 
 export interface JournalInput {
@@ -21,11 +23,52 @@ export interface JournalInput {
   end: string;
   /** Keys of stored items that could not be read, and so are missing from this journal. */
   unreadable?: string[];
+  /** A Chaos Toolkit experiment's status and `deviated` as `chaos run` gives them: the journal's own. */
+  chaostoolkit?: { status: string; deviated: boolean };
 }
 
 const phaseDetail = (phases: PhaseResult[], name: PhaseResult['phase']) => phases.find((p) => p.phase === name)?.detail;
 
 export function buildJournal(input: JournalInput): JsonObject {
+  const journal = isChaosToolkitSpec(input.record.spec) ? chaosToolkitJournal(input, input.record.spec) : faultJournal(input);
+  return { ...journal, chaosduck: chaosDuckSection(input) };
+}
+
+/** Chaos Toolkit's layout, filled from the hypothesis checks, the method's activities and the declared rollbacks. */
+function chaosToolkitJournal(input: JournalInput, spec: ChaosToolkitSpec): JsonObject {
+  const { record, phases, events, stack } = input;
+  const start = record.startedAt ?? record.createdAt;
+  const before = phaseDetail(phases, 'STEADY_STATE');
+  const checks = (when: string) => events.filter((e) => e.type === 'hypothesis.checked' && e.detail.when === when);
+  const hypothesis = (e: JournalEvent) => ({ steady_state_met: e.detail.steady_state_met ?? false, probes: e.detail.probes ?? [] });
+  const after = checks('after').at(-1);
+  return {
+    'chaoslib-version': null,
+    platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+    experiment: { ...spec.experiment, title: spec.name, ...(spec.settings.dry ? { dry: spec.settings.dry } : {}) },
+    start,
+    end: input.end,
+    duration: (Date.parse(input.end) - Date.parse(start)) / 1000,
+    status: input.chaostoolkit?.status ?? input.status,
+    deviated: input.chaostoolkit?.deviated ?? input.deviated,
+    steady_states: {
+      before: before && !before.skipped ? { steady_state_met: Boolean(before.met), probes: (before.probes ?? []) as JsonValue } : null,
+      after: after ? hypothesis(after) : null,
+      during: checks('during').map(hypothesis),
+    },
+    run: events.filter((e) => e.type === 'activity.completed').map((e) => e.detail.record as JsonValue),
+    // As played: the faults' automatic rollbacks, last change first, then the declared ones, each as declared.
+    rollbacks: stack
+      .filter((entry) => entry.outcome)
+      .map((entry) => {
+        const outcome = asJson(entry.outcome as ActivityRecord);
+        return entry.provider === DECLARED_ROLLBACK ? { ...outcome, activity: entry.params.activity ?? null } : outcome;
+      }),
+  };
+}
+
+function faultJournal(input: JournalInput): JsonObject {
   const { record, phases, events, stack } = input;
   const start = record.startedAt ?? record.createdAt;
   const before = phaseDetail(phases, 'STEADY_STATE');
@@ -37,12 +80,8 @@ export function buildJournal(input: JournalInput): JsonObject {
       during.set(tick, [...(during.get(tick) ?? []), e.detail.record as unknown as ActivityRecord]);
     }
   }
-  // The last look OBSERVE took at each target (pod_delete: its owner's recovery), by target id.
-  const observed = new Map<string, JsonValue>();
-  for (const e of events) if (e.type === 'fault.observed') observed.set(String(e.detail.target), e.detail.output as JsonValue);
   const run = events.filter((e) => e.type === 'fault.applied').map((e) => e.detail.record as JsonValue);
   const rollbacks = stack.filter((entry) => entry.outcome).map((entry) => asJson(entry.outcome as ActivityRecord));
-  const failedRollbacks = stack.filter((entry) => entry.state !== 'done');
 
   return {
     'chaoslib-version': null,
@@ -69,32 +108,41 @@ export function buildJournal(input: JournalInput): JsonObject {
     },
     run,
     rollbacks,
-    chaosduck: {
-      id: record.id,
-      status: input.status,
-      reason: input.reason,
-      error: input.error ?? null,
-      execution_arn: record.executionArn ?? null,
-      phases: asJson(phases),
-      hypothesis: phaseDetail(phases, 'HYPOTHESIS') ?? null,
-      plan: (phaseDetail(phases, 'INJECT')?.plan as JsonValue | undefined) ?? null,
-      observed: Object.fromEntries(observed),
-      rollback_stack: stack.map((entry) => ({
-        seq: entry.seq,
-        action: entry.action,
-        target: entry.target.id,
-        state: entry.state,
-        snapshot: entry.snapshot,
-      })),
-      ...(input.unreadable?.length ? { unreadable_items: input.unreadable } : {}),
-      failed_rollbacks: failedRollbacks.map((entry) => ({
-        seq: entry.seq,
-        action: entry.action,
-        target: entry.target.id,
-        state: entry.state,
-        error: entry.outcome?.exception?.join(' ') ?? (entry.state === 'pending' ? 'rollback did not run' : null),
-      })),
-    },
+  };
+}
+
+/** ChaosDuck's own record of the run, beside the Chaos Toolkit layout. */
+function chaosDuckSection(input: JournalInput): JsonObject {
+  const { record, phases, events, stack } = input;
+  // The last look OBSERVE took at each target (pod_delete: its owner's recovery), by target id.
+  const observed = new Map<string, JsonValue>();
+  for (const e of events) if (e.type === 'fault.observed') observed.set(String(e.detail.target), e.detail.output as JsonValue);
+  const failedRollbacks = stack.filter((entry) => !isSettled(entry));
+  return {
+    id: record.id,
+    status: input.status,
+    reason: input.reason,
+    error: input.error ?? null,
+    execution_arn: record.executionArn ?? null,
+    phases: asJson(phases),
+    hypothesis: phaseDetail(phases, 'HYPOTHESIS') ?? null,
+    plan: (phaseDetail(phases, 'INJECT')?.plan as JsonValue | undefined) ?? null,
+    observed: Object.fromEntries(observed),
+    rollback_stack: stack.map((entry) => ({
+      seq: entry.seq,
+      action: entry.action,
+      target: entry.target.id,
+      state: entry.state,
+      snapshot: entry.snapshot,
+    })),
+    ...(input.unreadable?.length ? { unreadable_items: input.unreadable } : {}),
+    failed_rollbacks: failedRollbacks.map((entry) => ({
+      seq: entry.seq,
+      action: entry.action,
+      target: entry.target.id,
+      state: entry.state,
+      error: entry.outcome?.exception?.join(' ') ?? (entry.state === 'pending' ? 'rollback did not run' : null),
+    })),
   };
 }
 

@@ -4,8 +4,12 @@
  * through the `ExecutionRunner` port, and the emergency stop fans out through the `ControlBus` port.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { ExperimentSpec } from '../model/experiment.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { isChaosToolkitSpec, type ChaosToolkitSpec, type ExperimentSpec, type FaultSpec } from '../model/experiment.js';
+import { resolveConfiguration, resolveSecrets, substitutionValues } from '../ctk/configuration.js';
+import { methodOf } from '../ctk/method.js';
+import { inFileTerms, nativeFaults } from '../ctk/native.js';
+import { chaosToolkitSpec, isChaosToolkitInput } from '../ctk/spec.js';
 import { isFinal, type ExperimentRecord } from '../model/lifecycle.js';
 import { parseExperiment } from '../model/parse.js';
 import { assertProbesAllowed } from '../probes/cmd.js';
@@ -39,11 +43,52 @@ export interface Submitted {
  * runtime cannot run, the timeout cap, a protected namespace, production-looking names without confirmation.
  */
 export function validateExperiment(input: unknown, deps: Pick<LifecycleDeps, 'runtime' | 'guardrails'>): ExperimentSpec {
+  if (isChaosToolkitInput(input)) return validateChaosToolkitExperiment(input, deps);
   const spec = parseExperiment(input);
   assertProbesAllowed(spec.probes, deps.runtime);
   const issues = staticGuardIssues(spec, deps.guardrails);
   if (issues.length > 0) throw new ValidationError(issues);
   return spec;
+}
+
+/**
+ * A Chaos Toolkit experiment: the file as `chaos validate` checks it, then what ChaosDuck adds, as for its own
+ * requests: the timeout cap, and each native action's fault under the guards that need no target system.
+ */
+function validateChaosToolkitExperiment(input: unknown, deps: Pick<LifecycleDeps, 'runtime' | 'guardrails'>): ChaosToolkitSpec {
+  const spec = chaosToolkitSpec(input, { runtime: deps.runtime, env: process.env });
+  const issues: FieldIssue[] = [];
+  if (spec.safety.timeout_seconds > deps.guardrails.maxTimeoutSeconds) {
+    issues.push({
+      field: 'extensions[name=chaosduck].safety.timeout_seconds',
+      message: `${spec.safety.timeout_seconds}s is above this control plane's cap of ${deps.guardrails.maxTimeoutSeconds}s (MAX_TIMEOUT_SECONDS); shorten the method's pauses or set a shorter timeout`,
+    });
+  }
+  for (const { where, fault } of chaosToolkitFaults(spec)) {
+    issues.push(...staticGuardIssues(fault, deps.guardrails).map((issue) => ({ ...issue, field: `${where}(as ${fault.chaos_type} ${issue.field})` })));
+  }
+  if (issues.length > 0) throw new ValidationError(issues, 'Chaos Toolkit experiment');
+  return spec;
+}
+
+/** The native actions of a Chaos Toolkit experiment as their faults, `${name}` resolved from this process's environment. */
+function chaosToolkitFaults(spec: ChaosToolkitSpec): { where: string; fault: FaultSpec }[] {
+  const configuration = resolveConfiguration(spec.experiment.configuration, process.env, spec.settings.configuration as JsonObject).values;
+  const secrets = resolveSecrets(spec.experiment.secrets, process.env, spec.settings.secrets as Record<string, JsonObject>).values;
+  return nativeFaults(spec, substitutionValues(configuration, secrets));
+}
+
+/** Plans one fault of an experiment; a refusal of a Chaos Toolkit native action names the activity, in the file's terms. */
+function planFault(where: string, fault: FaultSpec, spec: ExperimentSpec, deps: LifecycleDeps, signal: AbortSignal) {
+  if (!isChaosToolkitSpec(spec)) return planInjection(fault, deps, signal);
+  return planInjection(fault, deps, signal).catch((error: unknown) => {
+    throw inFileTerms(error, where, fault.name);
+  });
+}
+
+/** What an experiment injects: a ChaosDuck request's one fault, a Chaos Toolkit method's native actions. */
+export function faultsOf(spec: ExperimentSpec): { where: string; fault: FaultSpec }[] {
+  return isChaosToolkitSpec(spec) ? chaosToolkitFaults(spec) : [{ where: '', fault: spec }];
 }
 
 export interface SubmitOptions {
@@ -69,7 +114,10 @@ export async function submitExperiment(input: unknown, deps: ControlDeps, idempo
   if (replay?.submitted) return replay.submitted;
   // Planned before the key is bound: a refused request leaves the key free for the corrected one. The plan reads the
   // emergency stop first thing; without a plan, it is read here.
-  if (plan) await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
+  if (plan) {
+    const signal = AbortSignal.timeout(PLAN_TIMEOUT_MS);
+    for (const { where, fault } of faultsOf(spec)) await planFault(where, fault, spec, deps, signal);
+  }
   else await checkEmergencyStop(deps);
   let id = replay?.takeOver ?? `exp-${randomUUID()}`;
   if (idempotencyKey && !replay?.takeOver) {
@@ -173,8 +221,20 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
  */
 export async function dryRun(input: unknown, deps: LifecycleDeps): Promise<JsonObject> {
   const spec = validateExperiment(input, deps);
-  const plan = await planInjection(spec, deps, AbortSignal.timeout(PLAN_TIMEOUT_MS));
-  return { dry_run: true, experiment: spec.name, ...describePlan(plan) };
+  const signal = AbortSignal.timeout(PLAN_TIMEOUT_MS);
+  if (!isChaosToolkitSpec(spec)) return { dry_run: true, experiment: spec.name, ...describePlan(await planInjection(spec, deps, signal)) };
+  // A method: its activities in order, and the plan of each fault it applies, checked now as the run will check it.
+  const plans: JsonObject = {};
+  for (const { where, fault } of faultsOf(spec)) plans[where] = describePlan(await planFault(where, fault, spec, deps, signal));
+  const { method, rollbacks } = methodOf(spec.experiment);
+  return {
+    dry_run: true,
+    experiment: spec.name,
+    format: 'chaostoolkit',
+    method: method.map((activity, index) => ({ index, type: activity.type, name: activity.name, provider: String(activity.provider.type), plan: plans[`method[${index}]`] ?? null })),
+    rollbacks: rollbacks.map((activity) => activity.name),
+    safety: spec.safety,
+  };
 }
 
 /** Same experiment request ⇒ same hash, whatever the key order or the defaults left out. */

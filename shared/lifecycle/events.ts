@@ -1,6 +1,6 @@
 import type { JsonObject } from '../journal/activity.js';
 import type { JournalEvent, Phase } from '../model/lifecycle.js';
-import type { ExperimentSpec, Probe } from '../model/experiment.js';
+import type { FaultSpec, Probe } from '../model/experiment.js';
 import { isStopCondition } from '../probes/stop-condition.js';
 
 export function event(
@@ -19,7 +19,7 @@ export function event(
  * (`cloudwatch_alarm` with `stop_condition: true`) run on every OBSERVE tick whatever their mode, as FIS watches its
  * stop conditions for the whole experiment; their mode only adds the check before or after.
  */
-export function probesFor(spec: ExperimentSpec, when: 'before' | 'during' | 'after'): Probe[] {
+export function probesFor(spec: FaultSpec, when: 'before' | 'during' | 'after'): Probe[] {
   const modes = { before: ['sot', 'continuous'], during: ['on_chaos', 'continuous'], after: ['eot', 'continuous'] }[when];
   return spec.probes.filter((probe) => modes.includes(probe.mode) || (when === 'during' && isStopCondition(probe)));
 }

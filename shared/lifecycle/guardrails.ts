@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { FieldIssue } from '../errors.js';
 import type { FaultDriver, RollbackIntent, TargetRef } from '../faults/driver.js';
-import { PROTECTED_NAMESPACES, explicitTargetField, type ExperimentSpec } from '../model/experiment.js';
+import { PROTECTED_NAMESPACES, explicitTargetField, type FaultSpec } from '../model/experiment.js';
 import { selectTargets } from '../model/selection.js';
 import type { JsonObject } from '../journal/activity.js';
 import type { GuardrailConfig, LifecycleDeps } from './deps.js';
@@ -22,7 +22,7 @@ export async function checkEmergencyStop(deps: Pick<LifecycleDeps, 'store'>): Pr
   }
 }
 
-export function checkTimeoutCap(spec: ExperimentSpec, deps: Pick<LifecycleDeps, 'guardrails'>): void {
+export function checkTimeoutCap(spec: FaultSpec, deps: Pick<LifecycleDeps, 'guardrails'>): void {
   const cap = deps.guardrails.maxTimeoutSeconds;
   if (spec.safety.timeout_seconds > cap) {
     throw new TimeoutCapExceededError(`safety.timeout_seconds ${spec.safety.timeout_seconds} is above this control plane's cap of ${cap}s`);
@@ -74,7 +74,7 @@ function targetStrings(target: Record<string, unknown>): [string, string][] {
 }
 
 /** The experiment's name and target fields, as written, that look like production. */
-function productionNames(spec: ExperimentSpec, pattern: RegExp): { field: string; value: string; word: string }[] {
+function productionNames(spec: FaultSpec, pattern: RegExp): { field: string; value: string; word: string }[] {
   return [['name', spec.name] as [string, string], ...targetStrings(spec.target as Record<string, unknown>)].flatMap(([field, value]) => {
     const word = productionWord(value, pattern);
     return word ? [{ field, value, word }] : [];
@@ -86,7 +86,7 @@ function productionNames(spec: ExperimentSpec, pattern: RegExp): { field: string
  * submissions): the timeout cap, a protected namespace, and production-looking names in the experiment's name or
  * target without `safety.require_confirmation`. Each issue names the field (and the word that matched).
  */
-export function staticGuardIssues(spec: ExperimentSpec, guardrails: GuardrailConfig): FieldIssue[] {
+export function staticGuardIssues(spec: FaultSpec, guardrails: GuardrailConfig): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (spec.safety.timeout_seconds > guardrails.maxTimeoutSeconds) {
     issues.push({ field: 'safety.timeout_seconds', message: `${spec.safety.timeout_seconds} is above this control plane's cap of ${guardrails.maxTimeoutSeconds}s (MAX_TIMEOUT_SECONDS)` });
@@ -121,7 +121,7 @@ function productionMarker(target: TargetRef, pattern: RegExp): string | undefine
  * The same rule on what the selector resolved to: targets whose ids or labels look like production (and, again, the
  * names as written, in case the rule changed since the experiment was validated).
  */
-export function checkProductionGuard(spec: ExperimentSpec, targets: readonly TargetRef[], deps: Pick<LifecycleDeps, 'guardrails'>): void {
+export function checkProductionGuard(spec: FaultSpec, targets: readonly TargetRef[], deps: Pick<LifecycleDeps, 'guardrails'>): void {
   if (spec.safety.require_confirmation) return;
   const written = productionNames(spec, deps.guardrails.productionPattern).map(({ field, value, word }) => `${field} ${value} ("${word}")`);
   const markers = [...written, ...targets.map((t) => productionMarker(t, deps.guardrails.productionPattern)).filter((m) => m !== undefined)];
@@ -130,7 +130,7 @@ export function checkProductionGuard(spec: ExperimentSpec, targets: readonly Tar
   }
 }
 
-export function driverFor(spec: ExperimentSpec, deps: Pick<LifecycleDeps, 'drivers'>): FaultDriver {
+export function driverFor(spec: FaultSpec, deps: Pick<LifecycleDeps, 'drivers'>): FaultDriver {
   const driver = deps.drivers.get(spec.target.provider);
   if (!driver) {
     const known = [...deps.drivers.keys()].join(', ') || 'none';
@@ -144,7 +144,7 @@ export function driverFor(spec: ExperimentSpec, deps: Pick<LifecycleDeps, 'drive
 
 export interface InjectionPlan {
   driver: FaultDriver;
-  fault: { chaos_type: ExperimentSpec['chaos_type']; parameters: JsonObject };
+  fault: { chaos_type: FaultSpec['chaos_type']; parameters: JsonObject };
   matching: number;
   requested: number;
   allowed: number;
@@ -163,7 +163,7 @@ export const leaseKey = (target: Pick<TargetRef, 'provider' | 'id'>): string => 
  * experiment holds than `holder`), and each target's prepared rollback. Changes nothing, so a dry run and the check
  * at submission are exactly this plan.
  */
-export async function planInjection(spec: ExperimentSpec, deps: LifecycleDeps, signal: AbortSignal, holder?: string): Promise<InjectionPlan> {
+export async function planInjection(spec: FaultSpec, deps: LifecycleDeps, signal: AbortSignal, holder?: string): Promise<InjectionPlan> {
   await checkEmergencyStop(deps);
   checkTimeoutCap(spec, deps);
   const driver = driverFor(spec, deps);

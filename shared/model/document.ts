@@ -4,7 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import { ValidationError } from '../errors.js';
-import type { ExperimentSpec } from './experiment.js';
+import type { FaultSpec } from './experiment.js';
 import { parseExperiment } from './parse.js';
 
 /**
@@ -33,6 +33,6 @@ export function parseDocumentText(text: string, source = 'experiment'): unknown 
   return document.toJS();
 }
 
-export function parseExperimentText(text: string, source = 'experiment'): ExperimentSpec {
+export function parseExperimentText(text: string, source = 'experiment'): FaultSpec {
   return parseExperiment(parseDocumentText(text, source));
 }

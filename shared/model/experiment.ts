@@ -344,33 +344,92 @@ export const experimentSchema = z
  * The target field that names targets exactly, if the experiment uses one: selection still picks among them, but
  * `max_blast_radius` does not cap them, since the user chose each one (it caps picks from a pool: labels, tags).
  */
-export function explicitTargetField(spec: ExperimentSpec): string | undefined {
+export function explicitTargetField(spec: FaultSpec): string | undefined {
   const target = spec.target as Record<string, unknown>;
   return ['pod_names', 'instance_ids', 'db_cluster_identifier', 'db_instance_identifier', 'subnet_ids'].find((field) => target[field] !== undefined);
 }
 
+// ---- Chaos Toolkit experiments -------------------------------------------------------------------------------------
+
+export const ROLLBACK_STRATEGIES = ['default', 'always', 'never', 'deviated'] as const;
+export type RollbackStrategy = (typeof ROLLBACK_STRATEGIES)[number];
+export const HYPOTHESIS_STRATEGIES = ['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously'] as const;
+export type HypothesisStrategy = (typeof HYPOTHESIS_STRATEGIES)[number];
+export const DRY_MODES = ['probes', 'actions', 'activities', 'pause'] as const;
+export type DryMode = (typeof DRY_MODES)[number];
+
 /**
- * A spec as stored, and as it travels through the state machines. It was validated in full (`experimentSchema`) when
- * it was submitted; read back, only what the lifecycle itself relies on is checked, so that an experiment stored
- * under older, looser bounds can still run to its end and, above all, be rolled back.
+ * How a Chaos Toolkit experiment is run: `chaos run`'s options. `rollback_strategy` left out means ChaosDuck's own,
+ * safer default: the declared rollbacks play whenever a method action started (Chaos Toolkit's `default` skips them
+ * when a probe errored). `configuration` and `secrets` are `--var` / `--var-file` overrides.
  */
-export const storedSpecSchema = z.looseObject({
-  name: z.string(),
-  chaos_type: z.enum(CHAOS_TYPES),
-  target: z.looseObject({ provider: z.string(), selection: z.string() }),
-  parameters: z.looseObject({ duration_seconds: z.number() }),
-  safety: z.looseObject({
-    timeout_seconds: z.number(),
-    max_blast_radius: z.number(),
-    require_confirmation: z.boolean(),
-    health_check_interval: z.number(),
-    health_check_failure_threshold: z.number(),
+export const chaosToolkitSettingsSchema = z.strictObject({
+  rollback_strategy: z.enum(ROLLBACK_STRATEGIES).optional(),
+  hypothesis_strategy: z.enum(HYPOTHESIS_STRATEGIES).optional(),
+  /** Seconds between two checks of the hypothesis while the method runs (`--hypothesis-frequency`). */
+  hypothesis_frequency: z.number().min(0).max(3600).default(1),
+  fail_fast: z.boolean().default(false),
+  dry: z.enum(DRY_MODES).optional(),
+  configuration: boundedRecord(z.string().min(1).max(256), z.json()).default({}),
+  secrets: boundedRecord(z.string().min(1).max(256), boundedRecord(z.string().min(1).max(256), z.json())).default({}),
+});
+export type ChaosToolkitSettings = z.infer<typeof chaosToolkitSettingsSchema>;
+
+/**
+ * A Chaos Toolkit experiment, kept as its author wrote it (`experiment`: checked by `shared/ctk/validate.ts`, which
+ * knows the format's rules and words) with what ChaosDuck adds around it: a name for listings, the safety settings
+ * (from a `chaosduck` extension in the file, else the defaults) and how to run it.
+ */
+export const chaosToolkitSpecSchema = z.strictObject({
+  format: z.literal('chaostoolkit'),
+  name: z.string().min(1).max(256),
+  description: z.string().max(4096).default(''),
+  safety: safetySchema.default(safetySchema.parse({})),
+  ai_enabled: z.boolean().default(false),
+  experiment: z.record(z.string(), z.json()),
+  settings: chaosToolkitSettingsSchema.default(chaosToolkitSettingsSchema.parse({})),
+});
+export type ChaosToolkitSpec = z.infer<typeof chaosToolkitSpecSchema>;
+
+/** A ChaosDuck request (one fault) or a Chaos Toolkit experiment (a method); told apart by `format`. */
+export type ExperimentSpec = FaultSpec | ChaosToolkitSpec;
+
+export function isChaosToolkitSpec(spec: ExperimentSpec): spec is ChaosToolkitSpec {
+  return (spec as { format?: unknown }).format === 'chaostoolkit';
+}
+
+/**
+ * A spec as stored, and as it travels through the state machines. It was validated in full when it was submitted;
+ * read back, only what the lifecycle itself relies on is checked, so that an experiment stored under older, looser
+ * bounds can still run to its end and, above all, be rolled back.
+ */
+const storedSafety = z.looseObject({
+  timeout_seconds: z.number(),
+  max_blast_radius: z.number(),
+  require_confirmation: z.boolean(),
+  health_check_interval: z.number(),
+  health_check_failure_threshold: z.number(),
+});
+export const storedSpecSchema = z.union([
+  z.looseObject({
+    name: z.string(),
+    chaos_type: z.enum(CHAOS_TYPES),
+    target: z.looseObject({ provider: z.string(), selection: z.string() }),
+    parameters: z.looseObject({ duration_seconds: z.number() }),
+    safety: storedSafety,
+    probes: z.array(z.looseObject({ name: z.string(), type: z.string(), mode: z.string() })),
   }),
-  probes: z.array(z.looseObject({ name: z.string(), type: z.string(), mode: z.string() })),
-}) as unknown as z.ZodType<ExperimentSpec>;
+  z.looseObject({
+    format: z.literal('chaostoolkit'),
+    name: z.string(),
+    safety: storedSafety,
+    experiment: z.looseObject({}),
+    settings: z.looseObject({}),
+  }),
+]) as unknown as z.ZodType<ExperimentSpec>;
 
 /** What a user writes (defaults optional). */
 export type ExperimentInput = z.input<typeof experimentSchema>;
-/** A validated experiment with every default filled in. */
-export type ExperimentSpec = z.infer<typeof experimentSchema>;
+/** A ChaosDuck request, validated, with every default filled in: one fault on its targets. */
+export type FaultSpec = z.infer<typeof experimentSchema>;
 export type WorkloadTarget = z.infer<typeof workloadTarget>;

@@ -35,7 +35,16 @@ export interface ExperimentRecord {
   leases?: string[];
 }
 
-export type RollbackState = 'pending' | 'done' | 'failed';
+/**
+ * `skipped`: a declared Chaos Toolkit rollback that the rollback strategy given explicitly said not to play (the
+ * automatic rollback of a fault is never skipped).
+ */
+export type RollbackState = 'pending' | 'done' | 'failed' | 'skipped';
+
+/** An entry that needs nothing more: reverted, or deliberately not played. */
+export function isSettled(entry: { state: RollbackState }): boolean {
+  return entry.state === 'done' || entry.state === 'skipped';
+}
 
 export interface RollbackEntry extends RollbackIntent {
   seq: number;
@@ -65,6 +74,10 @@ export interface JournalEvent {
     | 'fault.ended'
     | 'fault.observed'
     | 'rollback.step'
+    /** A Chaos Toolkit method activity ran (its record, in the journal's `run`). */
+    | 'activity.completed'
+    /** The Chaos Toolkit hypothesis was checked (`when`: before, during, after). */
+    | 'hypothesis.checked'
     | 'experiment.finished';
   phase?: Phase;
   detail: JsonObject;

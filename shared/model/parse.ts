@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ValidationError, fieldIssues, type FieldIssue } from '../errors.js';
-import { CHAOS_TYPES, experimentCommonFields, experimentSchema, type ExperimentSpec } from './experiment.js';
+import { CHAOS_TYPES, experimentCommonFields, experimentSchema, type FaultSpec } from './experiment.js';
 
 /** The largest experiment accepted, as JSON with its defaults: far below a DynamoDB item (400 KB) or a state (256 KB). */
 export const MAX_EXPERIMENT_BYTES = 64 * 1024;
@@ -14,7 +14,7 @@ const commonOnly = z.strictObject({
 });
 
 /** Validates an experiment, naming every bad field at once. */
-export function parseExperiment(input: unknown): ExperimentSpec {
+export function parseExperiment(input: unknown): FaultSpec {
   const chaosType = input && typeof input === 'object' && !Array.isArray(input) ? (input as { chaos_type?: unknown }).chaos_type : undefined;
   if (input && typeof input === 'object' && !Array.isArray(input) && !(CHAOS_TYPES as readonly unknown[]).includes(chaosType)) {
     const common = commonOnly.safeParse(input);
@@ -41,7 +41,7 @@ export function parseExperiment(input: unknown): ExperimentSpec {
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
 
 /** Names the field that makes an experiment too large: the biggest top-level field, or the biggest probe. */
-function sizeIssue(spec: ExperimentSpec): FieldIssue | undefined {
+function sizeIssue(spec: FaultSpec): FieldIssue | undefined {
   const total = bytes(spec);
   if (total <= MAX_EXPERIMENT_BYTES) return undefined;
   const parts: [string, number][] = Object.entries(spec).map(([key, value]) => [key, bytes(value)]);

@@ -57,7 +57,7 @@ export async function runCmdProbe(probe: CmdProbe, env: ProbeEnvironment): Promi
   };
 }
 
-interface Execution {
+export interface Execution {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -67,7 +67,11 @@ interface Execution {
   failure: string | undefined;
 }
 
-function execute(props: CmdProbe['properties'], signal: AbortSignal): Promise<Execution> {
+/** What a command needs to run: argv (no shell) or a shell string, where, with what environment, for how long. */
+export type CommandSpec = Pick<CmdProbe['properties'], 'command' | 'cwd' | 'env' | 'timeout_ms'>;
+
+/** Runs a command to its end, its timeout or the signal (which rejects); it never throws for the command's failure. */
+export function execute(props: CommandSpec, signal: AbortSignal): Promise<Execution> {
   const [file, ...args] = typeof props.command === 'string' ? ['/bin/sh', '-c', props.command] : props.command;
   if (file === undefined) throw new ValidationError([{ field: 'properties.command', message: 'empty command' }], 'probe');
 

@@ -57,7 +57,7 @@ export async function runHttpProbe(probe: HttpProbe, env: ProbeEnvironment): Pro
 }
 
 /** fetch refuses a URL with credentials in it; send them as Basic auth instead, as curl and browsers do. */
-function moveCredentials(url: string, headers: Record<string, string>): { url: string; headers: Record<string, string> } {
+export function moveCredentials(url: string, headers: Record<string, string>): { url: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   if (parsed.username === '' && parsed.password === '') return { url, headers };
   const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
@@ -70,7 +70,7 @@ function moveCredentials(url: string, headers: Record<string, string>): { url: s
   };
 }
 
-async function readBody(response: Response): Promise<string> {
+export async function readBody(response: Response): Promise<string> {
   const capture = new BoundedCapture(MAX_BODY_BYTES);
   const reader = response.body?.getReader();
   if (reader) {
@@ -86,7 +86,7 @@ function statusFailures(status: number, expected: number | number[]): string[] {
 }
 
 /** undici reports every network failure as `TypeError: fetch failed`; the socket error it wraps is the reason. */
-function requestFailure(error: unknown): string {
+export function requestFailure(error: unknown): string {
   const cause = socketError(error);
   const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
   const label = code === undefined ? undefined : CONNECTION_ERRORS[code];

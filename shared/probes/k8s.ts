@@ -20,7 +20,7 @@ import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
 let sharedResolver: KubeClientResolver | undefined;
 
 /** Built on first use, not at import: the kubeconfig is read when a probe first needs it. */
-function defaultResolver(): KubeClientResolver {
+export function defaultResolver(): KubeClientResolver {
   sharedResolver ??= kubeClientsByContext();
   return sharedResolver;
 }

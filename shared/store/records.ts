@@ -66,7 +66,7 @@ const rollbackEntry = z.looseObject({
   params: json,
   snapshot: json,
   seq: z.number().int().min(1),
-  state: z.enum(['pending', 'done', 'failed']),
+  state: z.enum(['pending', 'done', 'failed', 'skipped']),
   createdAt: text,
   outcome: activityRecord.optional(),
 });

@@ -29,6 +29,7 @@ import {
   type JournalEvent,
   type PhaseResult,
   type RollbackEntry,
+  type RollbackState,
 } from '../model/lifecycle.js';
 import { PHASES } from '../model/lifecycle.js';
 import { GSI1, GSI2 } from './table.js';
@@ -358,7 +359,7 @@ export class ExperimentStore {
   // ---- the rollback stack ------------------------------------------------------------------------------------------
 
   /**
-   * Marks the experiment as injecting, records the targets it leased, and reserves `count` rollback sequence numbers
+   * Marks the experiment as injecting, adds the targets it leased to its leases, and reserves `count` rollback sequence numbers
    * from an atomic counter — so entries pushed by retries or by several INJECT steps still stack in the order they
    * were written. Returns the first reserved number. Refuses an experiment that has already ended.
    */
@@ -368,7 +369,7 @@ export class ExperimentStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: expKey(id), sk: 'META' },
-          UpdateExpression: 'SET #phase = :phase, leases = :leases, updatedAt = :now ADD rollbackSeq :count',
+          UpdateExpression: 'SET #phase = :phase, leases = list_append(if_not_exists(leases, :none), :leases), updatedAt = :now ADD rollbackSeq :count',
           // Neither ended nor handed to a rollback run: an abort that came first must win over a late INJECT.
           ConditionExpression: `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')})) AND #phase <> :rollback`,
           ExpressionAttributeNames: { '#phase': 'phase', '#status': 'status' },
@@ -376,6 +377,7 @@ export class ExperimentStore {
             ':phase': 'INJECT',
             ':rollback': 'ROLLBACK',
             ':leases': leases,
+            ':none': [],
             ':now': this.now(),
             ':count': count,
             ...Object.fromEntries(FINAL_STATUSES.map((status, i) => [`:final${i}`, status])),
@@ -390,6 +392,24 @@ export class ExperimentStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * Reserves `count` rollback sequence numbers outside INJECT (declared Chaos Toolkit rollbacks that a rollback
+   * strategy plays although the method never ran). Returns the first.
+   */
+  async reserveRollbackSeqs(id: string, count: number): Promise<number> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: expKey(id), sk: 'META' },
+        UpdateExpression: 'ADD rollbackSeq :count',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':count': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.rollbackSeq) - count + 1;
   }
 
   /** Writes a rollback entry ahead of its fault, under a sequence number reserved by `beginInjection`. */
@@ -415,16 +435,16 @@ export class ExperimentStore {
    * Settles a pending entry. Returns false when it was already settled (another runner got there first), which keeps
    * a step from being recorded twice when a crashed rollback is finished by the recovery sweep.
    */
-  async settleRollback(id: string, seq: number, state: 'done' | 'failed', outcome: ActivityRecord): Promise<boolean> {
+  async settleRollback(id: string, seq: number, state: Exclude<RollbackState, 'pending'>, outcome?: ActivityRecord): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: expKey(id), sk: rbKey(seq) },
-          UpdateExpression: 'SET #state = :state, outcome = :outcome',
+          UpdateExpression: outcome ? 'SET #state = :state, outcome = :outcome' : 'SET #state = :state',
           ConditionExpression: '#state = :pending',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':state': state, ':outcome': outcome, ':pending': 'pending' },
+          ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ...(outcome ? { ':outcome': outcome } : {}) },
         }),
       );
       return true;

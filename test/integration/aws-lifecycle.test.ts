@@ -67,6 +67,38 @@ describe('AWS experiments against moto', () => {
     }
   });
 
+  it('Chaos Toolkit: chaosaws.ec2.actions.stop_instances runs as ec2_stop, the instance started again by its automatic rollback', async () => {
+    const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }));
+    const id = run.Instances?.[0]?.InstanceId ?? '';
+    const runtime = await LocalRuntime.start({ drivers: [awsDriver(awsClientFactory())] });
+    try {
+      let during: Record<string, string | undefined> = {};
+      runtime.bus.subscribe({ type: ['activity.completed'] }, () => void states([id]).then((s) => (during = s)));
+
+      const record = await runtime.run({
+        format: 'chaostoolkit',
+        experiment: {
+          title: 'the instance can be stopped',
+          description: 'chaosaws names, run natively',
+          configuration: { aws_region: process.env.AWS_REGION ?? 'us-east-1' },
+          method: [
+            { type: 'action', name: 'stop-it', provider: { type: 'python', module: 'chaosaws.ec2.actions', func: 'stop_instances', arguments: { instance_ids: [id], force: true } } },
+          ],
+        },
+      });
+
+      const journal = (await runtime.journal(record.id)) as Record<string, any>;
+      expect(record.status, JSON.stringify(journal.chaosduck?.error)).toBe('completed');
+      expect([journal.status, journal.deviated]).toEqual(['completed', false]);
+      expect(during).toEqual({ [id]: 'stopped' });
+      expect(await states([id])).toEqual({ [id]: 'running' });
+      expect(journal.run[0]).toMatchObject({ activity: { name: 'stop-it' }, status: 'succeeded' });
+      expect(journal.rollbacks).toEqual([expect.objectContaining({ status: 'succeeded', activity: expect.objectContaining({ provider: expect.objectContaining({ action: 'start_instances' }) }) })]);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it('ec2_stop with start_after_seconds: OBSERVE starts the instance again once that time has passed, before the rollback', async () => {
     const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: chaos }] }));
     const id = run.Instances?.[0]?.InstanceId ?? '';

@@ -3,6 +3,8 @@
  * sandbox's real replica processes.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,7 +119,7 @@ describe('chaosduck CLI', () => {
     expect(badCap.stderr).toContain('MAX_TIMEOUT_SECONDS="abc" is not a whole number');
   });
 
-  it('validates a Chaos Toolkit file, naming every problem in its own words; running one is refused for now, nothing run', async () => {
+  it('validates a Chaos Toolkit file, naming every problem in its own words, and exits as chaos validate does', async () => {
     const good = join(cwd, 'ctk.yaml');
     writeFileSync(
       good,
@@ -137,15 +139,60 @@ describe('chaosduck CLI', () => {
 
     const valid = await runCli(['validate', good], { cwd });
     const invalid = await runCli(['validate', bad], { cwd });
-    const refused = await runCli(['run', good], { cwd });
+    const refused = await runCli(['run', bad], { cwd });
+    // The baseline probe cannot connect: an error, not a miss, so `failed` and exit 1, and the method never runs.
+    const unreachable = await runCli(['run', good, '--journal-path', 'ctk-journal.json'], { cwd });
 
     expect(valid.code, valid.stderr).toBe(0);
     expect(valid.stdout).toContain('experiment syntax and semantic look valid');
-    expect(invalid.code).toBe(2);
+    expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('description: experiment requires a description');
     expect(invalid.stderr).toMatch(/method\[0\]\.provider\.func: action 'py' calls the python function os\.system, which ChaosDuck does not run/);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('does not run them yet');
+    expect(refused.code).toBe(1);
+    expect(unreachable.code, unreachable.stdout + unreachable.stderr).toBe(1);
+    expect(unreachable.stdout).toContain('chaos toolkit status: failed');
+    expect(JSON.parse(readFileSync(join(cwd, 'ctk-journal.json'), 'utf8'))).toMatchObject({ status: 'failed', deviated: false, run: [] });
     expect(existsSync(join(cwd, 'ran'))).toBe(false);
+  });
+
+  it('runs a Chaos Toolkit file with chaos run`s options and exit codes: 0 completed, 1 deviated', async () => {
+    let healthy = true;
+    const server = createServer((req, res) => {
+      if (req.url === '/break') healthy = false;
+      if (req.url === '/repair') healthy = true;
+      res.statusCode = req.url === '/health' && !healthy ? 500 : 200;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const file = join(cwd, 'shop.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          title: 'shop keeps answering',
+          description: 'one action, one rollback',
+          configuration: { base: 'http://127.0.0.1:1' },
+          'steady-state-hypothesis': { title: 'up', probes: [{ type: 'probe', name: 'up', tolerance: 200, provider: { type: 'http', url: '${base}/health' } }] },
+          method: [{ type: 'action', name: 'act', provider: { type: 'http', url: '${base}/${what}' } }],
+          rollbacks: [{ type: 'action', name: 'repair', provider: { type: 'http', url: '${base}/repair' } }],
+        }),
+      );
+      writeFileSync(join(cwd, 'vars.yaml'), `configuration:\n  base: ${base}\n`);
+
+      const fine = await runCli(['run', file, '--var-file', 'vars.yaml', '--var', 'what=noop', '--journal-path', 'fine.json'], { cwd });
+      const broken = await runCli(['run', file, '--var-file', 'vars.yaml', '--var', 'what=break', '--rollback-strategy', 'never', '--journal-path', 'broken.json'], { cwd });
+      const usage = await runCli(['run', file, '--rollback-strategy', 'sometimes'], { cwd });
+
+      expect(fine.code, fine.stdout + fine.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(cwd, 'fine.json'), 'utf8'))).toMatchObject({ status: 'completed', deviated: false, rollbacks: [{ status: 'succeeded' }] });
+      expect(broken.code, broken.stdout + broken.stderr).toBe(1);
+      expect(JSON.parse(readFileSync(join(cwd, 'broken.json'), 'utf8'))).toMatchObject({ status: 'completed', deviated: true, rollbacks: [] });
+      expect(healthy).toBe(false);
+      expect(usage.code).not.toBe(0);
+      expect(usage.stderr).toContain("'sometimes' is invalid");
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -435,7 +435,7 @@ describe('Kubernetes through the EKS resolver, every token checked as EKS checks
 
       const output = await handler({ experiment: experiment('shop') }, context);
 
-      expect(output).toEqual({ met: true, failed: [] });
+      expect(output).toEqual({ met: true, failed: [], errored: false });
       expect(auth.verdicts).toEqual([expect.objectContaining({ ok: true })]);
     });
 
@@ -451,7 +451,7 @@ describe('Kubernetes through the EKS resolver, every token checked as EKS checks
       const output = await runProbes.handler({ experiment: experiment('ghost') }, context);
 
       // Assess
-      expect(output).toEqual({ met: false, failed: ['web-ready'] });
+      expect(output).toEqual({ met: false, failed: ['web-ready'], errored: false });
       const delivered = (await queue.drain()).map((body) => JSON.parse(body) as { detail: { detail: { record: { output: { failures: string[] } } } } });
       expect(delivered.map((d) => d.detail.detail.record.output.failures)).toEqual([[expect.stringContaining('no EKS cluster "ghost" in us-east-1')]]);
     });

@@ -317,3 +317,68 @@ describe('the k8s probe and the topology', () => {
     expect(topology.pods.filter((p: { namespace: string }) => p.namespace === 'default').every((p: { protected: boolean; chaos_agents: string[] }) => !p.protected && Array.isArray(p.chaos_agents))).toBe(true);
   });
 });
+
+describe('Chaos Toolkit: the chaosk8s functions run natively', () => {
+  const k8s = (func: string, args: Record<string, unknown>, kind = 'probes') => ({ type: 'python', module: `chaosk8s.pod.${kind}`, func, arguments: args });
+
+  it('terminate_pods is a pod_delete fault, its rollback written ahead; pods_in_phase and count_pods read the pods as chaosk8s does', async () => {
+    await namespace('ctk-shop');
+    await deployment('ctk-shop', 'shop', 3);
+    const before = uids(await podsOf('ctk-shop', 'shop'));
+
+    const record = await runtime.run({
+      format: 'chaostoolkit',
+      experiment: {
+        title: 'shop survives losing a pod',
+        description: 'chaosk8s names, run natively',
+        'steady-state-hypothesis': {
+          title: 'all running',
+          probes: [
+            { type: 'probe', name: 'running', tolerance: true, provider: k8s('pods_in_phase', { label_selector: 'app=shop', ns: 'ctk-shop' }) },
+            { type: 'probe', name: 'three', tolerance: 3, provider: k8s('count_pods', { label_selector: 'app=shop', ns: 'ctk-shop', phase: 'Running' }) },
+          ],
+        },
+        method: [{ type: 'action', name: 'kill-one', provider: k8s('terminate_pods', { label_selector: 'app=shop', ns: 'ctk-shop', rand: true }, 'actions') }],
+        // One pod of three is above the default blast radius (0.3): the file says how far it may go.
+        extensions: [{ name: 'chaosduck', safety: { max_blast_radius: 0.5 } }],
+      },
+      settings: { hypothesis_strategy: 'before-method-only' },
+    });
+
+    const journal = (await runtime.journal(record.id)) as Record<string, any>;
+    expect(record.status, JSON.stringify(journal.chaosduck?.error)).toBe('completed');
+    expect(journal.status).toBe('completed');
+    expect(journal.steady_states.before.probes.map((p: Record<string, any>) => [p.output, p.tolerance_met])).toEqual([
+      [true, true],
+      [3, true],
+    ]);
+    expect(journal.run).toHaveLength(1);
+    expect(journal.run[0].activity.name).toBe('kill-one');
+    expect(journal.run[0].output).toHaveLength(1);
+    // The automatic rollback (waiting for the Deployment to be whole again) ran and is journaled.
+    expect(journal.rollbacks).toHaveLength(1);
+    expect(journal.rollbacks[0].status).toBe('succeeded');
+    await readyReplicas('ctk-shop', 'shop', 3);
+    const after = uids(await podsOf('ctk-shop', 'shop'));
+    expect(after.filter((uid) => !before.includes(uid))).toHaveLength(1);
+  });
+
+  it('refuses what chaosk8s would do that ChaosDuck does not, before anything runs: no selector, name_pattern, the blast radius', async () => {
+    const document = (args: Record<string, unknown>, extensions: unknown[] = []) => ({
+      title: 'too broad',
+      description: 'refused',
+      method: [{ type: 'action', name: 'kill', provider: k8s('terminate_pods', args, 'actions') }],
+      extensions,
+    });
+    const noSelector = await call('POST', '/api/chaos/experiments', document({ ns: 'default' }));
+    const pattern = await call('POST', '/api/chaos/experiments', document({ ns: 'default', label_selector: 'app=nginx', name_pattern: 'nginx-.*' }));
+    const tooMany = await call('POST', '/api/chaos/experiments', document({ ns: 'default', label_selector: 'app=nginx', all: true }));
+
+    expect(noSelector.status).toBe(400);
+    expect(noSelector.body.error.fields[0].field).toBe('method[0].provider.arguments.label_selector');
+    expect(pattern.body.error.fields[0]).toMatchObject({ field: 'method[0].provider.arguments.name_pattern', message: expect.stringContaining('name_pattern is not supported') });
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body.error.message).toMatch(/^method\[0\] \(activity 'kill'\): max_blast_radius 0\.3 .*raise safety\.max_blast_radius.*extensions: \[\{name: chaosduck, safety/);
+    expect(uids(await podsOf('default', 'nginx'))).toHaveLength(3);
+  });
+});

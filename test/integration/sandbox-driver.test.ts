@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ProviderUnavailableError, ValidationError } from '../../shared/errors.js';
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
-import type { ExperimentSpec, KUBERNETES_CHAOS_TYPES } from '../../shared/model/experiment.js';
+import type { FaultSpec, KUBERNETES_CHAOS_TYPES } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import {
   AWAIT_REPLICA_RECOVERY,
@@ -29,7 +29,7 @@ function experiment(
   chaosType: (typeof KUBERNETES_CHAOS_TYPES)[number],
   parameters: Record<string, unknown> = {},
   labels: Record<string, string> = { app: 'demo' },
-): ExperimentSpec {
+): FaultSpec {
   return parseExperiment({
     name: `sandbox ${chaosType}`,
     chaos_type: chaosType,
@@ -57,7 +57,7 @@ describe('sandbox fault driver', () => {
   const signal = new AbortController().signal;
 
   /** Resolves and prepares against the first matching replica. */
-  async function prepared(spec: ExperimentSpec): Promise<{ target: TargetRef; intent: RollbackIntent }> {
+  async function prepared(spec: FaultSpec): Promise<{ target: TargetRef; intent: RollbackIntent }> {
     const [target] = await driver.resolve(spec, signal);
     if (!target) throw new Error('nothing resolved');
     return { target, intent: await driver.prepare(spec, target, signal) };

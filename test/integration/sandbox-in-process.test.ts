@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FaultContext, FaultDriver, RollbackIntent, TargetRef } from '../../shared/faults/driver.js';
-import type { ExperimentSpec, KUBERNETES_CHAOS_TYPES } from '../../shared/model/experiment.js';
+import type { FaultSpec, KUBERNETES_CHAOS_TYPES } from '../../shared/model/experiment.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { isRunning } from '../../local/processes.js';
 import { AWAIT_REPLICA_RECOVERY, REMOVE_PROXY_FAULT, createSandboxDriver, proxyRuleId } from '../../local/sandbox/driver.js';
@@ -19,7 +19,7 @@ function experiment(
   chaosType: (typeof KUBERNETES_CHAOS_TYPES)[number],
   parameters: Record<string, unknown>,
   labels: Record<string, string>,
-): ExperimentSpec {
+): FaultSpec {
   return parseExperiment({
     name: `in-process ${chaosType}`,
     chaos_type: chaosType,
@@ -82,7 +82,7 @@ describe(`in-process sandbox with ${REPLICAS} replicas`, () => {
   let driver: FaultDriver;
   let startupMs: number;
 
-  async function prepared(spec: ExperimentSpec): Promise<{ target: TargetRef; intent: RollbackIntent }> {
+  async function prepared(spec: FaultSpec): Promise<{ target: TargetRef; intent: RollbackIntent }> {
     const targets = await driver.resolve(spec, signal);
     expect(targets).toHaveLength(1);
     const target = targets[0] as TargetRef;

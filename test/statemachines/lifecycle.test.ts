@@ -631,7 +631,7 @@ describe('experiment lifecycle on the real state machines', () => {
     expect((await rt.store.getLease('memory:replica-1'))?.holder).toBe('exp-other');
   });
 
-  it('counts the state transitions of a run: 18 + 3 per observation tick', async () => {
+  it('counts the state transitions of a run: 20 + 3 per observation tick', async () => {
     // Prepare: two probes, one fault, a 3 s window probed every second (a 30 s window every 10 s has as many ticks).
     const driver = new MemoryDriver();
     const rt = await start(driver);
@@ -656,16 +656,16 @@ describe('experiment lifecycle on the real state machines', () => {
       experiment: 9, // Begin, Route, SteadyState, SteadyStateMet, Hypothesis, Inject, Observe, Rollback, Finish
       'steady-state': 1,
       hypothesis: 1,
-      inject: 1,
+      inject: 3, // Step, MethodOver, Injected (a Chaos Toolkit method loops through Pause for each pause)
       observe: 3 * (ticks + 1), // Tick, WindowOver, WaitInterval per tick; Tick, WindowOver, Observed at the end
       rollback: 3, // RevertSteps, StackEmpty, RolledBack
     });
     expect(ticks).toBe(3);
-    expect(tap.entered).toHaveLength(27);
+    expect(tap.entered).toHaveLength(29);
     expect(new Set(tap.entered.map((e) => e.execution)).size).toBe(6);
   });
 
-  it("agrees with the runtime's own transition counter: 18 for a run with no observation tick", async () => {
+  it("agrees with the runtime's own transition counter: 20 for a run with no observation tick", async () => {
     // Prepare: the runtime counts (it reads the same event logs the tap would, so no tap here).
     const driver = new MemoryDriver();
     runtime = await LocalRuntime.start({ drivers: [driver], countTransitions: true });
@@ -673,8 +673,8 @@ describe('experiment lifecycle on the real state machines', () => {
     // Act
     const record = await runtime.run(memoryExperiment({ durationSeconds: 0, probes: [httpProbe('a', server.url('/a'), 'continuous')] }));
 
-    // Assess: 9 in the orchestrator, 1 + 1 + 1 in the first three phases, 3 in OBSERVE (one final tick), 3 in ROLLBACK.
+    // Assess: 9 in the orchestrator, 1 + 1 + 3 in the first three phases, 3 in OBSERVE (one final tick), 3 in ROLLBACK.
     expect(record.status).toBe('completed');
-    expect(await runtime.stateTransitions(record.id)).toBe(18);
+    expect(await runtime.stateTransitions(record.id)).toBe(20);
   });
 });

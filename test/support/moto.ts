@@ -1,33 +1,22 @@
 /**
  * moto server for the AWS integration tests: the AWS implementations of the ports are tested over real HTTP.
  *
- * moto lives in a project-local virtualenv (`<repo>/.venv`) that this module creates on first use: `python3 -m venv`
- * and `pip install "moto[server]==<MOTO_VERSION>"`. A marker file records the installed version, so later runs skip
- * straight to starting the server; a lock directory keeps test files that start at once from installing twice.
+ * moto lives in a project-local virtualenv (`<repo>/.venv`, see python-venv.ts) created on first use.
  *
  * The server is started through the venv's Python with a lifeline on stdin: when this process goes away — however
  * it goes, SIGKILL included — the pipe closes and moto exits, so a crashed test run never leaves it behind.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureVenv, REPO_ROOT, VENV_SETUP_TIMEOUT_MS } from './python-venv.js';
 
 export const MOTO_VERSION = '5.2.5';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const VENV = join(REPO_ROOT, '.venv');
-const VENV_PYTHON = join(VENV, 'bin', 'python');
-const MARKER = join(VENV, '.chaosduck-moto-version');
-const LOCK = join(REPO_ROOT, '.venv.lock');
-/** A lock older than this was left by an install that died; it is taken over. */
-const STALE_LOCK_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 30_000;
 
 /** First use installs moto: give the hook that calls `startMoto` this long. */
-export const MOTO_SETUP_TIMEOUT_MS = 300_000;
+export const MOTO_SETUP_TIMEOUT_MS = VENV_SETUP_TIMEOUT_MS;
 
 export interface Moto {
   endpoint: string;
@@ -50,12 +39,12 @@ export function motoSdkEnv(endpoint: string): Record<string, string> {
 }
 
 export async function startMoto(): Promise<Moto> {
-  await ensureMotoInstalled();
+  const python = await motoPython();
   let lastError: unknown;
   // The free port is only free when it is picked; if someone else takes it before moto binds it, try another.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await launch(await freePort());
+      return await launch(python, await freePort());
     } catch (error) {
       lastError = error;
       if (!(error instanceof EarlyExit)) throw error;
@@ -66,59 +55,8 @@ export async function startMoto(): Promise<Moto> {
 
 // ---- the virtualenv --------------------------------------------------------------------------------------------------
 
-const installed = () => existsSync(MARKER) && readFileSync(MARKER, 'utf8').trim() === MOTO_VERSION;
-
-async function ensureMotoInstalled(): Promise<void> {
-  if (installed()) return;
-  await withLock(async () => {
-    if (installed()) return; // installed by whoever held the lock
-    const python = process.env.PYTHON ?? 'python3';
-    if (!existsSync(VENV_PYTHON)) await run(python, ['-m', 'venv', VENV], `creating the virtualenv ${VENV} with ${python}`);
-    await run(
-      VENV_PYTHON,
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', `moto[server]==${MOTO_VERSION}`],
-      `installing moto[server]==${MOTO_VERSION} into ${VENV} (needs PyPI; delete .venv to start over)`,
-    );
-    writeFileSync(MARKER, `${MOTO_VERSION}\n`);
-  });
-}
-
-async function withLock(body: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + MOTO_SETUP_TIMEOUT_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (installed()) return;
-      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`timed out waiting for another process to install moto (lock ${LOCK})`);
-      else await sleep(500);
-    }
-  }
-  try {
-    await body();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-function run(command: string, args: string[], what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (error) => reject(new Error(`${what} failed: cannot run ${command}: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${what} failed (${command} exited with ${signal ?? `code ${code}`}):\n${output.trim()}`));
-    });
-  });
-}
+let venvPython: Promise<string> | undefined;
+const motoPython = () => (venvPython ??= ensureVenv({ name: '.venv', packages: [`moto[server]==${MOTO_VERSION}`] }).then((venv) => venv.bin('python')));
 
 // ---- the server ------------------------------------------------------------------------------------------------------
 
@@ -138,9 +76,9 @@ from moto.server import main
 main(sys.argv[1:])
 `;
 
-async function launch(port: number): Promise<Moto> {
+async function launch(python: string, port: number): Promise<Moto> {
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(VENV_PYTHON, ['-c', SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, ['-c', SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@
  */
 import type { FaultDriver } from '../driver.js';
 import { ProviderUnavailableError } from '../../errors.js';
-import { AWS_CHAOS_TYPES, type ExperimentSpec } from '../../model/experiment.js';
+import { AWS_CHAOS_TYPES, type FaultSpec } from '../../model/experiment.js';
 import { awsClientFactory, type AwsClientFactory } from './clients.js';
 import type { AwsChaosType, AwsFault, AwsSpec } from './fault.js';
 import { namedConfigurationError } from './targets.js';
@@ -17,7 +17,7 @@ export function createAwsDriver(faults: AwsFaults, clients: AwsClientFactory = a
     if (!fault) throw new ProviderUnavailableError(`the aws driver cannot apply ${chaosType}`);
     return fault;
   };
-  const asAws = (spec: ExperimentSpec) => spec as AwsSpec;
+  const asAws = (spec: FaultSpec) => spec as AwsSpec;
   // Every call may be the first to need the region or the credentials: a missing one is named, whichever it is.
   const named = <T>(call: Promise<T>): Promise<T> =>
     call.catch((error: unknown) => {

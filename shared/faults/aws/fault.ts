@@ -3,12 +3,12 @@
  * `FaultDriver`, with the clients for a target's region and role handed in. Each lives in its own module.
  */
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
-import type { ExperimentSpec } from '../../model/experiment.js';
+import type { FaultSpec } from '../../model/experiment.js';
 import type { JsonValue } from '../../journal/activity.js';
 import type { AwsClientFactory } from './clients.js';
 
 export type AwsChaosType = 'ec2_stop' | 'rds_failover' | 'route_blackhole';
-export type AwsSpec = Extract<ExperimentSpec, { chaos_type: AwsChaosType }>;
+export type AwsSpec = Extract<FaultSpec, { chaos_type: AwsChaosType }>;
 
 export interface AwsFault<S extends AwsSpec = AwsSpec> {
   /** Every target the selector matches that is in a state the fault applies to (e.g. running instances). */

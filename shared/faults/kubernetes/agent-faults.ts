@@ -24,7 +24,7 @@ import { Exec, type V1ContainerStatus, type V1EphemeralContainer, type V1Pod, ty
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
 import type { JsonObject, JsonValue } from '../../journal/activity.js';
 import { InjectionFailedError, ProviderUnavailableError, TargetRefusedError, ValidationError } from '../../errors.js';
-import type { ExperimentSpec } from '../../model/experiment.js';
+import type { FaultSpec } from '../../model/experiment.js';
 import type { KubeClients } from './cluster.js';
 import { AGENT_APPLIED, AGENT_EXIT, AGENT_SCRIPT, AGENT_UNDONE } from './agent-script.js';
 import { pollUntil } from '../poll.js';
@@ -33,7 +33,7 @@ import { refuseProtectedNamespace } from './targets.js';
 
 export const AGENT_CHAOS_TYPES = ['network_latency', 'network_loss', 'cpu_stress', 'memory_stress'] as const;
 export type AgentChaosType = (typeof AGENT_CHAOS_TYPES)[number];
-export type AgentFaultSpec = Extract<ExperimentSpec, { chaos_type: AgentChaosType }>;
+export type AgentFaultSpec = Extract<FaultSpec, { chaos_type: AgentChaosType }>;
 
 export const STOP_AGENT = 'stop_agent';
 /** Every chaos-agent ephemeral container is named so (the rest is random): topology and journals tell them by it. */
@@ -57,11 +57,11 @@ const DEFAULT_POLL_MS = 1_000;
 /** Waiting reasons after which the container will not start by itself. */
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
-export function isAgentFault(spec: ExperimentSpec): spec is AgentFaultSpec {
+export function isAgentFault(spec: FaultSpec): spec is AgentFaultSpec {
   return (AGENT_CHAOS_TYPES as readonly string[]).includes(spec.chaos_type);
 }
 
-function asAgentFault(spec: ExperimentSpec): AgentFaultSpec {
+function asAgentFault(spec: FaultSpec): AgentFaultSpec {
   if (!isAgentFault(spec)) throw new TypeError(`the chaos agent cannot apply ${spec.chaos_type}`);
   return spec;
 }
@@ -144,7 +144,7 @@ function cannotTakeAgent(namespace: string, pod: string, error: unknown, stage: 
 
 const readPod = (clients: KubeClients, namespace: string, name: string): Promise<V1Pod | undefined> => orUndefined(clients.core.readNamespacedPod({ name, namespace }));
 
-export async function prepareAgentFault(spec: ExperimentSpec, target: TargetRef, clients: KubeClients, options: AgentFaultOptions): Promise<RollbackIntent> {
+export async function prepareAgentFault(spec: FaultSpec, target: TargetRef, clients: KubeClients, options: AgentFaultOptions): Promise<RollbackIntent> {
   const fault = asAgentFault(spec);
   refuseProtectedNamespace(fault.target);
   const image = agentImage(options);
@@ -247,7 +247,7 @@ const lastAgentLine = (log: string) =>
     .filter((line) => line.startsWith('chaosduck-agent:'))
     .pop() ?? log.trim().split('\n').pop() ?? '';
 
-export async function applyAgentFault(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: AgentFaultOptions): Promise<JsonValue> {
+export async function applyAgentFault(spec: FaultSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: AgentFaultOptions): Promise<JsonValue> {
   const fault = asAgentFault(spec);
   const p = intent.params as unknown as AgentParams;
   // The agent must have applied before the experiment's deadline; past its start-by time it refuses to apply at all.

@@ -5,7 +5,7 @@
  */
 import type { FaultDriver, RollbackIntent } from '../driver.js';
 import { ProviderUnavailableError } from '../../errors.js';
-import type { ChaosType, ExperimentSpec } from '../../model/experiment.js';
+import type { ChaosType, FaultSpec } from '../../model/experiment.js';
 import type { KubeClientResolver, KubeClients } from './cluster.js';
 import { AGENT_CHAOS_TYPES, applyAgentFault, isAgentFault, prepareAgentFault, revertAgentFault, STOP_AGENT, type AgentFaultOptions } from './agent-faults.js';
 import { applyPodDelete, observePodDelete, preparePodDelete, revertPodDelete, type PodDeleteOptions } from './pod-delete.js';
@@ -20,7 +20,7 @@ export function createKubernetesDriver(clients: KubeClients | KubeClientResolver
   const check = (chaosType: string) => {
     if (!(CHAOS_TYPES as readonly string[]).includes(chaosType)) throw new ProviderUnavailableError(`the kubernetes driver cannot apply ${chaosType}`);
   };
-  const clusterOf = (spec: ExperimentSpec) => ('cluster' in spec.target ? spec.target.cluster : undefined);
+  const clusterOf = (spec: FaultSpec) => ('cluster' in spec.target ? spec.target.cluster : undefined);
   const clusterOfIntent = (intent: RollbackIntent) => (typeof intent.params.cluster === 'string' ? intent.params.cluster : undefined);
   return {
     provider: 'kubernetes',

@@ -19,14 +19,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { FaultContext, RollbackIntent, TargetRef } from '../driver.js';
 import type { JsonObject, JsonValue } from '../../journal/activity.js';
 import { InjectionFailedError, ValidationError } from '../../errors.js';
-import type { ExperimentSpec } from '../../model/experiment.js';
+import type { FaultSpec } from '../../model/experiment.js';
 import { pollUntil } from '../poll.js';
 import { kubeStatus, orUndefined } from './api-errors.js';
 import type { KubeClients } from './cluster.js';
 import { RecoveryWatches, type WatchedRecovery } from './recovery-watch.js';
 import { controllerOf, labelSelector, refuseProtectedNamespace } from './targets.js';
 
-export type PodDeleteSpec = Extract<ExperimentSpec, { chaos_type: 'pod_delete' }>;
+export type PodDeleteSpec = Extract<FaultSpec, { chaos_type: 'pod_delete' }>;
 
 export const AWAIT_OWNER_READY = 'await_owner_ready';
 export const RECREATE_POD = 'recreate_pod';
@@ -51,7 +51,7 @@ interface OwnerSnapshot extends JsonObject {
   uid: string;
 }
 
-function asPodDelete(spec: ExperimentSpec): PodDeleteSpec {
+function asPodDelete(spec: FaultSpec): PodDeleteSpec {
   if (spec.chaos_type !== 'pod_delete') throw new TypeError(`pod_delete cannot handle ${spec.chaos_type}`);
   return spec;
 }
@@ -89,7 +89,7 @@ async function ownerReadiness(clients: KubeClients, namespace: string, owner: { 
   }
 }
 
-export async function preparePodDelete(spec: ExperimentSpec, target: TargetRef, clients: KubeClients, options: PodDeleteOptions): Promise<RollbackIntent> {
+export async function preparePodDelete(spec: FaultSpec, target: TargetRef, clients: KubeClients, options: PodDeleteOptions): Promise<RollbackIntent> {
   const { target: selector, parameters } = asPodDelete(spec);
   refuseProtectedNamespace(selector);
   const namespace = String(target.details.namespace ?? selector.namespace);
@@ -174,7 +174,7 @@ export async function preparePodDelete(spec: ExperimentSpec, target: TargetRef, 
   };
 }
 
-export async function applyPodDelete(spec: ExperimentSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions = {}): Promise<JsonValue> {
+export async function applyPodDelete(spec: FaultSpec, intent: RollbackIntent, clients: KubeClients, context: FaultContext, options: PodDeleteOptions = {}): Promise<JsonValue> {
   const { parameters } = asPodDelete(spec);
   const { namespace, pod: name, uid } = intent.params as { namespace: string; pod: string; uid: string };
   const gracePeriodSeconds = parameters.grace_period_seconds;

@@ -5,7 +5,7 @@
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import type { TargetRef } from '../driver.js';
 import { ValidationError } from '../../errors.js';
-import { PROTECTED_NAMESPACES, type ExperimentSpec, type WorkloadTarget } from '../../model/experiment.js';
+import { PROTECTED_NAMESPACES, type FaultSpec, type WorkloadTarget } from '../../model/experiment.js';
 import type { KubeClients } from './cluster.js';
 
 
@@ -28,7 +28,7 @@ export function labelSelector(labels: Record<string, string>): string {
 }
 
 /** Running pods matching a workload target; every Kubernetes fault selects its targets this way. */
-export async function resolvePods(spec: ExperimentSpec, clients: KubeClients, _signal: AbortSignal): Promise<TargetRef[]> {
+export async function resolvePods(spec: FaultSpec, clients: KubeClients, _signal: AbortSignal): Promise<TargetRef[]> {
   if (!('namespace' in spec.target)) throw new TypeError(`${spec.chaos_type} has no Kubernetes target`);
   const { target } = spec;
   refuseProtectedNamespace(target);

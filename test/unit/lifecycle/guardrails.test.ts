@@ -24,14 +24,14 @@ import {
   productionWord,
   staticGuardIssues,
 } from '../../../shared/lifecycle/guardrails.js';
-import type { ExperimentSpec } from '../../../shared/model/experiment.js';
+import type { FaultSpec } from '../../../shared/model/experiment.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
 import type { EmergencyStop, ExperimentStore, Lease } from '../../../shared/store/store.js';
 import { MemoryDriver } from '../../support/memory-driver.js';
 
 // ---- helpers ---------------------------------------------------------------------------------------------------------
 
-function spec(fields: Record<string, unknown> = {}, safety: Record<string, unknown> = {}): ExperimentSpec {
+function spec(fields: Record<string, unknown> = {}, safety: Record<string, unknown> = {}): FaultSpec {
   return parseExperiment({
     name: 'guardrails',
     chaos_type: 'pod_delete',

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError, type FieldIssue } from '../../../shared/errors.js';
-import { AWS_CHAOS_TYPES, KUBERNETES_CHAOS_TYPES, type ExperimentSpec } from '../../../shared/model/experiment.js';
+import { AWS_CHAOS_TYPES, KUBERNETES_CHAOS_TYPES, type FaultSpec } from '../../../shared/model/experiment.js';
 import { parseExperimentText } from '../../../shared/model/document.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
 
@@ -303,7 +303,7 @@ describe('defaults', () => {
     const body = podDelete({ parameters: { duration_seconds: 59 }, safety: { timeout_seconds: 60 } });
 
     // Act
-    const spec: ExperimentSpec = parseExperiment(body);
+    const spec: FaultSpec = parseExperiment(body);
 
     // Assess
     expect((spec.parameters as { duration_seconds: number }).duration_seconds).toBe(59);
