@@ -107,12 +107,14 @@ async function toleranceMet(tolerance: JsonValue | undefined, output: JsonValue,
 async function provide(activity: Activity, env: ActivityEnvironment, value: JsonValue | undefined): Promise<JsonValue> {
   const provider = activity.provider;
   const args = substitute((provider.arguments ?? (provider.type === 'process' ? [] : {})) as JsonValue, env.values);
+  // A probe used as a tolerance receives the output as `arguments.value`, as chaoslib sets it; a process provider
+  // then gets `value` and the output's Python text as its last two arguments.
   const withValue = value === undefined || !isObject(args) ? args : { ...args, value };
   switch (provider.type) {
     case 'http':
       return http(provider, withValue, env);
     case 'process':
-      return processProvider(activity, value === undefined ? args : appendValue(args, value), env);
+      return processProvider(activity, withValue, env);
     case 'python':
       return python(provider, withValue, env);
     default:
@@ -182,16 +184,24 @@ async function http(provider: JsonObject, args: JsonValue, env: ActivityEnvironm
   }
 }
 
-/** Python's `str()` of a form value, as requests encodes it. */
+/** Python's `str()` of a value, as chaoslib turns process arguments and form values into text. */
 function formValue(value: JsonValue): string {
-  return typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' ? value : pyRepr(value);
 }
 
-/** A probe used as a tolerance gets the value as its last argument, as chaoslib passes `value` to a process. */
-function appendValue(args: JsonValue, value: JsonValue): JsonValue {
-  if (Array.isArray(args)) return [...args, typeof value === 'string' ? value : JSON.stringify(value)];
-  if (typeof args === 'string') return `${args} ${typeof value === 'string' ? value : JSON.stringify(value)}`;
-  return args;
+/** Python's `repr()` of a JSON value (what `str()` gives for anything but a string). */
+export function pyRepr(value: JsonValue): string {
+  if (value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') {
+    // As Python: single quotes, unless the text has one and no double quote.
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const escaped = value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+    return `${quote}${quote === "'" ? escaped.replace(/'/g, "\\'") : escaped}${quote}`;
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
 }
 
 async function processProvider(activity: Activity, args: JsonValue, env: ActivityEnvironment): Promise<JsonValue> {

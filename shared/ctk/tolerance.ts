@@ -3,8 +3,8 @@
  * output against it as chaoslib's `within_tolerance` does, Python's equality and ordering included (`1 == True`, a
  * mapping never equals a boolean, a two-number list is an inclusive range unless the output has a `status`).
  *
- * JSON paths: chaoslib uses the jsonpath2 dialect, whose filters compare with a single `=` (`[?(@.name="web")]`);
- * they are read with jsonpath-plus after turning that `=` into `==`.
+ * JSON paths: chaoslib uses the jsonpath2 dialect, whose filters compare with a single `=` and keep the node they
+ * are applied to (`$.items[*][?(@.name="web")]`); they are evaluated with jsonpath-plus, filter by filter.
  */
 import { JSONPath } from 'jsonpath-plus';
 import type { JsonValue } from '../journal/activity.js';
@@ -19,9 +19,82 @@ export function regexOf(pattern: string): RegExp {
   return new RegExp(pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>'));
 }
 
-/** jsonpath2's filter `=` as jsonpath-plus's `==`, leaving `==`, `!=`, `<=`, `>=` alone. */
-export function jsonPathOf(path: string): string {
-  return path.replace(/\[\?\((.*?)\)\]/g, (filter: string) => filter.replace(/(?<![=!<>])=(?!=)/g, '=='));
+/**
+ * A jsonpath2 filter expression as jsonpath-plus evaluates one: `=` is `==` (leaving `==`, `!=`, `<=`, `>=` alone),
+ * `and`/`or`/`not` are `&&`/`||`/`!`; string literals are left as they are.
+ */
+export function filterExpression(expression: string): string {
+  return expression
+    .split(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/)
+    .map((part, index) =>
+      index % 2 === 1
+        ? part
+        : part
+            .replace(/(?<![=!<>])=(?!=)/g, '==')
+            .replace(/\band\b/g, '&&')
+            .replace(/\bor\b/g, '||')
+            .replace(/\bnot\b\s*/g, '!'),
+    )
+    .join('');
+}
+
+type PathPart = { path: string } | { filter: string };
+
+/** A path cut at its filters: `$.a[?(@.x="v")].b` is `$.a`, the filter `@.x="v"`, then `.b`. */
+function pathParts(path: string): PathPart[] {
+  const parts: PathPart[] = [];
+  let rest = path;
+  for (let open = rest.indexOf('[?('); open >= 0; open = rest.indexOf('[?(')) {
+    if (open > 0) parts.push({ path: rest.slice(0, open) });
+    // The filter ends at the `)]` that closes its own `(`, strings and nested brackets skipped.
+    let depth = 0;
+    let end = -1;
+    let quote: string | undefined;
+    for (let i = open + 2; i < rest.length; i++) {
+      const c = rest[i] as string;
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) {
+        if (rest[i + 1] !== ']') throw new SyntaxError(`filter at ${open} is not closed by )]`);
+        end = i;
+        break;
+      }
+    }
+    if (end < 0) throw new SyntaxError(`filter at ${open} is not closed`);
+    parts.push({ filter: rest.slice(open + 3, end) });
+    rest = rest.slice(end + 2);
+  }
+  if (rest !== '') parts.push({ path: rest });
+  return parts;
+}
+
+/**
+ * The values a JSON path matches, with jsonpath2's semantics (the dialect chaoslib uses), evaluated with jsonpath-plus.
+ * They differ in filters: in jsonpath2, `X[?(expr)]` keeps the node X itself when `expr` holds of it (so filtering a
+ * list's items is `$.items[*][?(@.name="web")]`, and `$.items[?(@.name="web")]` matches nothing), where jsonpath-plus
+ * would filter X's children.
+ */
+export function jsonPathMatches(path: string, document: JsonValue): JsonValue[] {
+  const evaluate = (expression: string, json: JsonValue): JsonValue[] =>
+    json !== null && typeof json === 'object' ? (JSONPath({ path: expression, json, wrap: true, eval: 'safe' }) as JsonValue[]) : [];
+  let nodes: JsonValue[] = [document];
+  for (const part of pathParts(path.trim())) {
+    if ('filter' in part) {
+      const expression = `$[?(${filterExpression(part.filter)})]`;
+      nodes = nodes.filter((node) => evaluate(expression, [node]).length > 0);
+      continue;
+    }
+    let text = part.path.startsWith('$') ? part.path.slice(1) : part.path;
+    // `..` right before a filter: the node and every node under it are candidates.
+    const descend = text.endsWith('..');
+    if (descend) text = text.slice(0, -2);
+    if (text !== '') nodes = nodes.flatMap((node) => evaluate(`$${text}`, node));
+    if (descend) nodes = nodes.flatMap((node) => [node, ...evaluate('$..*', node)]);
+  }
+  return nodes;
 }
 
 /**
@@ -53,7 +126,8 @@ export function toleranceProblem(tolerance: unknown, checkActivity: (activity: u
       if (typeof path !== 'string') return `hypothesis probe tolerance JSON path ${String(path)} has an invalid type`;
       if (path === '') return 'hypothesis probe tolerance JSON path cannot be empty';
       try {
-        JSONPath({ path: jsonPathOf(path), json: {}, wrap: true });
+        if (!path.trim().startsWith('$')) throw new SyntaxError('a JSON path starts at $');
+        jsonPathMatches(path, { probe: [{ probe: 1 }] });
       } catch {
         return `hypothesis probe tolerance JSON path ${path} is invalid`;
       }
@@ -135,7 +209,7 @@ export function withinTolerance(tolerance: JsonValue, output: JsonValue): boolea
           // Not JSON: matched as the string it is.
         }
       }
-      const matches = JSONPath({ path: jsonPathOf(String(tolerance.path)), json: document as object, wrap: true }) as JsonValue[];
+      const matches = jsonPathMatches(String(tolerance.path), document);
       let met = matches.length > 0;
       if (tolerance.count !== undefined && tolerance.count !== null) met = matches.length === tolerance.count;
       if ('expect' in tolerance) met = pyEquals(matches, Array.isArray(tolerance.expect) ? tolerance.expect : [tolerance.expect as JsonValue]);

@@ -211,16 +211,30 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
           title: 'every kind',
           probes: [
             { type: 'probe', name: 'status-list', tolerance: [200, 204], provider: { type: 'http', url: '${base}/health' } },
-            { type: 'probe', name: 'jsonpath-filter', tolerance: { type: 'jsonpath', path: '$.body.services[?(@.name="web")].ready', expect: true }, provider: fleet },
+            { type: 'probe', name: 'jsonpath-filter', tolerance: { type: 'jsonpath', path: '$.body.services[*][?(@.name="web")].ready', expect: true }, provider: fleet },
             { type: 'probe', name: 'jsonpath-count', tolerance: { type: 'jsonpath', path: '$.body.services[*]', count: 2 }, provider: fleet },
             { type: 'probe', name: 'range', tolerance: { type: 'range', range: [1, 5], target: 'status' }, provider: { type: 'process', path: 'sh', arguments: ['-c', 'exit 2'] } },
             { type: 'probe', name: 'regex', tolerance: { type: 'regex', pattern: '^health (?P<code>\\d+)$', target: 'body' }, provider: { type: 'http', url: '${base}/health' } },
             { type: 'probe', name: 'exit-zero', tolerance: 0, provider: { type: 'process', path: 'true' } },
             {
               type: 'probe',
-              name: 'judged-by-a-probe',
-              tolerance: { type: 'probe', name: 'is-200', provider: { type: 'process', path: 'sh', arguments: ['-c', 'case "$0" in *200*) exit 0;; *) exit 1;; esac'] } },
-              provider: { type: 'http', url: '${base}/health' },
+              name: 'judged-by-an-http-probe',
+              // It receives the output as `value` (GET: in the query string) and is met when it returns something truthy.
+              tolerance: { type: 'probe', name: 'judge', provider: { type: 'http', url: '${base}/judge', arguments: {} } },
+              provider: { type: 'process', path: 'echo', arguments: ['ok'] },
+            },
+            {
+              type: 'probe',
+              name: 'judged-by-a-process-probe',
+              // Surprising, and as chaoslib: a process's output is a mapping, always truthy, so its exit code is ignored.
+              tolerance: { type: 'probe', name: 'says-no', provider: { type: 'process', path: 'sh', arguments: { '-c': 'exit 1' } } },
+              provider: { type: 'process', path: 'true' },
+            },
+            {
+              type: 'probe',
+              name: 'judged-by-a-probe-that-fails',
+              tolerance: { type: 'probe', name: 'too-slow', provider: { type: 'process', path: 'sh', arguments: { '-c': 'sleep 5' }, timeout: 0.3 } },
+              provider: { type: 'process', path: 'true' },
             },
           ],
         },
@@ -233,9 +247,13 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
       ['range', true],
       ['regex', true],
       ['exit-zero', true],
-      ['judged-by-a-probe', true],
+      ['judged-by-an-http-probe', true],
+      ['judged-by-a-process-probe', true],
+      ['judged-by-a-probe-that-fails', false],
     ]);
-    expect(journal.status).toBe('completed');
+    // As requests encodes it: the output's Python text, form-encoded.
+    expect(requests).toContain(`GET /judge?${new URLSearchParams({ value: "{'status': 0, 'stdout': 'ok\\n', 'stderr': ''}" })}`);
+    expect([journal.status, journal.deviated]).toEqual(['completed', false]);
   });
 
   it('stops at the first probe that misses, as chaoslib does; a boolean tolerance never matches an http output', async () => {

@@ -111,7 +111,7 @@ function run(command: string, args: string[], what: string): Promise<void> {
 // ---- the peers -------------------------------------------------------------------------------------------------------
 
 /** The Chaos Toolkit release the differential tests and the benchmark compare with (chaos-toolkit-format.md). */
-export const CHAOSTOOLKIT_PACKAGES = ['chaostoolkit==1.21.4', 'chaostoolkit-lib==1.45.1'] as const;
+export const CHAOSTOOLKIT_PACKAGES = ['chaostoolkit==1.21.4', 'chaostoolkit-lib[jsonpath]==1.45.1'] as const;
 
 /** The `chaos` command in its own virtualenv (chaostoolkit 1.21 needs Python 3.12 or newer). */
 export async function chaosToolkit(): Promise<string> {
