@@ -254,10 +254,12 @@ async function runChaosToolkit(document: unknown, options: RunOptions): Promise<
   const input = { format: 'chaostoolkit', experiment: document, settings: chaosToolkitSettings(options) };
   const spec = validateExperiment(input, { runtime: 'local', guardrails: guardrailsFromEnv() });
   for (const warning of chaosToolkitWarnings(document as JsonObject)) console.warn(`warning: ${warning}`);
+  // A built-in sandbox fault in the method starts the sandbox when the run first needs it.
+  const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
   const interruption = watchInterrupts(STILL_ROLLING_BACK);
   let runtime: LocalRuntime | undefined;
   try {
-    if (!interruption.signal) runtime = await startRuntime(options.dataDir, []);
+    if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
     if (!runtime || interruption.signal) {
       console.log(`\ninterrupted (${interruption.signal}) before the experiment started: nothing was injected`);
       return interruption.exitCode() ?? EXIT_INTERRUPTED;
@@ -275,6 +277,7 @@ async function runChaosToolkit(document: unknown, options: RunOptions): Promise<
     return status === 'completed' && !deviated && faultsLeft === 0 ? EXIT_OK : EXIT_NOT_COMPLETED;
   } finally {
     await runtime?.stop();
+    await sandbox.stop();
     interruption.dispose();
   }
 }

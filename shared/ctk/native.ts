@@ -12,9 +12,10 @@ import { methodOf, type Activity } from './method.js';
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The native function an activity calls, if it calls one that is an action. */
+/** The native function an activity calls, if it calls one that is an action (`chaosduck` for a built-in fault). */
 export function nativeAction(activity: Activity): string | undefined {
   const provider = activity.provider;
+  if (provider.type === 'chaosduck') return 'chaosduck';
   if (provider.type !== 'python') return undefined;
   const name = `${String(provider.module)}.${String(provider.func)}`;
   return NATIVE_FUNCTIONS[name]?.kind === 'action' ? name : undefined;
@@ -49,6 +50,20 @@ export function nativeFaultSpec(activity: Activity, spec: ChaosToolkitSpec, valu
   const aws = { provider: 'aws', ...(typeof region === 'string' ? { region } : {}) };
   let fault: { chaos_type: string; target: JsonObject; parameters: JsonObject };
   switch (name) {
+    case 'chaosduck': {
+      // A built-in fault, written as a ChaosDuck request writes it. Its own expiry (duration_seconds: the dead-man's
+      // switch of the faults that have one) defaults to the whole experiment: it stays until the rollback.
+      const provider = substitute(activity.provider, values) as JsonObject;
+      const parameters = isObject(provider.parameters) ? provider.parameters : {};
+      fault = {
+        chaos_type: String(provider.chaos_type ?? ''),
+        target: isObject(provider.target) ? provider.target : {},
+        parameters: { duration_seconds: Math.max(0, spec.safety.timeout_seconds - 1), ...parameters },
+      };
+      const unknown = Object.keys(provider).filter((key) => !['type', 'chaos_type', 'target', 'parameters'].includes(key));
+      if (unknown.length > 0) refuse(`unknown field(s) ${unknown.join(', ')}: a chaosduck provider has chaos_type, target and parameters`, `${where}.provider.${unknown[0]}`);
+      break;
+    }
     case 'chaosk8s.pod.actions.terminate_pods': {
       if (a.name_pattern !== undefined && a.name_pattern !== null) refuse('name_pattern is not supported: ChaosDuck selects pods by labels (label_selector)', `${at}.name_pattern`);
       if (a.order === 'oldest') refuse('order "oldest" is not supported: ChaosDuck picks pods at random or all of them', `${at}.order`);
@@ -97,7 +112,9 @@ export function nativeFaultSpec(activity: Activity, spec: ChaosToolkitSpec, valu
     safety: spec.safety,
   });
   if (!parsed.success) {
-    const issues = fieldIssues(parsed.error.issues).map((issue) => ({ ...issue, field: `${at}(as ${fault.chaos_type} ${issue.field})`, message: `${issue.message} (activity '${activity.name}')` }));
+    // A built-in fault's fields are the provider's own; a chaosk8s/chaosaws call's are its arguments, as the fault.
+    const field = (path: string) => (name === 'chaosduck' ? `${where}.provider.${path}` : `${at}(as ${fault.chaos_type} ${path})`);
+    const issues = fieldIssues(parsed.error.issues).map((issue) => ({ ...issue, field: field(issue.field), message: `${issue.message} (activity '${activity.name}')` }));
     throw new ValidationError(issues, 'Chaos Toolkit experiment');
   }
   return parsed.data;

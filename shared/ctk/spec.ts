@@ -5,8 +5,9 @@
  */
 import * as z from 'zod';
 import { fieldIssues, ValidationError, type FieldIssue } from '../errors.js';
-import type { JsonObject } from '../journal/activity.js';
-import { chaosToolkitSettingsSchema, chaosToolkitSpecSchema, safetySchema, type ChaosToolkitSpec } from '../model/experiment.js';
+import type { JsonObject, JsonValue } from '../journal/activity.js';
+import { chaosToolkitSettingsSchema, chaosToolkitSpecSchema, safetySchema, type ChaosToolkitSpec, type FaultSpec } from '../model/experiment.js';
+import { nativeFaults } from './native.js';
 import { substitute, substitutionValues } from './configuration.js';
 import { chaosDuckExtension, methodOf, totalPauseSeconds } from './method.js';
 import { chaosToolkitIssues, isChaosToolkitDocument, type CtkValidationContext } from './validate.js';
@@ -21,8 +22,19 @@ export function isChaosToolkitInput(input: unknown): boolean {
   return isChaosToolkitDocument(input) || (isObject(input) && input.format === 'chaostoolkit');
 }
 
-/** Validates a Chaos Toolkit input and makes it a spec; a ValidationError names every problem. */
-export function chaosToolkitSpec(input: unknown, context: Omit<CtkValidationContext, 'overrides'>): ChaosToolkitSpec {
+export interface SpecContext extends Omit<CtkValidationContext, 'overrides'> {
+  /** This control plane's cap on `safety.timeout_seconds`. */
+  maxTimeoutSeconds?: number;
+  /** The guards a fault meets before any target system is asked (the production rule, protected namespaces). */
+  checkFault?: (fault: FaultSpec) => FieldIssue[];
+}
+
+/**
+ * Validates a Chaos Toolkit input and makes it a spec: the file as `chaos validate` checks it, then what ChaosDuck
+ * adds, as for its own requests (its safety settings, the timeout cap, each native action as the fault it is, under
+ * the guards that need no target system). A ValidationError names every problem at once.
+ */
+export function chaosToolkitSpec(input: unknown, context: SpecContext): ChaosToolkitSpec {
   const wrapped = isObject(input) && input.format === 'chaostoolkit';
   const document = wrapped ? input.experiment : input;
   const prefix = (issues: FieldIssue[], at: string) => issues.map((issue) => ({ ...issue, field: issue.field ? `${at}.${issue.field}` : at }));
@@ -35,29 +47,52 @@ export function chaosToolkitSpec(input: unknown, context: Omit<CtkValidationCont
   if (!settings.success) issues.push(...prefix(fieldIssues(settings.error.issues), 'settings'));
   const overrides = settings.success ? { configuration: settings.data.configuration as JsonObject, secrets: settings.data.secrets as Record<string, JsonObject> } : {};
   const checked = chaosToolkitIssues(document, { ...context, overrides });
-  issues.push(...(wrapped ? prefix(checked.issues, 'experiment') : checked.issues));
-  if (issues.length > 0 || !settings.success) throw new ValidationError(issues, 'Chaos Toolkit experiment');
+  const fileIssues = [...checked.issues];
 
-  const experiment = document as JsonObject;
+  const experiment = (isObject(document) ? document : {}) as JsonObject;
   const values = substitutionValues(checked.validated.configuration, checked.validated.secrets);
+  let pauses = 0;
+  try {
+    pauses = totalPauseSeconds(methodOf(experiment), values);
+  } catch {
+    // A reference to nothing: already among the file's issues.
+  }
   const extension = chaosDuckExtension(experiment);
-  const pauses = totalPauseSeconds(methodOf(experiment), values);
   const safety = safetySchema.safeParse({ timeout_seconds: Math.min(86_400, Math.ceil(DEFAULT_TIMEOUT_SECONDS + pauses)), ...(isObject(extension?.safety) ? extension.safety : {}) });
-  if (!safety.success) {
-    const at = `${wrapped ? 'experiment.' : ''}extensions[name=chaosduck].safety`;
-    throw new ValidationError(prefix(fieldIssues(safety.error.issues), at), 'Chaos Toolkit experiment');
+  const safetyAt = 'extensions[name=chaosduck].safety';
+  if (!safety.success) fileIssues.push(...prefix(fieldIssues(safety.error.issues), safetyAt));
+  else if (context.maxTimeoutSeconds !== undefined && safety.data.timeout_seconds > context.maxTimeoutSeconds) {
+    fileIssues.push({
+      field: `${safetyAt}.timeout_seconds`,
+      message: `${safety.data.timeout_seconds}s is above this control plane's cap of ${context.maxTimeoutSeconds}s (MAX_TIMEOUT_SECONDS); shorten the method's pauses or set a shorter timeout`,
+    });
   }
   const title = String(substitute(experiment.title ?? '', values));
   const spec = chaosToolkitSpecSchema.safeParse({
     format: 'chaostoolkit',
-    name: title.slice(0, 256),
+    name: title.slice(0, 256) || 'untitled',
     description: String(experiment.description ?? '').slice(0, 4096),
-    safety: safety.data,
+    safety: safety.success ? safety.data : {},
     experiment,
-    settings: settings.data,
+    settings: settings.success ? settings.data : {},
   } satisfies z.input<typeof chaosToolkitSpecSchema>);
-  if (!spec.success) throw new ValidationError(fieldIssues(spec.error.issues), 'Chaos Toolkit experiment');
+  if (!spec.success) fileIssues.push(...fieldIssues(spec.error.issues));
+  else fileIssues.push(...faultIssues(spec.data, values, context));
+  issues.push(...(wrapped ? prefix(fileIssues, 'experiment') : fileIssues));
+  if (issues.length > 0 || !spec.success) throw new ValidationError(issues, 'Chaos Toolkit experiment');
   return spec.data;
+}
+
+/** Each native action as its fault: what the fault's own model says of it, then the guards. */
+function faultIssues(spec: ChaosToolkitSpec, values: ReadonlyMap<string, JsonValue>, context: SpecContext): FieldIssue[] {
+  try {
+    return nativeFaults(spec, values).flatMap(({ where, fault }) =>
+      (context.checkFault?.(fault) ?? []).map((issue) => ({ ...issue, field: `${where}(as ${fault.chaos_type} ${issue.field})` })),
+    );
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues;
+    return []; // a malformed method, already among the file's issues
+  }
 }
 
 /**

@@ -2,7 +2,8 @@
  * Validating a Chaos Toolkit experiment (https://chaostoolkit.org/reference/api/experiment/) as `chaos validate` does,
  * in chaoslib's own words, but naming every problem, each at its field (`method[1].provider.url`), where chaoslib stops
  * at the first. Also what ChaosDuck refuses where Chaos Toolkit would run: a python provider it does not run natively,
- * a process provider outside the local runtime, Vault secrets.
+ * a process provider outside the local runtime, Vault secrets. Beside Chaos Toolkit's providers, an action may have
+ * ChaosDuck's own, `{type: chaosduck, chaos_type, target, parameters}`: one of its built-in faults.
  *
  * Checked in chaoslib's order: title, description, tags, extensions, configuration, secrets, hypothesis, method (each
  * activity, then its reference), rollbacks, controls; then the `runtime` strategies.
@@ -149,7 +150,10 @@ function activityIssues(activity: unknown, where: string, runtime: 'local' | 'la
   if (!isObject(provider) || Object.keys(provider).length === 0) return issue('provider', 'an activity requires a provider');
   const providerType = provider.type;
   if (!providerType) return issue('provider.type', 'a provider must have a type');
-  if (!['python', 'process', 'http'].includes(String(providerType))) return issue('provider.type', `unknown provider type '${String(providerType)}'`);
+  if (!['python', 'process', 'http', 'chaosduck'].includes(String(providerType))) return issue('provider.type', `unknown provider type '${String(providerType)}'`);
+  // ChaosDuck's own: a built-in fault as a method action (its chaos_type, target and parameters are checked with the
+  // fault, in native.ts). Chaos Toolkit itself does not know this provider.
+  if (providerType === 'chaosduck' && type !== 'action') return issue('provider.type', `a chaosduck provider applies a fault, so only an action can have it (activity '${name}')`);
 
   const issues: FieldIssue[] = [];
   if (activity.timeout !== undefined && typeof activity.timeout !== 'number') issues.push(...issue('timeout', 'activity timeout must be a number'));

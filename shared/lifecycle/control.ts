@@ -4,7 +4,7 @@
  * through the `ExecutionRunner` port, and the emergency stop fans out through the `ControlBus` port.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { isChaosToolkitSpec, type ChaosToolkitSpec, type ExperimentSpec, type FaultSpec } from '../model/experiment.js';
 import { resolveConfiguration, resolveSecrets, substitutionValues } from '../ctk/configuration.js';
 import { methodOf } from '../ctk/method.js';
@@ -51,24 +51,15 @@ export function validateExperiment(input: unknown, deps: Pick<LifecycleDeps, 'ru
   return spec;
 }
 
-/**
- * A Chaos Toolkit experiment: the file as `chaos validate` checks it, then what ChaosDuck adds, as for its own
- * requests: the timeout cap, and each native action's fault under the guards that need no target system.
- */
+/** A Chaos Toolkit experiment, checked by the file's rules and then as ChaosDuck checks its own (see `chaosToolkitSpec`). */
 function validateChaosToolkitExperiment(input: unknown, deps: Pick<LifecycleDeps, 'runtime' | 'guardrails'>): ChaosToolkitSpec {
-  const spec = chaosToolkitSpec(input, { runtime: deps.runtime, env: process.env });
-  const issues: FieldIssue[] = [];
-  if (spec.safety.timeout_seconds > deps.guardrails.maxTimeoutSeconds) {
-    issues.push({
-      field: 'extensions[name=chaosduck].safety.timeout_seconds',
-      message: `${spec.safety.timeout_seconds}s is above this control plane's cap of ${deps.guardrails.maxTimeoutSeconds}s (MAX_TIMEOUT_SECONDS); shorten the method's pauses or set a shorter timeout`,
-    });
-  }
-  for (const { where, fault } of chaosToolkitFaults(spec)) {
-    issues.push(...staticGuardIssues(fault, deps.guardrails).map((issue) => ({ ...issue, field: `${where}(as ${fault.chaos_type} ${issue.field})` })));
-  }
-  if (issues.length > 0) throw new ValidationError(issues, 'Chaos Toolkit experiment');
-  return spec;
+  return chaosToolkitSpec(input, {
+    runtime: deps.runtime,
+    env: process.env,
+    maxTimeoutSeconds: deps.guardrails.maxTimeoutSeconds,
+    // The timeout is the experiment's, named once at its own field.
+    checkFault: (fault) => staticGuardIssues(fault, deps.guardrails).filter((issue) => issue.field !== 'safety.timeout_seconds'),
+  });
 }
 
 /** The native actions of a Chaos Toolkit experiment as their faults, `${name}` resolved from this process's environment. */

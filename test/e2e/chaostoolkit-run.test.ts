@@ -14,6 +14,7 @@ import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { ValidationError } from '../../shared/errors.js';
 import { apiClient } from '../support/api-client.js';
+import { MemoryDriver } from '../support/memory-driver.js';
 
 const TOKEN = 'ctk-test-token-0123456789';
 
@@ -31,6 +32,7 @@ interface Journal {
 describe('Chaos Toolkit experiments on the embedded runtime', () => {
   let dir: string;
   let runtime: LocalRuntime;
+  const memory = new MemoryDriver({ targets: 4 });
   let api: LocalServer;
   let server: Server;
   let base: string;
@@ -60,7 +62,7 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    runtime = await LocalRuntime.start({ dataDir: join(dir, 'data') });
+    runtime = await LocalRuntime.start({ dataDir: join(dir, 'data'), drivers: [memory] });
     api = await startServer({ runtime, token: TOKEN, port: 0 });
   });
   afterAll(async () => {
@@ -360,6 +362,42 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
     expect(strictJournal.status).toBe('interrupted');
     expect(strictJournal.rollbacks).toEqual([]);
     expect(health).toBe(500);
+  });
+
+  it('several built-in faults in one method: each rollback written ahead; undone last change first, then the declared rollbacks', async () => {
+    const fault = (name: string, replica: string) => ({
+      type: 'action',
+      name,
+      provider: { type: 'chaosduck', chaos_type: 'network_latency', target: { provider: 'memory', pod_names: [replica] }, parameters: { latency_ms: 50 } },
+    });
+    memory.calls.length = 0;
+    const { record, journal } = await run(
+      experiment({ method: [fault('slow-1', 'replica-1'), touch('between', 'faults.log'), fault('slow-2', 'replica-2')], rollbacks: [touch('declared', 'faults.log')] }),
+    );
+    expect(record.status).toBe('completed');
+    expect(journal.run.map((r) => [r.activity.name, r.status])).toEqual([
+      ['slow-1', 'succeeded'],
+      ['between', 'succeeded'],
+      ['slow-2', 'succeeded'],
+    ]);
+    expect(memory.calls.map((c) => `${c.op} ${c.target}`)).toEqual(['apply replica-1', 'apply replica-2', 'revert replica-2', 'revert replica-1']);
+    expect(journal.rollbacks.map((r) => r.activity.name)).toEqual(['rollback clear_fault replica-2', 'rollback clear_fault replica-1', 'declared']);
+    expect([...memory.targets.values()].every((t) => !t.faulted)).toBe(true);
+  });
+
+  it('names a bad built-in fault in a method at its field, and runs nothing', async () => {
+    const document = experiment({
+      method: [
+        touch('must-not-run', 'bad-fault.log'),
+        { type: 'action', name: 'bad', provider: { type: 'chaosduck', chaos_type: 'network_latency', target: { provider: 'memory' }, parameters: { latency_ms: -1 } } },
+        { type: 'probe', name: 'not-a-fault', provider: { type: 'chaosduck', chaos_type: 'pod_delete' } },
+      ],
+    });
+    const refused = (await runtime.submit({ format: 'chaostoolkit', experiment: document }).catch((error: unknown) => error)) as ValidationError;
+    expect(refused.issues.map((issue) => issue.field)).toEqual(
+      expect.arrayContaining(['experiment.method[2].provider.type', 'experiment.method[1].provider.target.labels', 'experiment.method[1].provider.parameters.latency_ms']),
+    );
+    expect(existsSync(join(dir, 'bad-fault.log'))).toBe(false);
   });
 
   it('refuses a python provider it does not run before anything executes, naming activity, module and function', async () => {

@@ -4,7 +4,7 @@
  * does: the control plane's helpers (its database, the sandbox's replicas) must not die under it, the fault must be
  * gone by the time the process has exited, with no `chaosduck recover` needed, and the journal must say so.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -131,4 +131,32 @@ describe('chaosduck serve, interrupted', () => {
     const journal = await journalOf(id);
     expect(journal).toMatchObject({ status: 'rolled_back', chaosduck: { reason: 'interrupted' } });
   }, 120_000);
+
+  it('Ctrl-C during a Chaos Toolkit method: interrupted as chaos run says, and the declared rollback still plays, exit 130', async () => {
+    // Arrange: the method's action has run (it wrote a file); its pause holds the run.
+    const marker = join(cwd, 'broken');
+    const file = join(cwd, 'ctk.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        title: 'interrupted in a pause',
+        description: 'Ctrl-C after the action',
+        method: [{ type: 'action', name: 'break', provider: { type: 'process', path: 'touch', arguments: [marker] }, pauses: { after: 60 } }],
+        rollbacks: [{ type: 'action', name: 'repair', provider: { type: 'process', path: 'rm', arguments: ['-f', marker] } }],
+      }),
+    );
+    const run = startCli(['run', file, '--journal-path', 'ctk-journal.json'], { cwd, detached: true });
+    await run.waitForOutput(/INJECT\s+✓ action break/);
+
+    // Act
+    signalGroup(run, 'SIGINT');
+    const result = await run.done;
+
+    // Assess: Chaos Toolkit's status, ChaosDuck's rollback (no strategy given: a method action started).
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    const journal = JSON.parse(readFileSync(join(cwd, 'ctk-journal.json'), 'utf8'));
+    expect(journal.status).toBe('interrupted');
+    expect(journal.rollbacks).toEqual([expect.objectContaining({ activity: expect.objectContaining({ name: 'repair' }), status: 'succeeded' })]);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
