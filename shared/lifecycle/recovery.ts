@@ -16,11 +16,18 @@ export interface ActiveExperiments {
 /** Every pending or running experiment, oldest first, every page. */
 export async function listActive(store: ExperimentStore): Promise<ActiveExperiments> {
   const active: ActiveExperiments = { records: [], corrupt: [] };
-  for (const status of ['running', 'pending'] as const) {
+  const seen = new Set<string>();
+  // Pending first: a status only moves forward (pending → running → final), so one that starts running between the
+  // two queries is found by the second. The other order would miss it.
+  for (const status of ['pending', 'running'] as const) {
     let cursor: string | undefined;
     do {
       const page = await store.listByStatus(status, 100, cursor);
-      active.records.push(...page.items);
+      for (const record of page.items) {
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+        active.records.push(record);
+      }
       active.corrupt.push(...(page.corrupt ?? []));
       cursor = page.cursor;
     } while (cursor);

@@ -400,6 +400,25 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
     expect(existsSync(join(dir, 'bad-fault.log'))).toBe(false);
   });
 
+  it('safety.timeout_seconds bounds the run (Chaos Toolkit has no overall timeout): the activity is cut, the run aborted, rolled back', async () => {
+    const { record, journal } = await run(
+      experiment({
+        method: [
+          { type: 'action', name: 'hangs', provider: { type: 'process', path: 'sleep', arguments: ['30'] } },
+          touch('never-reached', 'timeout.log'),
+        ],
+        rollbacks: [touch('undo', 'timeout-undo.log')],
+        extensions: [{ name: 'chaosduck', safety: { timeout_seconds: 2 } }],
+      }),
+    );
+    expect([journal.status, journal.deviated]).toEqual(['aborted', false]);
+    expect(record.reason).toBe('ExperimentTimeoutError');
+    expect(journal.run.map((r) => [r.activity.name, r.status])).toEqual([['hangs', 'failed']]);
+    expect(journal.run[0]?.exception?.join(' ')).toContain('safety.timeout_seconds');
+    expect(existsSync(join(dir, 'timeout.log'))).toBe(false);
+    expect(journal.rollbacks.map((r) => [r.activity.name, r.status])).toEqual([['undo', 'succeeded']]);
+  });
+
   it('refuses a python provider it does not run before anything executes, naming activity, module and function', async () => {
     const document = experiment({
       method: [touch('must-not-run', 'python.log'), { type: 'action', name: 'custom', provider: { type: 'python', module: 'mycompany.chaos', func: 'break_things' } }],
