@@ -273,7 +273,9 @@ async function runChaosToolkit(document: unknown, options: RunOptions): Promise<
     const deviated = journal?.deviated === true;
     console.log(`chaos toolkit status: ${status}${deviated ? ' (deviated)' : ''}`);
     if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    const faultsLeft = ((journal?.chaosduck as JsonObject | undefined)?.failed_rollbacks as JsonValue[] | undefined)?.length ?? 0;
+    // A failed declared rollback does not change chaos run's exit code; a fault whose own rollback failed does here.
+    const failed = ((journal?.chaosduck as JsonObject | undefined)?.failed_rollbacks ?? []) as { action?: string }[];
+    const faultsLeft = failed.filter((entry) => entry.action !== 'declared_rollback').length;
     return status === 'completed' && !deviated && faultsLeft === 0 ? EXIT_OK : EXIT_NOT_COMPLETED;
   } finally {
     await runtime?.stop();

@@ -80,13 +80,21 @@ export interface AppliedFault {
 
 /**
  * Plans one fault, leases its targets, and for each target writes its rollback ahead and applies it. A stop that came
- * while the faults were applied undoes, again, what this step applied.
+ * while the faults were applied undoes, again, what this step applied. `held`: leases the experiment took for its
+ * earlier faults (a method's), which a refusal here must not give back.
  */
-export async function applyFault(id: string, spec: FaultSpec, deadline: number, deps: LifecycleDeps, signal: AbortSignal): Promise<AppliedFault> {
+export async function applyFault(
+  id: string,
+  spec: FaultSpec,
+  deadline: number,
+  deps: LifecycleDeps,
+  signal: AbortSignal,
+  held: ReadonlySet<string> = new Set(),
+): Promise<AppliedFault> {
   const plan = await planInjection(spec, deps, signal, id).catch((error: unknown) => {
     throw new RefusedAtPlan(error);
   });
-  const leased = await acquireLeases(plan.steps.map((s) => leaseKey(s.target)), id, deadline, deps);
+  const leased = await acquireLeases([...new Set(plan.steps.map((s) => leaseKey(s.target)))].filter((key) => !held.has(key)), id, deadline, deps);
   const firstSeq = await deps.store.beginInjection(id, leased, plan.steps.length).catch(async (error: unknown) => {
     // Stopped before the first fault: the record does not list these leases yet, so nothing else would give them back.
     await releaseLeases(leased, id, deps);

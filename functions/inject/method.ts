@@ -13,10 +13,10 @@
  */
 import { ExperimentTimeoutError, InjectionFailedError } from '../../shared/errors.js';
 import { checkHypothesis, runActivity, skippedActivity, type ActivityEnvironment } from '../../shared/ctk/activities.js';
-import { hypothesisChecks, hypothesisStrategy, methodOf, pauseSeconds, type Activity } from '../../shared/ctk/method.js';
+import { dryRuns, hypothesisChecks, hypothesisStrategy, methodOf, pauseSeconds, type Activity } from '../../shared/ctk/method.js';
 import { inFileTerms, nativeAction, nativeFaultSpec } from '../../shared/ctk/native.js';
 import { activityEnvironment } from '../../shared/ctk/run.js';
-import { declaredRollbackIntents } from '../../shared/ctk/outcome.js';
+import { declaredRollbackIntents, declaredRollbacksPlay } from '../../shared/ctk/outcome.js';
 import { asJson, type ActivityRecord, type JsonObject } from '../../shared/journal/activity.js';
 import type { InjectInput, InjectState } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
@@ -33,15 +33,17 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
   const { hypothesis, method } = methodOf(spec.experiment);
   const env = activityEnvironment(spec, deps, signal, deadline);
   const dry = spec.settings.dry;
-  const skipped = (activity: Activity) => dry === 'activities' || (dry === 'actions' && activity.type === 'action') || (dry === 'probes' && activity.type === 'probe');
   const duringProbes = hypothesis && hypothesisChecks(hypothesisStrategy(spec)).during ? hypothesis.probes : undefined;
   const frequencyMs = spec.settings.hypothesis_frequency * 1000;
   const s: InjectState = { ...state };
   const events: JournalEvent[] = [];
   const background: Promise<void>[] = [];
+  // A background activity's own failure is its record; anything else it throws (a stop, a refusal) ends the method.
+  let backgroundError: unknown;
 
   const flush = async (result?: Parameters<typeof emit>[2]) => {
     await Promise.all(background.splice(0));
+    if (backgroundError !== undefined) throw backgroundError;
     await emit(deps, events.splice(0), result, signal);
   };
   const fail = async (error: unknown): Promise<never> => {
@@ -101,16 +103,24 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
       }
       const index = s.next;
       const run = async () => {
-        const record = skipped(activity) ? skippedActivity(activity, deps.clock()) : await perform(activity, where, id, spec, env, deps, signal, events);
+        const record = dryRuns(activity, dry) ? skippedActivity(activity, deps.clock()) : await perform(activity, where, id, spec, env, deps, signal, events);
         events.push(event(id, 'activity.completed', 'INJECT', { index, record: asJson(record) }, deps.clock()));
+        if (activity.type === 'action' && !nativeAction(activity) && !dryRuns(activity, dry)) await stoppedWhileActing(activity, id, spec, env, deps, events);
       };
-      if (activity.background === true) background.push(run());
-      else await run();
+      if (activity.background === true) {
+        background.push(
+          run().catch((error: unknown) => {
+            backgroundError ??= error;
+          }),
+        );
+      } else await run();
       if (activity.type === 'action') s.injected += 1;
       s.next += 1;
       s.pausedBefore = false;
       s.pauseLeft = pauseSeconds(pauses.after, env.values);
     }
+    await Promise.all(background.splice(0));
+    if (backgroundError !== undefined) throw backgroundError;
   } catch (error) {
     return fail(error);
   }
@@ -126,6 +136,24 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
     },
   });
   return { ...s, done: true, waitSeconds: 0 };
+}
+
+/**
+ * An action ChaosDuck cannot undo itself (process, http) may land after the run was stopped, and after its rollback
+ * run played the declared rollbacks: then they are played again, so what the action changed is undone all the same.
+ * (A fault is re-reverted the same way in `applyFault`.) Played twice, they must bear it; chaos engineering's
+ * declared rollbacks (restart, scale back, restore) usually do.
+ */
+async function stoppedWhileActing(activity: Activity, id: string, spec: ChaosToolkitSpec, env: ActivityEnvironment, deps: LifecycleDeps, events: JournalEvent[]): Promise<void> {
+  const stopped = await stoppedUnder(id, deps, `while activity '${activity.name}' ran`);
+  if (!stopped) return;
+  if (declaredRollbacksPlay(spec, { mode: 'rollback', reason: 'interrupted' }, true)) {
+    for (const rollback of methodOf(spec.experiment).rollbacks) {
+      const record = await runActivity(rollback, env);
+      events.push(event(id, 'rollback.step', 'ROLLBACK', { action: 'declared_rollback', target: rollback.name, state: record.status === 'succeeded' ? 'done' : 'failed', record: asJson(record), again: true }, deps.clock()));
+    }
+  }
+  throw stopped;
 }
 
 async function pushDeclaredRollbacks(id: string, spec: ChaosToolkitSpec, deps: LifecycleDeps): Promise<void> {
@@ -153,9 +181,10 @@ async function perform(
   if (!nativeAction(activity)) return runActivity(activity, env);
   const started = deps.clock();
   const fault = nativeFaultSpec(activity, spec, env.values, where);
+  const held = new Set((await deps.store.getExperiment(id)).leases ?? []);
   let applied;
   try {
-    applied = await applyFault(id, fault, env.deadline, deps, signal);
+    applied = await applyFault(id, fault, env.deadline, deps, signal, held);
   } catch (error) {
     if (!(error instanceof RefusedAtPlan)) throw error;
     const refusal = inFileTerms(error.cause, where, activity.name);

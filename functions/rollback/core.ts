@@ -63,8 +63,8 @@ export async function rollbackSteps(
 
 /**
  * Declared Chaos Toolkit rollbacks: those the strategy does not play are settled as skipped; those it plays although
- * the method never wrote them (a missed baseline under an explicit strategy) are pushed now. Idempotent, as this
- * step may run several times.
+ * the method never wrote them (a missed baseline under an explicit strategy, a crash between two writes) are pushed
+ * now. Idempotent, as this step may run several times.
  */
 async function applyRollbackStrategy(
   id: string,
@@ -76,11 +76,13 @@ async function applyRollbackStrategy(
 ): Promise<RollbackEntry[]> {
   const declared = stack.filter((entry) => entry.provider === DECLARED_ROLLBACK);
   const play = declaredRollbacksPlay(spec, outcome, declared.length > 0);
-  if (play && declared.length === 0) {
-    const intents = declaredRollbackIntents(spec);
-    if (intents.length === 0) return stack;
-    const first = await deps.store.reserveRollbackSeqs(id, intents.length);
-    for (const [i, intent] of intents.entries()) await deps.store.pushRollback(id, first + i, intent);
+  if (play) {
+    // All of them, or the ones a crash kept INJECT from writing (they were written one by one).
+    const present = new Set(declared.map((entry) => Number(entry.params.index)));
+    const missing = declaredRollbackIntents(spec).filter((intent) => !present.has(Number(intent.params.index)));
+    if (missing.length === 0) return stack;
+    const first = await deps.store.reserveRollbackSeqs(id, missing.length);
+    for (const [i, intent] of missing.entries()) await deps.store.pushRollback(id, first + i, intent);
     return deps.store.listRollback(id);
   }
   if (!play) {

@@ -26,6 +26,8 @@ export interface ActivityEnvironment extends ProbeEnvironment {
   values: ReadonlyMap<string, JsonValue>;
   /** Epoch ms the experiment must be over by; no activity runs past it. */
   deadline: number;
+  /** Configuration or secrets this process cannot resolve: every activity fails, naming them. */
+  problems?: string[];
   clock: () => number;
 }
 
@@ -53,6 +55,7 @@ export async function runActivity(activity: Activity, env: ActivityEnvironment, 
     };
   };
   try {
+    if (env.problems) throw new ActivityFailed(`the configuration cannot be resolved in this process: ${env.problems.join('; ')}`);
     const output = await provide(activity, env, value);
     return finish({ status: 'succeeded', output });
   } catch (error) {

@@ -48,6 +48,10 @@ export function pythonProviderProblem(provider: Record<string, unknown>, name: s
       message: `${type} '${name}' calls the python function ${module}.${func}, which ChaosDuck does not run (it runs no Python; it runs these natively: ${known}); nothing was executed`,
     };
   }
+  // A function that injects a fault is an action: as a probe it would change the system unnoticed by the rollback.
+  if (native.kind === 'action' && type !== 'action') {
+    return { field: 'func', message: `${module}.${func} applies a fault, so it must be declared as an action (activity '${name}' is a ${type})` };
+  }
   const args = provider.arguments ?? {};
   if (!isObject(args)) return { field: 'arguments', message: `the arguments of ${type} '${name}' must be a mapping` };
   // chaoslib injects these two itself.

@@ -3,8 +3,9 @@
  * declared rollbacks, each `{ref}` replaced by the activity it names; which checks of the hypothesis a strategy asks
  * for; and what ChaosDuck reads from the file for itself (its `chaosduck` extension). Pure: no I/O.
  */
+import { ValidationError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
-import type { ChaosToolkitSpec, HypothesisStrategy, RollbackStrategy } from '../model/experiment.js';
+import type { ChaosToolkitSpec, DryMode, HypothesisStrategy, RollbackStrategy } from '../model/experiment.js';
 
 /** An activity as written in the file (`type`, `name`, `provider`, `tolerance`, `pauses`, `background`…). */
 export type Activity = JsonObject & { type: 'probe' | 'action'; name: string; provider: JsonObject };
@@ -34,7 +35,7 @@ export function methodOf(experiment: JsonObject): Method {
       if (!('ref' in activity)) return activity as Activity;
       const found = named.get(String(activity.ref));
       // Validation refuses a reference to nothing; one that slips through is a plain error at run time.
-      if (!found) throw new Error(`referenced activity '${String(activity.ref)}' could not be found in the experiment`);
+      if (!found) throw new ValidationError([{ field: 'ref', message: `referenced activity '${String(activity.ref)}' could not be found in the experiment` }], 'Chaos Toolkit experiment');
       return found;
     });
   return {
@@ -64,6 +65,11 @@ function runtimeSetting(experiment: JsonObject, key: 'hypothesis' | 'rollbacks')
   const section = isObject(runtime) ? runtime[key] : undefined;
   const strategy = isObject(section) ? section.strategy : undefined;
   return typeof strategy === 'string' ? strategy : undefined;
+}
+
+/** Whether `--dry` leaves this activity out: a dry run records it as run, with nothing executed. */
+export function dryRuns(activity: Activity, dry: DryMode | undefined): boolean {
+  return dry === 'activities' || (dry === 'actions' && activity.type === 'action') || (dry === 'probes' && activity.type === 'probe');
 }
 
 /** When the hypothesis is checked under a strategy: before the method, while it runs, after it. */

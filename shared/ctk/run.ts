@@ -8,7 +8,7 @@ import type { LifecycleDeps } from '../lifecycle/deps.js';
 import type { ChaosToolkitSpec } from '../model/experiment.js';
 import { ActivityFailed, runActivity, type ActivityEnvironment } from './activities.js';
 import { resolveConfiguration, resolveSecrets, substitutionValues } from './configuration.js';
-import { methodOf, type Activity } from './method.js';
+import { dryRuns, methodOf, type Activity } from './method.js';
 import { DECLARED_ROLLBACK } from './outcome.js';
 
 /**
@@ -21,9 +21,21 @@ export function activityEnvironment(
   signal: AbortSignal,
   deadline: number,
 ): ActivityEnvironment {
-  const configuration = resolveConfiguration(spec.experiment.configuration, process.env, spec.settings.configuration as JsonObject).values;
-  const secrets = resolveSecrets(spec.experiment.secrets, process.env, spec.settings.secrets as Record<string, JsonObject>).values;
-  return { runtime: deps.runtime, signal, aws: deps.aws, kube: deps.kube, clock: deps.clock, deadline, values: substitutionValues(configuration, secrets) };
+  const configuration = resolveConfiguration(spec.experiment.configuration, process.env, spec.settings.configuration as JsonObject);
+  const secrets = resolveSecrets(spec.experiment.secrets, process.env, spec.settings.secrets as Record<string, JsonObject>);
+  // Checked at submission, in the submitting process's environment; this one (a later `chaosduck recover`, a Lambda
+  // function) may lack a key: then every activity fails, naming it, rather than run with `${name}` left in.
+  const problems = [...configuration.issues, ...secrets.issues].map((issue) => `${issue.field}: ${issue.message}`);
+  return {
+    runtime: deps.runtime,
+    signal,
+    aws: deps.aws,
+    kube: deps.kube,
+    clock: deps.clock,
+    deadline,
+    values: substitutionValues(configuration.values, secrets.values),
+    ...(problems.length > 0 ? { problems } : {}),
+  };
 }
 
 /**
@@ -37,6 +49,8 @@ export function declaredRollbackDriver(spec: ChaosToolkitSpec, env: ActivityEnvi
     async revert(intent) {
       const index = Number(intent.params.index);
       const activity = declared[index] ?? (intent.params.activity as Activity);
+      // A dry run plays its rollbacks as it runs its method: recorded, not executed.
+      if (dryRuns(activity, spec.settings.dry)) return null;
       const record = await runActivity(activity, env);
       if (record.status === 'failed') throw new ActivityFailed(record.exception?.join(' ') ?? `rollback '${activity.name}' failed`);
       return record.output ?? null;

@@ -8,6 +8,7 @@ import { fieldIssues, ValidationError, type FieldIssue } from '../errors.js';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
 import { chaosToolkitSettingsSchema, chaosToolkitSpecSchema, safetySchema, type ChaosToolkitSpec, type FaultSpec } from '../model/experiment.js';
 import { nativeFaults } from './native.js';
+import { MAX_EXPERIMENT_BYTES } from '../model/parse.js';
 import { substitute, substitutionValues } from './configuration.js';
 import { chaosDuckExtension, methodOf, totalPauseSeconds } from './method.js';
 import { chaosToolkitIssues, isChaosToolkitDocument, type CtkValidationContext } from './validate.js';
@@ -76,15 +77,30 @@ export function chaosToolkitSpec(input: unknown, context: SpecContext): ChaosToo
     experiment,
     settings: settings.success ? settings.data : {},
   } satisfies z.input<typeof chaosToolkitSpecSchema>);
-  if (!spec.success) fileIssues.push(...fieldIssues(spec.error.issues));
-  else fileIssues.push(...faultIssues(spec.data, values, context));
+  if (spec.success) fileIssues.push(...sizeIssues(spec.data), ...faultIssues(spec.data, values, context));
   issues.push(...(wrapped ? prefix(fileIssues, 'experiment') : fileIssues));
+  // The spec's own fields (`experiment.…`, `settings.…`) are named as the wrapped form names them.
+  if (!spec.success) issues.push(...fieldIssues(spec.error.issues));
   if (issues.length > 0 || !spec.success) throw new ValidationError(issues, 'Chaos Toolkit experiment');
   return spec.data;
 }
 
+/** As a ChaosDuck request, at most MAX_EXPERIMENT_BYTES as JSON (a state is 256 KB); the biggest section is named. */
+function sizeIssues(spec: ChaosToolkitSpec): FieldIssue[] {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
+  const total = bytes(spec);
+  if (total <= MAX_EXPERIMENT_BYTES) return [];
+  const [field, size] = Object.entries(spec.experiment).map(([key, value]): [string, number] => [key, bytes(value)]).sort((a, b) => b[1] - a[1])[0] ?? ['', total];
+  return [{ field, message: `too large: the experiment is ${total} bytes as JSON, ${size} of them here; an experiment may be at most ${MAX_EXPERIMENT_BYTES} bytes` }];
+}
+
 /** Each native action as its fault: what the fault's own model says of it, then the guards. */
 function faultIssues(spec: ChaosToolkitSpec, values: ReadonlyMap<string, JsonValue>, context: SpecContext): FieldIssue[] {
+  try {
+    methodOf(spec.experiment);
+  } catch {
+    return []; // a reference to nothing, already among the file's issues
+  }
   try {
     return nativeFaults(spec, values).flatMap(({ where, fault }) =>
       (context.checkFault?.(fault) ?? []).map((issue) => ({ ...issue, field: `${where}(as ${fault.chaos_type} ${issue.field})` })),

@@ -91,7 +91,7 @@ export function chaosToolkitIssues(document: unknown, context: CtkValidationCont
           const where = `steady-state-hypothesis.probes[${i}]`;
           const problems = checkActivity(probe, where);
           issues.push(...problems);
-          if (isObject(probe) && typeof probe.name === 'string') named.add(probe.name);
+          if (isObject(probe) && typeof probe.name === 'string' && !('ref' in probe)) named.add(probe.name);
           if (problems.length > 0 || !isObject(probe) || 'ref' in probe) return;
           if (!('tolerance' in probe)) add(`${where}.tolerance`, 'hypothesis probe must have a tolerance entry');
           else {
@@ -109,7 +109,8 @@ export function chaosToolkitIssues(document: unknown, context: CtkValidationCont
   else if (!Array.isArray(method)) add('method', 'the method must be a list of activities');
   else {
     method.forEach((activity) => {
-      if (isObject(activity) && typeof activity.name === 'string') named.add(activity.name);
+      // A `{ref}` names another activity; its own `name`, if any, is not one to refer to.
+      if (isObject(activity) && typeof activity.name === 'string' && !('ref' in activity)) named.add(activity.name);
     });
     method.forEach((activity, i) => issues.push(...checkActivity(activity, `method[${i}]`), ...refIssues(activity, `method[${i}]`, named)));
   }

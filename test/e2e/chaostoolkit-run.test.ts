@@ -333,10 +333,14 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
   });
 
   it('--dry actions: nothing the method would change runs, yet the run is journaled', async () => {
-    const { journal } = await run(experiment({ method: [touch('would-touch', 'dry.log'), post('would-break', '/break')] }), { dry: 'actions' });
+    const { journal } = await run(experiment({ method: [touch('would-touch', 'dry.log'), post('would-break', '/break')], rollbacks: [touch('would-undo', 'dry.log')] }), {
+      dry: 'actions',
+    });
     expect(existsSync(join(dir, 'dry.log'))).toBe(false);
     expect(requests).not.toContain('POST /break');
     expect(journal.run.map((r) => r.activity.name)).toEqual(['would-touch', 'would-break']);
+    // The rollbacks are actions too: recorded, not executed.
+    expect(journal.rollbacks.map((r) => [r.activity.name, r.output ?? null])).toEqual([['would-undo', null]]);
     expect(journal.experiment.dry).toBe('actions');
     expect(journal.status).toBe('completed');
   });
@@ -417,6 +421,61 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
     expect(journal.run[0]?.exception?.join(' ')).toContain('safety.timeout_seconds');
     expect(existsSync(join(dir, 'timeout.log'))).toBe(false);
     expect(journal.rollbacks.map((r) => [r.activity.name, r.status])).toEqual([['undo', 'succeeded']]);
+  });
+
+  it('a stop while a process action runs: once the action lands, the declared rollbacks play again, so its change is undone', async () => {
+    const log = join(dir, 'late.log');
+    const document: Json = experiment({
+      method: [{ type: 'action', name: 'slow-break', provider: { type: 'process', path: 'sh', arguments: ['-c', `sleep 2; echo break >> ${log}`] } }],
+      rollbacks: [{ type: 'action', name: 'repair', provider: { type: 'process', path: 'sh', arguments: ['-c', `echo repair >> ${log}`] } }],
+    });
+    delete document['steady-state-hypothesis'];
+    const { id } = await runtime.submit({ format: 'chaostoolkit', experiment: document });
+    for (let i = 0; i < 100 && (await runtime.store.getExperiment(id)).phase !== 'INJECT'; i++) await new Promise((r) => setTimeout(r, 50));
+    const record = await runtime.abort(id, 'interrupted');
+    expect(record.status).toBe('rolled_back');
+    // The action lands after the rollback run has played `repair`; INJECT then plays it again.
+    const lines = async () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+    for (let i = 0; i < 200 && (await lines()).filter((l) => l === 'repair').length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await lines()).toEqual(['repair', 'break', 'repair']);
+  });
+
+  it('an emergency stop while a background action runs: interrupted, rolled back, and the process carries on', async () => {
+    const log = join(dir, 'background.log');
+    const document: Json = experiment({
+      method: [
+        { type: 'action', name: 'in-background', background: true, provider: { type: 'process', path: 'sh', arguments: ['-c', `sleep 1; echo bg >> ${log}`] } },
+        { type: 'action', name: 'in-front', provider: { type: 'process', path: 'sleep', arguments: ['1.5'] } },
+      ],
+      rollbacks: [{ type: 'action', name: 'undo', provider: { type: 'process', path: 'sh', arguments: ['-c', `echo undo >> ${log}`] } }],
+    });
+    const { id } = await runtime.submit({ format: 'chaostoolkit', experiment: document });
+    for (let i = 0; i < 100 && (await runtime.store.getExperiment(id)).phase !== 'INJECT'; i++) await new Promise((r) => setTimeout(r, 50));
+    await runtime.emergencyStop('test');
+    try {
+      await runtime.settleFanOuts();
+      const record = await runtime.waitFor(id);
+      const journal = (await runtime.journal(id)) as unknown as Journal;
+      expect(record.status).toBe('emergency_stopped');
+      expect(journal.status).toBe('interrupted');
+      // Both actions land after the stop; the declared rollback is played once they have.
+      for (let i = 0; i < 100 && !readFileSync(log, 'utf8').trimEnd().endsWith('undo'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)).toBe('undo');
+    } finally {
+      await runtime.liftEmergencyStop();
+    }
+  });
+
+  it('answers what would otherwise fail later with a named field: a reference to itself, a fault declared as a probe, a file too large', async () => {
+    const refusal = async (document: Json) => ((await runtime.submit(document).catch((error: unknown) => error)) as ValidationError).issues;
+    expect(await refusal(experiment({ method: [healthProbe('a'), { name: 'b', ref: 'b' }] }))).toEqual([
+      { field: 'method[1].ref', message: "referenced activity 'b' could not be found in the experiment" },
+    ]);
+    const kill = { type: 'probe', name: 'sneaky', provider: { type: 'python', module: 'chaosk8s.pod.actions', func: 'terminate_pods', arguments: { label_selector: 'app=x' } } };
+    expect(await refusal(experiment({ method: [kill] }))).toEqual([
+      { field: 'method[0].provider.func', message: "chaosk8s.pod.actions.terminate_pods applies a fault, so it must be declared as an action (activity 'sneaky' is a probe)" },
+    ]);
+    expect(await refusal(experiment({ description: 'x'.repeat(70_000) }))).toEqual([{ field: 'description', message: expect.stringMatching(/^too large: the experiment is \d+ bytes/) }]);
   });
 
   it('refuses a python provider it does not run before anything executes, naming activity, module and function', async () => {
