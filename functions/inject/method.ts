@@ -62,6 +62,38 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
     events.push(event(id, 'hypothesis.checked', 'INJECT', { when: 'during', iteration: s.iterations, ...asJson(result) }, s.lastCheck));
     return result.steady_state_met;
   };
+  /**
+   * While a (foreground) activity runs, the hypothesis is checked every `hypothesis_frequency`, as Chaos Toolkit's
+   * background loop checks it; stopping the watch says whether a check failed.
+   */
+  const watchDuring = (): (() => Promise<boolean>) => {
+    if (!duringProbes) return async () => false;
+    let stopped = false;
+    let failed = false;
+    let wake = () => undefined as void;
+    const loop = (async () => {
+      while (!stopped) {
+        const wait = Math.max(0, (s.lastCheck ?? 0) + Math.max(frequencyMs, 100) - deps.clock());
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (stopped) break;
+        if (!(await duringCheck())) failed = true;
+        // Chaos Toolkit's loop ends at the first failure under --fail-fast.
+        if (failed && spec.settings.fail_fast) break;
+      }
+    })();
+    return async () => {
+      stopped = true;
+      wake();
+      await loop;
+      return failed;
+    };
+  };
 
   if (s.next === 0 && !s.pausedBefore && s.pauseLeft === 0 && s.iterations === 0 && !s.declaredPushed) {
     await deps.store.updateExperiment(id, { phase: 'INJECT' }, { unlessRollingBack: true });
@@ -113,10 +145,19 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
             backgroundError ??= error;
           }),
         );
-      } else await run();
+      } else {
+        const stopWatching = watchDuring();
+        try {
+          await run();
+        } finally {
+          // As Chaos Toolkit's --fail-fast: the method stops after the activity during which the hypothesis failed.
+          if ((await stopWatching()) && spec.settings.fail_fast) s.halted = true;
+        }
+      }
       if (activity.type === 'action') s.injected += 1;
       s.next += 1;
       s.pausedBefore = false;
+      if (s.halted) break;
       s.pauseLeft = pauseSeconds(pauses.after, env.values);
     }
     await Promise.all(background.splice(0));

@@ -32,9 +32,9 @@ export function chaosToolkitStatus(spec: ChaosToolkitSpec, outcome: RunOutcome):
   const after = hypothesisChecks(hypothesisStrategy(spec)).after;
   if (after && outcome.observation) {
     if (outcome.observation.errored) return { status: 'failed', deviated: true };
-    return { status: 'completed', deviated: outcome.observation.deviated };
+    if (outcome.observation.deviated) return { status: 'completed', deviated: true };
   }
-  // `--fail-fast` stopped the method and no final check came after to say more.
+  // `--fail-fast` stopped the method: failed, unless a final check that missed made it a deviation (as chaos run).
   if (outcome.injection?.halted) return { status: 'failed', deviated: false };
   return { status: 'completed', deviated: false };
 }

@@ -22,6 +22,8 @@ let dir: string;
 let server: Server;
 let base: string;
 let health = 200;
+/** Until when `/health` answers 500 after a `/blip`: a failure that heals by itself. */
+let blipUntil = 0;
 
 beforeAll(async () => {
   chaos = await chaosToolkit();
@@ -30,6 +32,7 @@ beforeAll(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/break') health = 500;
     if (path === '/repair') health = 200;
+    if (path === '/blip') blipUntil = Date.now() + 2500;
     if (path === '/slow') {
       setTimeout(() => res.end('late'), 3000);
       return;
@@ -39,7 +42,7 @@ beforeAll(async () => {
       res.end(JSON.stringify({ services: [{ name: 'web', ready: true }, { name: 'db', ready: false }] }));
       return;
     }
-    res.statusCode = path === '/health' ? health : 200;
+    res.statusCode = path === '/health' ? (Date.now() < blipUntil ? 500 : health) : 200;
     res.end(`health ${health}`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -140,6 +143,17 @@ const cases: [string, Json, string[]][] = [
   ['before-method-only', experiment({ method: [action('break', http('/break', { method: 'POST' }))] }), ['--hypothesis-strategy', 'before-method-only']],
   ['rollback strategy deviated, not deviated: no rollback', experiment({ method: [action('noop', { type: 'process', path: 'true' })] }), ['--rollback-strategy', 'deviated']],
   ['rollback strategy never', experiment({ method: [action('break', http('/break', { method: 'POST' }))] }), ['--rollback-strategy', 'never']],
+  [
+    'continuously with --fail-fast: a failure while an activity runs stops the method after it; the final check passes: failed',
+    experiment({
+      method: [
+        action('blip', http('/blip', { method: 'POST' })),
+        action('wait', { type: 'process', path: 'sleep', arguments: ['4'] }),
+        action('never', { type: 'process', path: 'true' }),
+      ],
+    }),
+    ['--hypothesis-strategy', 'continuously', '--fail-fast'],
+  ],
   ['--dry actions', experiment({ method: [action('break', http('/break', { method: 'POST' }))] }), ['--dry', 'actions']],
   [
     '${name} from --var and the environment; unknown names stay as written',
@@ -160,9 +174,11 @@ describe('the same Chaos Toolkit file, chaos run and chaosduck run', () => {
     const args = [...strategy, ...extra];
 
     health = startBroken ? 503 : 200;
+    blipUntil = 0;
     const chaosCode = await runChaos([file, ...args, '--journal-path', `${slug}.chaos.json`]);
     const chaosHealth = health;
     health = startBroken ? 503 : 200;
+    blipUntil = 0;
     const ours = await runCli(['run', file, ...args, '--journal-path', `${slug}.chaosduck.json`, '--data-dir', join(dir, 'data')], { cwd: dir, env });
     const theirs = JSON.parse(readFileSync(join(dir, `${slug}.chaos.json`), 'utf8'));
     const mine = JSON.parse(readFileSync(join(dir, `${slug}.chaosduck.json`), 'utf8'));

@@ -43,9 +43,10 @@ describe('the status Chaos Toolkit gives a run', () => {
     expect(chaosToolkitStatus(spec(), outcome)).toEqual(expected);
   });
 
-  it('--fail-fast without an after-check is failed and not deviated; with one, the after-check decides', () => {
+  it('--fail-fast is failed and not deviated, unless a final check misses: then completed and deviated (as chaos run)', () => {
     const halted = run({ steadyState: { met: true }, injection: { injected: 1, halted: true }, observation: { deviated: false } });
     expect(chaosToolkitStatus(spec({ hypothesis_strategy: 'during-method-only' }), halted)).toEqual({ status: 'failed', deviated: false });
+    expect(chaosToolkitStatus(spec({ hypothesis_strategy: 'continuously' }), halted)).toEqual({ status: 'failed', deviated: false });
     expect(chaosToolkitStatus(spec({ hypothesis_strategy: 'continuously' }), { ...halted, observation: { deviated: true } })).toEqual({ status: 'completed', deviated: true });
   });
 });
