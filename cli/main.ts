@@ -14,11 +14,6 @@ import { resolve } from 'node:path';
 import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
-import { awsDriver } from '../shared/faults/aws/index.js';
-import { awsClientFactory } from '../shared/faults/aws/clients.js';
-import { kubeClientsByContext } from '../shared/faults/kubernetes/cluster.js';
-import { createKubernetesDriver } from '../shared/faults/kubernetes/driver.js';
-import { RecoveryWatches } from '../shared/faults/kubernetes/recovery-watch.js';
 import { DRY_MODES, HYPOTHESIS_STRATEGIES, isChaosToolkitSpec, KUBERNETES_CHAOS_TYPES, ROLLBACK_STRATEGIES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { JsonObject, JsonValue } from '../shared/journal/activity.js';
 import { chaosToolkitSettings, type ChaosToolkitOptions } from './chaostoolkit.js';
@@ -27,12 +22,12 @@ import type { ExperimentRecord } from '../shared/model/lifecycle.js';
 import { guardrailsFromEnv, parseInteger } from '../shared/lifecycle/config.js';
 import { validateExperiment } from '../shared/lifecycle/control.js';
 import { isChaosToolkitDocument } from '../shared/ctk/validate.js';
-import { DataDirectoryInUseError } from '../local/dynamodb.js';
-import { DEFAULT_DATA_DIR, ExecutionFailedError, LocalRuntime } from '../local/runtime.js';
-import { createSandboxDriver } from '../local/sandbox/driver.js';
-import { SANDBOX_PROVIDER, startSandbox, type Sandbox } from '../local/sandbox/sandbox.js';
-import { loadOrCreateToken } from '../local/auth.js';
-import { startServer, type LocalServer } from '../local/server.js';
+// The runtime, the drivers and their SDKs are loaded by the commands that run experiments, when they run: `validate`
+// (and `--help`, `--version`) load the model only.
+import type { LocalRuntime } from '../local/runtime.js';
+import type { Sandbox } from '../local/sandbox/sandbox.js';
+import type { LocalServer } from '../local/server.js';
+import { DEFAULT_DATA_DIR, SANDBOX_PROVIDER } from '../local/defaults.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
 import { watchInterrupts, type Interruption } from './interrupt.js';
 import { formatEvent } from './progress.js';
@@ -44,6 +39,8 @@ const EXIT_INTERRUPTED = 130;
 /** What a refused file exits with: 2, or 1 for a Chaos Toolkit file (as `chaos run` and `chaos validate` exit). */
 let invalidExitCode = EXIT_INVALID;
 const collect = (value: string, previous: string[]) => [...previous, value];
+/** The runtime's own errors a user should read as a message, not a stack (by name: the runtime loads lazily). */
+const LOCAL_RUNTIME_ERRORS = ['DataDirectoryInUseError', 'ExecutionFailedError'];
 
 interface RunOptions extends ChaosToolkitOptions {
   dryRun: boolean;
@@ -148,6 +145,7 @@ program
   .argument('<experiment-id>', 'experiment id, as `run` prints it')
   .addOption(dataDirOption)
   .action(async (id: string, { dataDir }: { dataDir: string }) => {
+    const { LocalRuntime } = await import('../local/runtime.js');
     const runtime = await LocalRuntime.start({ dataDir: resolve(dataDir) });
     try {
       const journal = await runtime.journal(id);
@@ -182,6 +180,14 @@ function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknow
  * given. Then the recovery sweep.
  */
 async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
+  const [{ LocalRuntime }, { awsDriver }, { awsClientFactory }, { kubeClientsByContext }, { createKubernetesDriver }, { RecoveryWatches }] = await Promise.all([
+    import('../local/runtime.js'),
+    import('../shared/faults/aws/index.js'),
+    import('../shared/faults/aws/clients.js'),
+    import('../shared/faults/kubernetes/cluster.js'),
+    import('../shared/faults/kubernetes/driver.js'),
+    import('../shared/faults/kubernetes/recovery-watch.js'),
+  ]);
   const clients = awsClientFactory();
   // Kubernetes clients come from the kubeconfig (KUBECONFIG or ~/.kube/config; `target.cluster` names a context),
   // read on first use, so a machine without one only finds out if an experiment targets a cluster.
@@ -290,11 +296,14 @@ class SandboxOnDemand {
   readonly driver: FaultDriver;
 
   constructor(private readonly options: { replicas: number; proxyPort: number }) {
-    this.driver = lazyDriver(SANDBOX_PROVIDER, KUBERNETES_CHAOS_TYPES, async () => createSandboxDriver(await this.get()));
+    this.driver = lazyDriver(SANDBOX_PROVIDER, KUBERNETES_CHAOS_TYPES, async () => {
+      const { createSandboxDriver } = await import('../local/sandbox/driver.js');
+      return createSandboxDriver(await this.get());
+    });
   }
 
   get(): Promise<Sandbox> {
-    return (this.sandbox ??= startSandbox(this.options));
+    return (this.sandbox ??= import('../local/sandbox/sandbox.js').then(({ startSandbox }) => startSandbox(this.options)));
   }
 
   async stop(): Promise<void> {
@@ -313,6 +322,7 @@ async function serve(options: { dataDir: string; port: number; host: string; san
     const { url: sandboxUrl } = await sandbox.get();
     if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
     if (!runtime || interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
+    const [{ loadOrCreateToken }, { startServer }] = await Promise.all([import('../local/auth.js'), import('../local/server.js')]);
     const token = loadOrCreateToken(resolve(options.dataDir));
     server = await startServer({ runtime, token, port: options.port, host: options.host });
     console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
@@ -389,7 +399,7 @@ try {
   } else if (error instanceof ConfigurationError) {
     console.error(`${error.name}: ${error.message}`);
     process.exitCode = EXIT_INVALID;
-  } else if (error instanceof ChaosDuckError || error instanceof DataDirectoryInUseError || error instanceof ExecutionFailedError) {
+  } else if (error instanceof ChaosDuckError || (error instanceof Error && LOCAL_RUNTIME_ERRORS.includes(error.name))) {
     console.error(`${error.name}: ${error.message}`);
     process.exitCode = EXIT_NOT_COMPLETED;
   } else {

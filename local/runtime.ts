@@ -58,7 +58,7 @@ export interface RecoveryReport {
   unreadable: string[];
 }
 
-export const DEFAULT_DATA_DIR = '.chaosduck';
+export { DEFAULT_DATA_DIR } from './defaults.js';
 
 export class ExecutionFailedError extends Error {
   override readonly name = 'ExecutionFailedError';

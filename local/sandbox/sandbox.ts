@@ -13,10 +13,10 @@
 import type { TargetRef } from '../../shared/faults/driver.js';
 import { startProxy, type SandboxProxy } from './proxy.js';
 import { Supervisor, type Replica, type ReplicaMode } from './supervisor.js';
+import { SANDBOX_PROVIDER } from '../defaults.js';
 
 export type { ReplicaMode } from './supervisor.js';
-
-export const SANDBOX_PROVIDER = 'sandbox';
+export { SANDBOX_PROVIDER };
 
 export interface SandboxOptions {
   service?: string;
