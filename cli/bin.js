@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// The published entry point stays plain JavaScript so `npx chaosduck` works without a build step;
-// tsx loads the TypeScript sources the same way the tests and the local runtime do.
+// The published entry point stays plain JavaScript so `npx chaosduck` works without a build step. It runs the
+// JavaScript that `npm install` built into dist/ (scripts/build.mjs), and the TypeScript sources through tsx when
+// there is no build or a source changed since it was made (a checkout being worked on).
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 22) {
   console.error(
@@ -9,6 +13,21 @@ if (major < 22) {
   );
   process.exit(1);
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('./main.ts');
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+function builtAndCurrent() {
+  try {
+    const { builtAt, sources } = JSON.parse(readFileSync(`${root}dist/built.json`, 'utf8'));
+    return sources.every((source) => statSync(`${root}${source}`).mtimeMs <= builtAt);
+  } catch {
+    return false; // no build, or a source it was made from is gone
+  }
+}
+
+if (builtAndCurrent()) {
+  await import('../dist/cli/main.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./main.ts');
+}

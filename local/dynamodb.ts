@@ -12,9 +12,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DynaliteMessage } from './dynalite-server.js';
-import { forkSupervised, processIdentity } from './processes.js';
+import { forkSupervised, processIdentity, siblingModule } from './processes.js';
 import { tableDefinition } from '../shared/store/table.js';
 
 export interface LocalDynamo {
@@ -23,7 +22,7 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-const SERVER = fileURLToPath(new URL('./dynalite-server.ts', import.meta.url));
+const SERVER = siblingModule(import.meta.url, 'dynalite-server');
 
 export class DataDirectoryInUseError extends Error {
   override readonly name = 'DataDirectoryInUseError';

@@ -1,12 +1,14 @@
 /**
- * Process helpers for the embedded runtime and the sandbox: starting TypeScript entry points with tsx, and finding or ending processes by a
- * command-line marker through /proc, which works from any process, including one started after a crash.
+ * Process helpers for the embedded runtime and the sandbox: starting their helper processes (the built JavaScript, or
+ * the TypeScript sources through tsx when that is what runs), and finding or ending processes by a command-line
+ * marker through /proc, which works from any process, including one started after a crash.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
+import { extname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pollUntil } from './wait.js';
 
 /** `--import` value that loads tsx, resolved from this file so children start the same way whatever their cwd. */
@@ -14,15 +16,28 @@ export function tsxImportUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
+/**
+ * A helper module beside the caller, as the caller runs: `dist/…/name.js` from the built JavaScript, `…/name.ts`
+ * from the sources (tests, or a checkout whose build is out of date).
+ */
+export function siblingModule(callerUrl: string, name: string): string {
+  return fileURLToPath(new URL(`./${name}${extname(fileURLToPath(callerUrl))}`, callerUrl));
+}
+
+/** Node's options to run `module`: tsx only for TypeScript. */
+export function nodeOptionsFor(module: string): string[] {
+  return module.endsWith('.ts') ? ['--import', tsxImportUrl()] : [];
+}
+
 export const canScanProcesses = process.platform === 'linux';
 
 /**
- * Starts a TypeScript module as a child this process supervises (dynalite, sandbox replicas), talking over IPC. The
+ * Starts a module as a child this process supervises (dynalite, sandbox replicas), talking over IPC. The
  * child gets a process group of its own, so a Ctrl-C or a `kill` sent to the control plane's whole group does not end
  * it while the control plane still needs it to roll back; it ends itself when its parent goes (IPC disconnect).
  */
 export function forkSupervised(module: string, args: readonly string[]): ChildProcess {
-  return fork(module, args, { execArgv: ['--import', tsxImportUrl()], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
+  return fork(module, args, { execArgv: nodeOptionsFor(module), stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
 }
 
 /** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */

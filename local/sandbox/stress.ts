@@ -1,9 +1,8 @@
 /** Starting and stopping the detached stress workers behind cpu_stress and memory_stress. */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { findProcessesWithArg, killAndWait, tsxImportUrl } from '../processes.js';
+import { findProcessesWithArg, killAndWait, nodeOptionsFor, siblingModule } from '../processes.js';
 
-const STRESS_WORKER = fileURLToPath(new URL('./stress-worker.ts', import.meta.url));
+const STRESS_WORKER = siblingModule(import.meta.url, 'stress-worker');
 
 export type StressLoad = { kind: 'cpu'; workers: number; loadPercent: number } | { kind: 'memory'; memoryMb: number };
 
@@ -35,7 +34,7 @@ export function spawnStressWorkers({ marker, target, endsAt, load }: StressReque
   for (let i = 0; i < count; i++) {
     const child = spawn(
       process.execPath,
-      ['--import', tsxImportUrl(), STRESS_WORKER, stressMarkerArg(marker), `--target=${target}`, `--ends-at=${endsAt}`, ...loadArgs],
+      [...nodeOptionsFor(STRESS_WORKER), STRESS_WORKER, stressMarkerArg(marker), `--target=${target}`, `--ends-at=${endsAt}`, ...loadArgs],
       { detached: true, stdio: 'ignore' },
     );
     child.unref();

@@ -11,12 +11,11 @@
  * restarts and exit records. Only starting and ending a replica differ, behind `ReplicaInstance`.
  */
 import type { AddressInfo, Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { closeGracefully, createDemoServer, type ReadyMessage } from './demo-app.js';
-import { forkSupervised, isRunning } from '../processes.js';
+import { forkSupervised, isRunning, siblingModule } from '../processes.js';
 import { pollUntil } from '../wait.js';
 
-const DEMO_SERVICE = fileURLToPath(new URL('./demo-service.ts', import.meta.url));
+const DEMO_SERVICE = siblingModule(import.meta.url, 'demo-service');
 
 /** A SIGKILLed process is gone within milliseconds unless stuck in the kernel; this only bounds that case. */
 const KILL_TIMEOUT_MS = 10_000;

@@ -32,7 +32,7 @@ beforeAll(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/break') health = 500;
     if (path === '/repair') health = 200;
-    if (path === '/blip') blipUntil = Date.now() + 2500;
+    if (path === '/blip') blipUntil = Date.now() + 4000;
     if (path === '/slow') {
       setTimeout(() => res.end('late'), 3000);
       return;
@@ -148,7 +148,7 @@ const cases: [string, Json, string[]][] = [
     experiment({
       method: [
         action('blip', http('/blip', { method: 'POST' })),
-        action('wait', { type: 'process', path: 'sleep', arguments: ['4'] }),
+        action('wait', { type: 'process', path: 'sleep', arguments: ['7'] }),
         action('never', { type: 'process', path: 'true' }),
       ],
     }),
