@@ -17,6 +17,7 @@ import {
 } from '../../shared/lifecycle/control.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { CHAOS_TYPES, isChaosToolkitSpec } from '../../shared/model/experiment.js';
+import { chaosToolkitWarnings } from '../../shared/ctk/spec.js';
 import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
 
 /** What the topology routes read; a control plane without AWS (Kubernetes) access leaves `aws` (`k8s`) out. */
@@ -49,10 +50,19 @@ export async function createExperiment(body: unknown, idempotencyKey: string | u
     throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters (a UUID is a good key)' }], 'request');
   }
   // A dry run asked for in the experiment itself is answered like POST /api/chaos/dry-run: the plan, nothing stored.
-  if (validateExperiment(body, deps).safety.dry_run) return ok(await dryRun(body, deps));
+  const spec = validateExperiment(body, deps);
+  if (spec.safety.dry_run) return ok(await dryRun(body, deps));
   const submitted = await submitExperiment(body, deps, idempotencyKey);
+  // What ChaosDuck leaves out of a Chaos Toolkit file (its controls) is said, as `chaos run` says it.
+  const warnings = isChaosToolkitSpec(spec) ? chaosToolkitWarnings(spec.experiment) : [];
   return ok(
-    { id: submitted.id, execution_arn: submitted.executionArn, status: 'pending', links: { self: `/api/chaos/experiments/${submitted.id}` } },
+    {
+      id: submitted.id,
+      execution_arn: submitted.executionArn,
+      status: 'pending',
+      links: { self: `/api/chaos/experiments/${submitted.id}` },
+      ...(warnings.length > 0 ? { warnings } : {}),
+    },
     202,
     submitted.replayed ? { 'Idempotent-Replayed': 'true' } : undefined,
   );

@@ -502,8 +502,13 @@ describe('Chaos Toolkit experiments on the embedded runtime', () => {
     const call = apiClient(() => api.url, TOKEN);
 
     it('POST /api/chaos/experiments takes a Chaos Toolkit document as the body, told apart by its shape', async () => {
-      const created = await call('POST', '/api/chaos/experiments', experiment({ method: [post('break', '/break')], rollbacks: [post('repair', '/repair')] }));
+      const created = await call(
+        'POST',
+        '/api/chaos/experiments',
+        experiment({ method: [post('break', '/break')], rollbacks: [post('repair', '/repair')], controls: [{ name: 'tracing', provider: { type: 'python', module: 'chaostracing.control' } }] }),
+      );
       expect(created.status).toBe(202);
+      expect(created.body.warnings).toEqual([expect.stringContaining('controls are not run by ChaosDuck and are ignored: tracing')]);
       let body: Record<string, any> = {};
       for (let i = 0; i < 600 && !['completed', 'failed', 'aborted', 'rolled_back', 'emergency_stopped'].includes(body.status); i++) {
         body = (await call('GET', `/api/chaos/experiments/${created.body.id}`)).body;
