@@ -46,7 +46,9 @@ export async function startNodeStandIn(
   const now = () => new Date();
 
   await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } } } });
-  const reportReady = async () => {
+  // Read, change, replace: another writer (the node-lifecycle controller) may change the node in between, which the API
+  // server answers with 409; the change is then made again on what is there now, as a kubelet does.
+  const reportReady = () => onConflictRetry(async () => {
     const node = await core.readNode({ name });
     node.status = {
       ...node.status,
@@ -68,9 +70,9 @@ export async function startNodeStandIn(
       },
     };
     await core.replaceNodeStatus({ name, body: node });
-  };
+  });
   await reportReady();
-  const renewLease = async () => {
+  const renewLease = () => onConflictRetry(async () => {
     const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() };
     try {
       const lease = await coordination.readNamespacedLease({ name, namespace: 'kube-node-lease' });
@@ -79,7 +81,7 @@ export async function startNodeStandIn(
       if (statusCode(error) !== 404) throw error;
       await coordination.createNamespacedLease({ namespace: 'kube-node-lease', body: { metadata: { name, namespace: 'kube-node-lease' }, spec } });
     }
-  };
+  });
   await renewLease();
 
   let podIp = 1;
@@ -188,4 +190,15 @@ export async function startNodeStandIn(
       if (failure) throw failure;
     },
   };
+}
+
+/** Runs a read-modify-write again when the API server says the object changed meanwhile (409), a few times. */
+async function onConflictRetry(write: () => Promise<void>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (statusCode(error) !== 409 || attempt >= attempts) throw error;
+    }
+  }
 }
