@@ -15,7 +15,7 @@ import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, Valid
 import type { FaultDriver } from '../shared/faults/driver.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
 import { DRY_MODES, HYPOTHESIS_STRATEGIES, isChaosToolkitSpec, KUBERNETES_CHAOS_TYPES, ROLLBACK_STRATEGIES, type ExperimentSpec } from '../shared/model/experiment.js';
-import type { JsonObject, JsonValue } from '../shared/journal/activity.js';
+import type { JsonObject } from '../shared/journal/activity.js';
 import { chaosToolkitSettings, type ChaosToolkitOptions } from './chaostoolkit.js';
 import { chaosToolkitWarnings } from '../shared/ctk/spec.js';
 import type { ExperimentRecord } from '../shared/model/lifecycle.js';
