@@ -220,35 +220,18 @@ async function run(file: string, options: RunOptions): Promise<number> {
   if (isChaosToolkitDocument(document)) return runChaosToolkit(document, options);
   // Validate first, so a bad file starts nothing; the sandbox's real address is known only once it runs.
   loadExperiment(document);
-  const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
-  // From here on a signal stops cleanly: nothing new starts, and whatever was injected is rolled back first.
-  const interruption = watchInterrupts(STILL_ROLLING_BACK);
-  let runtime: LocalRuntime | undefined;
-  try {
-    let sandboxUrl: string | undefined;
-    if (requestedProvider(document) === SANDBOX_PROVIDER) {
-      sandboxUrl = (await sandbox.get()).url;
-      console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandboxUrl}`);
-    }
-    const { input, spec } = loadExperiment(document, sandboxUrl);
-    if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
-    if (!runtime || interruption.signal) {
-      console.log(`\ninterrupted (${interruption.signal}) before the experiment started: nothing was injected`);
-      return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    }
-    if (options.dryRun || spec.safety.dry_run) {
-      console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
-      return EXIT_OK;
-    }
-    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    const { record } = await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption);
-    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    return record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED;
-  } finally {
-    await runtime?.stop();
-    await sandbox.stop();
-    interruption.dispose();
-  }
+  return runExperiment(
+    options,
+    async (sandbox) => {
+      let sandboxUrl: string | undefined;
+      if (requestedProvider(document) === SANDBOX_PROVIDER) {
+        sandboxUrl = (await sandbox.get()).url;
+        console.log(`sandbox: ${options.sandboxReplicas} replicas of the demo service behind ${sandboxUrl}`);
+      }
+      return loadExperiment(document, sandboxUrl);
+    },
+    ({ record }) => (record.status === 'completed' && !record.deviated ? EXIT_OK : EXIT_NOT_COMPLETED),
+  );
 }
 
 /**
@@ -260,11 +243,37 @@ async function runChaosToolkit(document: unknown, options: RunOptions): Promise<
   const input = { format: 'chaostoolkit', experiment: document, settings: chaosToolkitSettings(options) };
   const spec = validateExperiment(input, { runtime: 'local', guardrails: guardrailsFromEnv() });
   for (const warning of chaosToolkitWarnings(document as JsonObject)) console.warn(`warning: ${warning}`);
-  // A built-in sandbox fault in the method starts the sandbox when the run first needs it.
+  // A built-in sandbox fault in the method starts the sandbox when the run first needs it (its driver is lazy).
+  return runExperiment(
+    options,
+    async () => ({ input, spec }),
+    ({ record, journal }) => {
+      const status = String(journal?.status ?? record.status);
+      const deviated = journal?.deviated === true;
+      console.log(`chaos toolkit status: ${status}${deviated ? ' (deviated)' : ''}`);
+      // A failed declared rollback does not change chaos run's exit code; a fault whose own rollback failed does here.
+      const failed = ((journal?.chaosduck as JsonObject | undefined)?.failed_rollbacks ?? []) as { action?: string }[];
+      const faultsLeft = failed.filter((entry) => entry.action !== 'declared_rollback').length;
+      return status === 'completed' && !deviated && faultsLeft === 0 ? EXIT_OK : EXIT_NOT_COMPLETED;
+    },
+  );
+}
+
+/**
+ * Runs a validated experiment on the embedded runtime: its dry run, or the run to its end, whose exit code `verdict`
+ * gives. A signal from the first moment on stops cleanly: nothing new starts, and whatever was injected is rolled back
+ * first (the exit code is then the signal's).
+ */
+async function runExperiment(
+  options: RunOptions,
+  load: (sandbox: SandboxOnDemand) => Promise<{ input: unknown; spec: ExperimentSpec }>,
+  verdict: (ended: { record: ExperimentRecord; journal: JsonObject | undefined }) => number,
+): Promise<number> {
   const sandbox = new SandboxOnDemand({ replicas: options.sandboxReplicas, proxyPort: options.sandboxPort });
   const interruption = watchInterrupts(STILL_ROLLING_BACK);
   let runtime: LocalRuntime | undefined;
   try {
+    const { input, spec } = await load(sandbox);
     if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
     if (!runtime || interruption.signal) {
       console.log(`\ninterrupted (${interruption.signal}) before the experiment started: nothing was injected`);
@@ -274,15 +283,8 @@ async function runChaosToolkit(document: unknown, options: RunOptions): Promise<
       console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
       return EXIT_OK;
     }
-    const { record, journal } = await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption);
-    const status = String(journal?.status ?? record.status);
-    const deviated = journal?.deviated === true;
-    console.log(`chaos toolkit status: ${status}${deviated ? ' (deviated)' : ''}`);
-    if (interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
-    // A failed declared rollback does not change chaos run's exit code; a fault whose own rollback failed does here.
-    const failed = ((journal?.chaosduck as JsonObject | undefined)?.failed_rollbacks ?? []) as { action?: string }[];
-    const faultsLeft = failed.filter((entry) => entry.action !== 'declared_rollback').length;
-    return status === 'completed' && !deviated && faultsLeft === 0 ? EXIT_OK : EXIT_NOT_COMPLETED;
+    const code = verdict(await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption));
+    return interruption.signal ? (interruption.exitCode() ?? EXIT_INTERRUPTED) : code;
   } finally {
     await runtime?.stop();
     await sandbox.stop();

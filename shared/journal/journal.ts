@@ -30,26 +30,32 @@ export interface JournalInput {
 const phaseDetail = (phases: PhaseResult[], name: PhaseResult['phase']) => phases.find((p) => p.phase === name)?.detail;
 
 export function buildJournal(input: JournalInput): JsonObject {
-  const journal = isChaosToolkitSpec(input.record.spec) ? chaosToolkitJournal(input, input.record.spec) : faultJournal(input);
-  return { ...journal, chaosduck: chaosDuckSection(input) };
+  const { record, end } = input;
+  const layout = isChaosToolkitSpec(record.spec) ? chaosToolkitJournal(input, record.spec) : faultJournal(input);
+  const start = record.startedAt ?? record.createdAt;
+  // In Chaos Toolkit's order of keys: where it ran, what, when, then how it went.
+  return {
+    'chaoslib-version': null,
+    platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+    experiment: layout.experiment ?? null,
+    start,
+    end,
+    duration: (Date.parse(end) - Date.parse(start)) / 1000,
+    ...layout,
+    chaosduck: chaosDuckSection(input),
+  };
 }
 
-/** Chaos Toolkit's layout, filled from the hypothesis checks, the method's activities and the declared rollbacks. */
+/** Chaos Toolkit's layout for a Chaos Toolkit experiment, filled from the hypothesis checks, the method's activities and the declared rollbacks. */
 function chaosToolkitJournal(input: JournalInput, spec: ChaosToolkitSpec): JsonObject {
-  const { record, phases, events, stack } = input;
-  const start = record.startedAt ?? record.createdAt;
+  const { phases, events, stack } = input;
   const before = phaseDetail(phases, 'STEADY_STATE');
   const checks = (when: string) => events.filter((e) => e.type === 'hypothesis.checked' && e.detail.when === when);
   const hypothesis = (e: JournalEvent) => ({ steady_state_met: e.detail.steady_state_met ?? false, probes: e.detail.probes ?? [] });
   const after = checks('after').at(-1);
   return {
-    'chaoslib-version': null,
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
     experiment: { ...spec.experiment, title: spec.name, ...(spec.settings.dry ? { dry: spec.settings.dry } : {}) },
-    start,
-    end: input.end,
-    duration: (Date.parse(input.end) - Date.parse(start)) / 1000,
     status: input.chaostoolkit?.status ?? input.status,
     deviated: input.chaostoolkit?.deviated ?? input.deviated,
     steady_states: {
@@ -70,7 +76,6 @@ function chaosToolkitJournal(input: JournalInput, spec: ChaosToolkitSpec): JsonO
 
 function faultJournal(input: JournalInput): JsonObject {
   const { record, phases, events, stack } = input;
-  const start = record.startedAt ?? record.createdAt;
   const before = phaseDetail(phases, 'STEADY_STATE');
   const observe = phaseDetail(phases, 'OBSERVE') as { after?: { met: boolean; probes: JsonValue[] } } | undefined;
   const during = new Map<number, ActivityRecord[]>();
@@ -84,17 +89,11 @@ function faultJournal(input: JournalInput): JsonObject {
   const rollbacks = stack.filter((entry) => entry.outcome).map((entry) => asJson(entry.outcome as ActivityRecord));
 
   return {
-    'chaoslib-version': null,
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
     experiment: {
       title: record.spec.name,
       description: record.spec.description,
       ...asJson(record.spec),
     },
-    start,
-    end: input.end,
-    duration: (Date.parse(input.end) - Date.parse(start)) / 1000,
     status: input.status,
     deviated: input.deviated,
     steady_states: {
