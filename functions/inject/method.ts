@@ -56,7 +56,7 @@ export async function runMethod({ experiment, inject: state }: InjectInput, spec
   const duringCheck = async (): Promise<boolean> => {
     const now = deps.clock();
     if (!duringProbes || (s.lastCheck !== undefined && now - s.lastCheck < frequencyMs)) return true;
-    const result = await checkHypothesis(duringProbes, env, dry === 'probes' || dry === 'activities');
+    const result = await checkHypothesis(duringProbes, env, dry);
     s.lastCheck = deps.clock();
     s.iterations += 1;
     events.push(event(id, 'hypothesis.checked', 'INJECT', { when: 'during', iteration: s.iterations, ...asJson(result) }, s.lastCheck));

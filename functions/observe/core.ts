@@ -41,8 +41,7 @@ async function observeAfterMethod({ experiment, observe }: ObserveInput, spec: C
     await emit(deps, [event(id, 'phase.completed', 'OBSERVE', { deviated: false, skipped: true }, deps.clock())]);
     return { ...done, deviated: false, errored: false };
   }
-  const dry = spec.settings.dry === 'probes' || spec.settings.dry === 'activities';
-  const result = await checkHypothesis(hypothesis.probes, activityEnvironment(spec, deps, signal, experiment.deadline), dry);
+  const result = await checkHypothesis(hypothesis.probes, activityEnvironment(spec, deps, signal, experiment.deadline), spec.settings.dry);
   const deviated = !result.steady_state_met;
   const end = deps.clock();
   await emit(

@@ -65,7 +65,6 @@ async function probesOnce(spec: Parameters<typeof probesFor>[0], deps: Lifecycle
 async function chaosToolkitBaseline(spec: ChaosToolkitSpec, deadline: number, deps: LifecycleDeps, signal: AbortSignal): Promise<Checked | undefined> {
   const { hypothesis } = methodOf(spec.experiment);
   if (!hypothesis || !hypothesisChecks(hypothesisStrategy(spec)).before) return undefined;
-  const dry = spec.settings.dry === 'probes' || spec.settings.dry === 'activities';
-  const result = await checkHypothesis(hypothesis.probes, activityEnvironment(spec, deps, signal, deadline), dry);
+  const result = await checkHypothesis(hypothesis.probes, activityEnvironment(spec, deps, signal, deadline), spec.settings.dry);
   return { met: result.steady_state_met, records: result.probes, errored: result.errored };
 }

@@ -18,7 +18,8 @@ import { moveCredentials, readBody, requestFailure } from '../probes/http.js';
 import { defaultResolver } from '../probes/k8s.js';
 import type { ProbeEnvironment } from '../probes/probe.js';
 import { substitute } from './configuration.js';
-import type { Activity } from './method.js';
+import { dryRuns, type Activity } from './method.js';
+import type { DryMode } from '../model/experiment.js';
 import { pyTruthy, withinTolerance } from './tolerance.js';
 
 export interface ActivityEnvironment extends ProbeEnvironment {
@@ -77,11 +78,11 @@ export function skippedActivity(activity: Activity, now: number): ActivityRecord
 export async function checkHypothesis(
   probes: readonly Activity[],
   env: ActivityEnvironment,
-  dry = false,
+  dry?: DryMode,
 ): Promise<{ steady_state_met: boolean; probes: ActivityRecord[]; errored: boolean }> {
   const records: ActivityRecord[] = [];
   for (const probe of probes) {
-    if (dry) {
+    if (dryRuns(probe, dry)) {
       records.push({ ...skippedActivity(probe, env.clock()), tolerance_met: true });
       continue;
     }
