@@ -1,7 +1,7 @@
 /**
  * The embedded runtime: the whole control plane in one process, with no cloud. The same handlers and the same ASL
- * files as in AWS, wired to dynalite (DynamoDB), aws-local-stepfunctions (Step Functions) and an in-process event bus
- * (EventBridge). Its recovery sweep (`recover`) rolls back runs cut off by a crash; the CLI runs it at every start.
+ * files as in AWS, wired to SQLite (in place of DynamoDB, `.chaosduck/chaosduck.db`), aws-local-stepfunctions (Step
+ * Functions) and an in-process event bus (EventBridge). Its recovery sweep (`recover`) rolls back runs cut off by a crash; the CLI runs it at every start.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import { findOrphans, listActive } from '../shared/lifecycle/recovery.js';
 import type { JsonObject } from '../shared/journal/activity.js';
 import { isFinal, type ExperimentRecord } from '../shared/model/lifecycle.js';
 import { ShuttingDownError, errorMessage } from '../shared/errors.js';
-import { ExperimentStore, type EmergencyStop } from '../shared/store/store.js';
+import type { EmergencyStop } from '../shared/store/store.js';
+import type { ConnectionStore } from '../shared/websocket/connections.js';
 import {
   dryRun,
   fanOutEmergencyStop,
@@ -26,25 +27,28 @@ import {
   type Submitted,
 } from '../shared/lifecycle/control.js';
 import type { ExecutionRunner, RunMode } from '../shared/lifecycle/runner.js';
-import { claimDataDirectory, startDynalite, type LocalDynamo } from './dynamodb.js';
+import { claimDataDirectory } from './data-directory.js';
+import { DATABASE_FILE, openDatabase, type Database } from './sqlite/database.js';
+import { SqliteConnectionStore } from './sqlite/connections.js';
+import { SqliteStore } from './sqlite/store.js';
 import { LocalEventBus } from './event-bus.js';
 import type { TopologySources } from '../functions/api/core.js';
 import type { AwsClientFactory } from '../shared/faults/aws/clients.js';
-import { awsTopology } from '../shared/faults/aws/topology.js';
 import type { KubeClientResolver } from '../shared/faults/kubernetes/cluster.js';
-import { kubernetesTopology } from '../shared/faults/kubernetes/topology.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
 
 export interface RuntimeOptions {
-  /** Where dynalite keeps its data; `undefined` keeps everything in memory (tests, benchmarks). */
+  /** Where the runtime keeps its data (`chaosduck.db`); `undefined` keeps everything in memory (tests, benchmarks). */
   dataDir?: string;
   drivers?: readonly FaultDriver[];
   guardrails?: Partial<GuardrailConfig>;
-  tableName?: string;
   /** Count state transitions per experiment (benchmarks); see `stateTransitions`. */
   countTransitions?: boolean;
-  /** AWS access for the topology routes (targets tagged `<tagKey>=true`); without it they answer 404. */
-  aws?: { clients: AwsClientFactory; tagKey?: string };
+  /**
+   * AWS access for the topology routes (targets tagged `<tagKey>=true`); without it they answer 404. `clients` (also
+   * for CloudWatch alarm probes) defaults to the SDK's usual configuration, loaded when first used.
+   */
+  aws?: { clients?: AwsClientFactory; tagKey?: string };
   /**
    * Kubernetes access for the topology routes and `k8s` probes (`cluster` names a kubeconfig context); without it the
    * k8s topology route answers 404 and probes read the default kubeconfig.
@@ -67,7 +71,9 @@ export class ExecutionFailedError extends Error {
 export class LocalRuntime {
   readonly runtimeId = `local-${randomUUID()}`;
   readonly bus = new LocalEventBus();
-  readonly store: ExperimentStore;
+  readonly store: SqliteStore;
+  /** The WebSocket gateway's connections and subscriptions. */
+  readonly connections: ConnectionStore;
   readonly deps: LifecycleDeps;
   private readonly ports: { runner: ExecutionRunner; control: ControlBus };
   readonly topology: TopologySources;
@@ -80,11 +86,12 @@ export class LocalRuntime {
   private closing = false;
 
   private constructor(
-    private readonly dynamo: LocalDynamo,
+    private readonly db: Database,
+    private readonly release: () => void,
     options: RuntimeOptions,
-    tableName: string,
   ) {
-    this.store = new ExperimentStore({ client: dynamo.client, tableName });
+    this.store = new SqliteStore(db);
+    this.connections = new SqliteConnectionStore(db);
     this.deps = {
       store: this.store,
       events: this.bus,
@@ -94,7 +101,7 @@ export class LocalRuntime {
       runtimeId: this.runtimeId,
       clock: Date.now,
       random: Math.random,
-      ...(options.aws ? { aws: options.aws.clients } : {}),
+      ...(options.aws?.clients ? { aws: options.aws.clients } : {}),
       ...(options.kube ? { kube: options.kube } : {}),
     };
     // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
@@ -106,11 +113,19 @@ export class LocalRuntime {
     const control: ControlBus = { emergencyStopRaised: async () => this.fanOut() };
     this.ports = { runner, control };
     this.sfn = new LocalStepFunctions(createHandlers(this.deps), { countTransitions: options.countTransitions });
-    const aws = options.aws;
+    const aws = options.aws && { ...options.aws };
     const kube = options.kube;
+    // The AWS SDK and the Kubernetes client are loaded by the first topology request, not with the runtime.
     this.topology = {
-      ...(aws ? { aws: (region: string | undefined) => awsTopology(aws.clients, { region, tagKey: aws.tagKey }) } : {}),
-      ...(kube ? { k8s: (cluster: string | undefined) => kubernetesTopology(kube, { cluster }) } : {}),
+      ...(aws
+        ? {
+            aws: async (region: string | undefined) => {
+              const [{ awsTopology }, { awsClientFactory }] = await Promise.all([import('../shared/faults/aws/topology.js'), import('../shared/faults/aws/clients.js')]);
+              return awsTopology((aws.clients ??= awsClientFactory()), { region, tagKey: aws.tagKey });
+            },
+          }
+        : {}),
+      ...(kube ? { k8s: async (cluster: string | undefined) => (await import('../shared/faults/kubernetes/topology.js')).kubernetesTopology(kube, { cluster }) } : {}),
     };
   }
 
@@ -119,17 +134,10 @@ export class LocalRuntime {
     return { ...this.deps, ...this.ports };
   }
 
-  /** The DynamoDB client the lifecycle uses (benchmarks count its calls). */
-  get dynamoClient(): LocalDynamo['client'] {
-    return this.dynamo.client;
-  }
-
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
-    const tableName = options.tableName ?? 'chaosduck';
     const release = options.dataDir ? claimDataDirectory(options.dataDir) : () => undefined;
     try {
-      const dynamo = await startDynalite(options.dataDir && join(options.dataDir, 'dynamodb'), tableName);
-      return new LocalRuntime({ ...dynamo, close: () => dynamo.close().finally(release) }, options, tableName);
+      return new LocalRuntime(openDatabase(options.dataDir && join(options.dataDir, DATABASE_FILE)), release, options);
     } catch (error) {
       release();
       throw error;
@@ -246,7 +254,9 @@ export class LocalRuntime {
     for (const execution of this.executions.values()) execution.abort();
     await Promise.allSettled([...this.executions.values()].map((e) => e.result));
     await this.sfn.drain(10_000);
-    await this.dynamo.close();
+    this.store.close();
+    this.db.close();
+    this.release();
   }
 
   private startExecution(experimentId: string, mode: RunMode, reason: string): { executionArn: string } {

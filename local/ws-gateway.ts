@@ -17,7 +17,6 @@ import * as wsConnect from '../functions/ws-connect/handler.js';
 import * as wsDisconnect from '../functions/ws-disconnect/handler.js';
 import * as wsSubscribe from '../functions/ws-subscribe/handler.js';
 import type { JournalEvent } from '../shared/model/lifecycle.js';
-import { ConnectionStore } from '../shared/websocket/connections.js';
 import { PROGRESS_SOURCE } from '../shared/websocket/events.js';
 import type { WebSocketDeps } from '../shared/websocket/handler.js';
 import { MESSAGE_ACTIONS, errorMessageFor } from '../shared/websocket/messages.js';
@@ -74,7 +73,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     },
   };
   const deps: WebSocketDeps = {
-    connections: new ConnectionStore({ client: options.runtime.dynamoClient, tableName: options.runtime.store.tableName }),
+    connections: options.runtime.connections,
     sender,
   };
   const handlers = {

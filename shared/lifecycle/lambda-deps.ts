@@ -7,7 +7,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { FaultDriver } from '../faults/driver.js';
 import { awsDriver } from '../faults/aws/index.js';
 import { awsClientFactory, type AwsClientFactory } from '../faults/aws/clients.js';
-import { ExperimentStore } from '../store/store.js';
+import { DynamoDbStore } from '../store/dynamodb.js';
 import { builtOnFirstCall, required } from './lambda-entry.js';
 import { guardrailsFromEnv } from './config.js';
 import type { EventPublisher, LifecycleDeps } from './deps.js';
@@ -40,7 +40,7 @@ export function lambdaDeps(aws: AwsClientFactory = awsClientFactory(), drivers: 
   const tableName = required('TABLE_NAME');
   const busName = required('EVENT_BUS_NAME');
   return {
-    store: new ExperimentStore({ client: new DynamoDBClient({}), tableName }),
+    store: new DynamoDbStore({ client: new DynamoDBClient({}), tableName }),
     events: eventBridgePublisher(new EventBridgeClient({}), busName),
     drivers,
     guardrails: guardrailsFromEnv(),

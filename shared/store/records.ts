@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ChaosDuckError, fieldIssues } from '../errors.js';
 import type { JsonObject } from '../journal/activity.js';
 import { storedSpecSchema } from '../model/experiment.js';
+import type { EmergencyStop, Lease } from './store.js';
 import { FINAL_STATUSES, PHASES, type ExperimentRecord, type JournalEvent, type PhaseResult, type RollbackEntry } from '../model/lifecycle.js';
 
 /** A stored item that does not read as its record type. */
@@ -71,9 +72,9 @@ const rollbackEntry = z.looseObject({
   outcome: activityRecord.optional(),
 });
 
-export const leaseRecord = z.looseObject({ target: text, holder: text, heldUntil: z.number() });
+const leaseRecord = z.looseObject({ target: text, holder: text, heldUntil: z.number() });
 export const idempotencyRecord = z.looseObject({ experimentId: text, requestHash: text });
-export const emergencyStopRecord = z.looseObject({ active: z.boolean(), since: text.optional(), reason: z.string().optional() });
+const emergencyStopRecord = z.looseObject({ active: z.boolean(), since: text.optional(), reason: z.string().optional() });
 export const journalRecord = z.looseObject({ journal: json });
 
 /** The item's key as the error names it: `EXP#exp-…/META`. */
@@ -107,26 +108,40 @@ export function readRollbackEntry(item: Record<string, unknown>): RollbackEntry 
     return strip(readAs(rollbackEntry, item));
   } catch (error) {
     if (!(error instanceof CorruptRecordError)) throw error;
-    const seq = Number(/^RB#(\d+)$/.exec(String(item.sk))?.[1] ?? 0);
-    const now = new Date().toISOString();
-    return {
-      provider: 'unknown',
-      action: 'unreadable_entry',
-      target: { provider: 'unknown', id: error.key, labels: {}, details: {} },
-      params: {},
-      snapshot: {},
-      seq,
-      state: 'failed',
-      createdAt: now,
-      corrupt: error.message,
-      outcome: {
-        activity: { type: 'action', name: `rollback entry ${error.key}`, provider: { type: 'unknown', seq } },
-        status: 'failed',
-        start: now,
-        end: now,
-        duration: 0,
-        exception: [error.message],
-      },
-    };
+    return unreadableEntry(error, Number(/^RB#(\d+)$/.exec(String(item.sk))?.[1] ?? 0));
   }
+}
+
+/** The failed step that stands in the stack for the entry `error` names. */
+export function unreadableEntry(error: CorruptRecordError, seq: number): RollbackEntry {
+  const now = new Date().toISOString();
+  return {
+    provider: 'unknown',
+    action: 'unreadable_entry',
+    target: { provider: 'unknown', id: error.key, labels: {}, details: {} },
+    params: {},
+    snapshot: {},
+    seq,
+    state: 'failed',
+    createdAt: now,
+    corrupt: error.message,
+    outcome: {
+      activity: { type: 'action', name: `rollback entry ${error.key}`, provider: { type: 'unknown', seq } },
+      status: 'failed',
+      start: now,
+      end: now,
+      duration: 0,
+      exception: [error.message],
+    },
+  };
+}
+
+export function readLease(item: Record<string, unknown>): Lease {
+  const { target, holder, heldUntil } = readAs<{ target: string; holder: string; heldUntil: number }>(leaseRecord, item);
+  return { target, holder, expiresAt: heldUntil };
+}
+
+export function readStop(item: Record<string, unknown>): EmergencyStop {
+  const stop = readAs<EmergencyStop>(emergencyStopRecord, item);
+  return stop.active ? { active: true, since: stop.since, reason: stop.reason ?? '' } : { active: false };
 }

@@ -1,58 +1,24 @@
 /**
- * DynamoDB access for the lifecycle, through the AWS SDK v3 document client. Every write is a single-item
- * (conditional) write: DynamoDB Local stand-ins such as dynalite have no transactions, and the lifecycle needs none —
- * ordering comes from conditions (status guards, lease holders, rollback entry states) and from atomic counters.
+ * The store port: where the control plane keeps experiments, their journals and rollback stacks, target leases,
+ * idempotency keys and the emergency-stop flag. Two adapters with one contract (test/integration/store-contract.test.ts):
+ * DynamoDB in AWS (`dynamodb.ts`, SDK v3) and SQLite in the embedded runtime (`local/sqlite/store.ts`).
+ *
+ * What the lifecycle relies on, whatever the adapter: every write is atomic and every guard below is checked in the
+ * same write (never read-then-write), a write that returned is durable (a crash right after loses nothing), reads see
+ * every write that returned, and what is read back is checked (`records.ts`): a record that does not fit is a
+ * `CorruptRecordError` naming its key, the same key in both adapters.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, ExperimentCancelledError, NotFoundError, TargetLeasedError, ValidationError } from '../errors.js';
 import type { ActivityRecord, JsonObject } from '../journal/activity.js';
 import type { RollbackIntent } from '../faults/driver.js';
-import {
-  FINAL_STATUSES,
-  isFinal,
-  type ExperimentRecord,
-  type ExperimentStatus,
-  type FinalStatus,
-  type JournalEvent,
-  type PhaseResult,
-  type RollbackEntry,
-  type RollbackState,
-} from '../model/lifecycle.js';
-import { PHASES } from '../model/lifecycle.js';
-import { GSI1, GSI2 } from './table.js';
-import {
-  CorruptRecordError,
-  emergencyStopRecord,
-  idempotencyRecord,
-  journalRecord,
-  leaseRecord,
-  readAs,
-  readEvent,
-  readExperiment,
-  readPhase,
-  readRollbackEntry,
-} from './records.js';
+import type { ExperimentRecord, ExperimentStatus, FinalStatus, JournalEvent, PhaseResult, RollbackEntry, RollbackState } from '../model/lifecycle.js';
+import { ValidationError } from '../errors.js';
+import type { CorruptRecordError } from './records.js';
 
-export interface StoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  clock?: () => number;
-}
+/** How long an `Idempotency-Key` stays bound to the experiment its request created. */
+export const IDEMPOTENCY_TTL_S = 24 * 3600;
 
-const IDEMPOTENCY_TTL_S = 24 * 3600;
+/** How long past its end a lease is kept (then cleared by the store: DynamoDB's TTL, SQLite's purge). */
+export const LEASE_TTL_MARGIN_S = 3600;
 
 export interface IdempotencyBinding {
   experimentId: string;
@@ -69,6 +35,7 @@ export interface ListQuery {
 
 export interface ExperimentPage {
   items: ExperimentRecord[];
+  /** Where the next page starts; absent when this page is known to be the last (a page may also come back empty). */
   cursor?: string;
   /** Items of this page that could not be read, each naming its key; the page holds the others. */
   corrupt?: CorruptRecordError[];
@@ -103,570 +70,119 @@ export interface Lease {
   expiresAt: number;
 }
 
-const expKey = (id: string) => `EXP#${id}`;
-const rbKey = (seq: number) => `RB#${String(seq).padStart(6, '0')}`;
-const statusKey = (status: ExperimentStatus) => `STATUS#${status}`;
-const BATCH_LIMIT = 25;
-const BATCH_GET_LIMIT = 100;
+export type ExperimentUpdate = Partial<Omit<ExperimentRecord, 'id' | 'spec' | 'createdAt'>>;
 
-export class ExperimentStore {
-  readonly tableName: string;
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly clock: () => number;
-
-  constructor({ client, tableName, clock = Date.now }: StoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    this.tableName = tableName;
-    this.clock = clock;
-  }
-
-  private now(): string {
-    return new Date(this.clock()).toISOString();
-  }
-
-  // ---- experiments -------------------------------------------------------------------------------------------------
-
+export interface ExperimentStore {
+  // ---- experiments
   /** Stores a new experiment; one with this id already stored is a `ConflictError`. */
-  async createExperiment(record: ExperimentRecord): Promise<void> {
-    await this.doc
-      .send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: expKey(record.id),
-          sk: 'META',
-          ...record,
-          gsi1pk: statusKey(record.status),
-          gsi1sk: record.createdAt,
-          gsi2pk: 'EXPERIMENTS',
-          gsi2sk: `${record.createdAt}#${record.id}`,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    )
-      .catch((error: unknown) => {
-        if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`experiment ${record.id} already exists`);
-        throw error;
-      });
-  }
-
-  async getExperiment(id: string): Promise<ExperimentRecord> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'META' } }));
-    if (!Item) throw new NotFoundError(`experiment ${id} not found`);
-    return readExperiment(Item);
-  }
-
+  createExperiment(record: ExperimentRecord): Promise<void>;
+  /** The experiment, or `NotFoundError`. */
+  getExperiment(id: string): Promise<ExperimentRecord>;
   /**
-   * Updates an experiment that has not ended yet. A finished experiment is never changed again: a late task from a
-   * stopped execution must not overwrite `emergency_stopped` with `running`. With `unlessRollingBack`, an experiment
-   * already handed to a rollback run is refused too, so a run that starts late cannot undo an abort.
+   * Updates an experiment that has not ended yet, and returns it as updated. A finished experiment is never changed
+   * again (a late task from a stopped execution must not overwrite `emergency_stopped` with `running`): that is a
+   * `ConflictError` saying how it ended. With `unlessRollingBack`, an experiment already handed to a rollback run is
+   * refused too, so a run that starts late cannot undo an abort. Fields set to `undefined` are left as they are.
    */
-  async updateExperiment(
-    id: string,
-    fields: Partial<Omit<ExperimentRecord, 'id' | 'spec' | 'createdAt'>>,
-    { unlessRollingBack = false }: { unlessRollingBack?: boolean } = {},
-  ): Promise<ExperimentRecord> {
-    const values: Record<string, unknown> = { ...fields, updatedAt: this.now() };
-    if (fields.status) values.gsi1pk = statusKey(fields.status);
-    const names: Record<string, string> = { '#status': 'status' };
-    const exprValues: Record<string, unknown> = {};
-    const sets = Object.entries(values)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value], index) => {
-        names[`#f${index}`] = key;
-        exprValues[`:v${index}`] = value;
-        return `#f${index} = :v${index}`;
-      });
-    FINAL_STATUSES.forEach((status, index) => (exprValues[`:final${index}`] = status));
-    let condition = `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')}))`;
-    if (unlessRollingBack) {
-      names['#phase'] = 'phase';
-      exprValues[':rollback'] = 'ROLLBACK';
-      condition += ' AND (attribute_not_exists(#phase) OR #phase <> :rollback)';
-    }
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: expKey(id), sk: 'META' },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: exprValues,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return readExperiment(Attributes ?? {});
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getExperiment(id);
-        throw new ConflictError(
-          isFinal(current.status) ? `experiment ${id} has already ended as ${current.status}` : `experiment ${id} is being rolled back`,
-        );
-      }
-      throw error;
-    }
-  }
-
-  async finishExperiment(id: string, status: FinalStatus, fields: Pick<ExperimentRecord, 'reason' | 'deviated' | 'error'>): Promise<ExperimentRecord> {
-    return this.updateExperiment(id, { ...fields, status, endedAt: this.now() });
-  }
-
+  updateExperiment(id: string, fields: ExperimentUpdate, options?: { unlessRollingBack?: boolean }): Promise<ExperimentRecord>;
+  /** Ends an experiment (`updateExperiment` with the final status and `endedAt`). */
+  finishExperiment(id: string, status: FinalStatus, fields: Pick<ExperimentRecord, 'reason' | 'deviated' | 'error'>): Promise<ExperimentRecord>;
   /** Experiments in one status, oldest first, a page at a time (the recovery sweep's view). */
-  async listByStatus(status: ExperimentStatus, limit = 100, cursor?: string): Promise<ExperimentPage> {
-    return this.listExperiments({ status, limit, cursor, newestFirst: false });
-  }
-
+  listByStatus(status: ExperimentStatus, limit?: number, cursor?: string): Promise<ExperimentPage>;
   /**
-   * A page of experiments, newest first unless asked otherwise, optionally of one status (GSI1) and one chaos type.
-   * The cursor is opaque to callers: the index key of the last experiment returned.
+   * A page of experiments by creation time, newest first unless asked otherwise, optionally of one status and one
+   * chaos type, found by an index (never a scan). The cursor is opaque; one from another listing (another status
+   * filter) or edited is a `ValidationError` naming `cursor`.
    */
-  async listExperiments({ status, chaosType, limit = 20, cursor, newestFirst = true }: ListQuery): Promise<ExperimentPage> {
-    const index = status ? { name: GSI1, pk: 'gsi1pk', value: statusKey(status) } : { name: GSI2, pk: 'gsi2pk', value: 'EXPERIMENTS' };
-    const items: Record<string, unknown>[] = [];
-    let startKey = cursor ? decodeCursor(cursor, index) : undefined;
-    let more = true;
-    // A filter (chaos type) is applied after DynamoDB's own page limit, so keep reading until the page is full.
-    while (items.length < limit && more) {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk',
-          ...(chaosType ? { FilterExpression: '#spec.#type = :type' } : {}),
-          ExpressionAttributeNames: { '#pk': index.pk, ...(chaosType ? { '#spec': 'spec', '#type': 'chaos_type' } : {}) },
-          ExpressionAttributeValues: { ':pk': index.value, ...(chaosType ? { ':type': chaosType } : {}) },
-          ScanIndexForward: !newestFirst,
-          Limit: limit - items.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-      more = startKey !== undefined;
-    }
-    const last = items.at(-1);
-    const next =
-      more && last
-        ? encodeCursor({ pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.pk.replace('pk', 'sk')]: last[index.pk.replace('pk', 'sk')] })
-        : undefined;
-    // A corrupt record is reported beside the page, not in it: one bad item must not hide every other experiment.
-    const records: ExperimentRecord[] = [];
-    const corrupt: CorruptRecordError[] = [];
-    for (const item of items) {
-      try {
-        records.push(readExperiment(item));
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        corrupt.push(error);
-      }
-    }
-    return { items: records, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
-  }
+  listExperiments(query: ListQuery): Promise<ExperimentPage>;
 
-  // ---- phases, events, journal -------------------------------------------------------------------------------------
-
-  async putPhaseResult(id: string, result: PhaseResult): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: phaseItem(id, result) }));
-  }
-
-  async listPhaseResults(id: string): Promise<PhaseResult[]> {
-    return (await this.queryAll({ pk: expKey(id), prefix: 'PHASE#' })).map(readPhase);
-  }
-
+  // ---- phases, events, journal
+  /** Stores a phase's result, replacing an earlier result of the same phase. */
+  putPhaseResult(id: string, result: PhaseResult): Promise<void>;
+  /** Phase results in phase order. */
+  listPhaseResults(id: string): Promise<PhaseResult[]>;
   /** Appends journal events; see `writeRecords`. */
-  async appendEvents(events: readonly JournalEvent[]): Promise<void> {
-    await this.writeRecords({ events });
-  }
-
+  appendEvents(events: readonly JournalEvent[]): Promise<void>;
   /**
-   * Writes what a lifecycle step produced — its journal events, its phase result, the assembled journal — with as
-   * few calls as DynamoDB allows (25 items a batch), retrying whatever a batch leaves unprocessed.
+   * Writes what a lifecycle step produced (its events, its phase result, the assembled journal) with as few calls as
+   * the store allows. `signal` stops retrying a throttled write.
    */
-  async writeRecords({ events = [], phase, journal }: RecordsToWrite, signal?: AbortSignal): Promise<void> {
-    const items: Record<string, unknown>[] = events.map((event) => ({
-      pk: expKey(event.experimentId),
-      sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`,
-      ...event,
-    }));
-    if (phase) items.push(phaseItem(phase.experimentId, phase.result));
-    if (journal) items.push({ pk: expKey(journal.experimentId), sk: 'JOURNAL', journal: journal.journal });
-    for (let i = 0; i < items.length; i += BATCH_LIMIT) {
-      let requests = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt, requests.length, signal);
-        const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }), { abortSignal: signal });
-        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
-  }
-
-  /** Everything stored under one experiment — record, phase results, events, rollback stack, journal — in one query. */
-  async loadExperiment(id: string): Promise<ExperimentBundle> {
-    const items = await this.queryAll({ pk: expKey(id), prefix: '' });
-    const meta = items.find((item) => item.sk === 'META');
-    if (!meta) throw new NotFoundError(`experiment ${id} not found`);
-    // Only the record itself must read: an unreadable event, phase result or journal is named and left out, so
-    // the experiment can still be finished and rolled back (the stack reads its own way, see readRollbackEntry).
-    const unreadable: string[] = [];
-    const readable = <T>(read: (item: Record<string, unknown>) => T) => (item: Record<string, unknown>): T[] => {
-      try {
-        return [read(item)];
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        unreadable.push(error.key);
-        return [];
-      }
-    };
-    const of = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix));
-    const journal = items.filter((item) => item.sk === 'JOURNAL').flatMap(readable((item) => readAs<{ journal: JsonObject }>(journalRecord, item).journal))[0];
-    return {
-      record: readExperiment(meta),
-      phases: of('PHASE#').flatMap(readable(readPhase)),
-      events: of('EVENT#').flatMap(readable(readEvent)),
-      stack: of('RB#').map(readRollbackEntry).reverse(),
-      journal,
-      unreadable,
-    };
-  }
-
-  async listEvents(id: string): Promise<JournalEvent[]> {
-    return (await this.queryAll({ pk: expKey(id), prefix: 'EVENT#' })).map(readEvent);
-  }
-
-  async putJournal(id: string, journal: JsonObject): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: expKey(id), sk: 'JOURNAL', journal } }));
-  }
-
-  async getJournal(id: string): Promise<JsonObject | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(id), sk: 'JOURNAL' } }));
-    return Item ? readAs<{ journal: JsonObject }>(journalRecord, Item).journal : undefined;
-  }
-
+  writeRecords(records: RecordsToWrite, signal?: AbortSignal): Promise<void>;
+  /** Everything stored under one experiment: record, phase results, events, rollback stack, journal. */
+  loadExperiment(id: string): Promise<ExperimentBundle>;
+  /** The experiment's events in time order (in the order written, for events of the same instant in SQLite). */
+  listEvents(id: string): Promise<JournalEvent[]>;
+  putJournal(id: string, journal: JsonObject): Promise<void>;
+  getJournal(id: string): Promise<JsonObject | undefined>;
   /**
    * The experiment's status and phase and the emergency-stop flag, read together and strongly consistent: what INJECT
    * checks between faults, to stop when the run was stopped or rolled back under it.
    */
-  async injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }> {
-    const items = await this.batchGet([{ pk: expKey(id), sk: 'META' }, { pk: 'CONTROL', sk: 'ESTOP' }], true);
-    const meta = items.find((item) => item.sk === 'META');
-    if (!meta) throw new NotFoundError(`experiment ${id} not found`);
-    const stop = items.find((item) => item.pk === 'CONTROL');
-    const record = readExperiment(meta);
-    return { status: record.status, phase: record.phase, emergencyStop: stop ? readStop(stop) : { active: false } };
-  }
+  injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }>;
 
-  // ---- the rollback stack ------------------------------------------------------------------------------------------
-
+  // ---- the rollback stack
   /**
-   * Marks the experiment as injecting, adds the targets it leased to its leases, and reserves `count` rollback sequence numbers
-   * from an atomic counter — so entries pushed by retries or by several INJECT steps still stack in the order they
-   * were written. Returns the first reserved number. Refuses an experiment that has already ended.
+   * Marks the experiment as injecting, adds `leases` to its leases, and reserves `count` rollback sequence numbers
+   * from an atomic counter, so entries pushed by retries or by several INJECT steps still stack in the order they were
+   * written. Returns the first reserved number. An experiment that has ended, or was handed to a rollback run, or does
+   * not exist, is an `ExperimentCancelledError`: an abort that came first wins over a late INJECT.
    */
-  async beginInjection(id: string, leases: string[], count: number): Promise<number> {
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: expKey(id), sk: 'META' },
-          UpdateExpression: 'SET #phase = :phase, leases = list_append(if_not_exists(leases, :none), :leases), updatedAt = :now ADD rollbackSeq :count',
-          // Neither ended nor handed to a rollback run: an abort that came first must win over a late INJECT.
-          ConditionExpression: `attribute_exists(pk) AND NOT (#status IN (${FINAL_STATUSES.map((_, i) => `:final${i}`).join(', ')})) AND #phase <> :rollback`,
-          ExpressionAttributeNames: { '#phase': 'phase', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':phase': 'INJECT',
-            ':rollback': 'ROLLBACK',
-            ':leases': leases,
-            ':none': [],
-            ':now': this.now(),
-            ':count': count,
-            ...Object.fromEntries(FINAL_STATUSES.map((status, i) => [`:final${i}`, status])),
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return Number(Attributes?.rollbackSeq) - count + 1;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ExperimentCancelledError(`experiment ${id} was stopped before its faults were applied`);
-      }
-      throw error;
-    }
-  }
-
+  beginInjection(id: string, leases: string[], count: number): Promise<number>;
   /**
    * Reserves `count` rollback sequence numbers outside INJECT (declared Chaos Toolkit rollbacks that a rollback
    * strategy plays although the method never ran). Returns the first.
    */
-  async reserveRollbackSeqs(id: string, count: number): Promise<number> {
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: expKey(id), sk: 'META' },
-        UpdateExpression: 'ADD rollbackSeq :count',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':count': count },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(Attributes?.rollbackSeq) - count + 1;
-  }
-
-  /** Writes a rollback entry ahead of its fault, under a sequence number reserved by `beginInjection`. */
-  async pushRollback(id: string, seq: number, intent: RollbackIntent): Promise<RollbackEntry> {
-    const entry: RollbackEntry = { ...intent, seq, state: 'pending', createdAt: this.now() };
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: expKey(id), sk: rbKey(entry.seq), ...entry },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return entry;
-  }
-
-  /** The stack, newest first. */
-  async listRollback(id: string): Promise<RollbackEntry[]> {
-    const items = await this.queryAll({ pk: expKey(id), prefix: 'RB#', newestFirst: true });
-    return items.map(readRollbackEntry);
-  }
-
+  reserveRollbackSeqs(id: string, count: number): Promise<number>;
+  /** Writes a rollback entry ahead of its fault under a reserved sequence number; a number used twice is a `ConflictError`. */
+  pushRollback(id: string, seq: number, intent: RollbackIntent): Promise<RollbackEntry>;
+  /** The stack, newest first. An entry that cannot be read comes back as a failed step naming it (`readRollbackEntry`). */
+  listRollback(id: string): Promise<RollbackEntry[]>;
   /**
    * Settles a pending entry. Returns false when it was already settled (another runner got there first), which keeps
    * a step from being recorded twice when a crashed rollback is finished by the recovery sweep.
    */
-  async settleRollback(id: string, seq: number, state: Exclude<RollbackState, 'pending'>, outcome?: ActivityRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: expKey(id), sk: rbKey(seq) },
-          UpdateExpression: outcome ? 'SET #state = :state, outcome = :outcome' : 'SET #state = :state',
-          ConditionExpression: '#state = :pending',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ...(outcome ? { ':outcome': outcome } : {}) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
+  settleRollback(id: string, seq: number, state: Exclude<RollbackState, 'pending'>, outcome?: ActivityRecord): Promise<boolean>;
 
-  // ---- leases ------------------------------------------------------------------------------------------------------
-
-  /** Takes a target for one experiment; a lease left by a dead run expires, so a crash never locks a target forever. */
-  async acquireLease(target: string, holder: string, expiresAt: number): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          // `heldUntil` is epoch ms; `expiresAt` (epoch s) lets DynamoDB's TTL clear a lease a crash left behind.
-          Item: { pk: `LOCK#${target}`, sk: 'LEASE', target, holder, heldUntil: expiresAt, expiresAt: Math.ceil(expiresAt / 1000) + 3600 },
-          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR heldUntil < :now',
-          ExpressionAttributeValues: { ':holder': holder, ':now': this.clock() },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
-      throw new TargetLeasedError(`target ${target} is held by experiment ${Item ? readLease(Item).holder : 'unknown (the lease ended meanwhile; try again)'}`);
-    }
-  }
-
-  /** Releases a lease if this holder still has it; releasing twice is fine. */
-  async releaseLease(target: string, holder: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `LOCK#${target}`, sk: 'LEASE' },
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': holder },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /** The leases on these targets that have not expired, by target: a batch read, a hundred keys a call. */
-  async liveLeases(targets: readonly string[]): Promise<Map<string, Lease>> {
-    const leases = new Map<string, Lease>();
-    const keys = [...new Set(targets)].map((target) => ({ pk: `LOCK#${target}`, sk: 'LEASE' }));
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      for (const item of await this.batchGet(keys.slice(i, i + BATCH_GET_LIMIT), false)) {
-        const lease = readLease(item);
-        if (lease.expiresAt > this.clock()) leases.set(lease.target, lease);
-      }
-    }
-    return leases;
-  }
-
-  async getLease(target: string): Promise<Lease | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${target}`, sk: 'LEASE' } }));
-    return Item ? readLease(Item) : undefined;
-  }
-
-  // ---- idempotency -------------------------------------------------------------------------------------------------
-
+  // ---- leases
   /**
-   * Binds an `Idempotency-Key` to the experiment a request creates, for 24 hours. Returns the binding that holds:
-   * this one when the key was free, or the earlier one (whose `requestHash` tells a replay from a conflicting reuse).
+   * Takes a target for one experiment until `expiresAt` (epoch ms): free, held by the same holder (renewed), or held
+   * by a lease that has expired, so a crash never locks a target forever. Otherwise a `TargetLeasedError` naming the
+   * holder.
    */
-  async bindIdempotencyKey(key: string, experimentId: string, requestHash: string): Promise<IdempotencyBinding & { fresh: boolean }> {
-    const now = this.clock();
-    const binding: IdempotencyBinding = { experimentId, requestHash };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: `IDEMP#${key}`, sk: 'IDEMP', ...binding, createdAt: this.now(), expiresAt: Math.ceil(now / 1000) + IDEMPOTENCY_TTL_S },
-          // DynamoDB's TTL deletes expired items within days, not at once: an expired binding counts as free.
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
-        }),
-      );
-      return { ...binding, fresh: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const { Item } = await this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk: `IDEMP#${key}`, sk: 'IDEMP' }, ConsistentRead: true }),
-      );
-      if (!Item) throw new ConflictError(`Idempotency-Key "${key}" expired while it was being used; send the request again`);
-      return { ...readAs<IdempotencyBinding>(idempotencyRecord, Item), fresh: false };
-    }
-  }
+  acquireLease(target: string, holder: string, expiresAt: number): Promise<void>;
+  /** Releases a lease if this holder still has it; releasing twice, or another's lease, changes nothing. */
+  releaseLease(target: string, holder: string): Promise<void>;
+  /** The leases on these targets that have not expired, by target. */
+  liveLeases(targets: readonly string[]): Promise<Map<string, Lease>>;
+  /** The lease on a target, expired or not, until the store clears it (an hour after it expired, or later). */
+  getLease(target: string): Promise<Lease | undefined>;
 
-  /** The binding of an `Idempotency-Key` that has not expired, if there is one (read strongly consistent). */
-  async getIdempotencyBinding(key: string): Promise<IdempotencyBinding | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `IDEMP#${key}`, sk: 'IDEMP' }, ConsistentRead: true }));
-    if (!Item || Number(Item.expiresAt) < Math.floor(this.clock() / 1000)) return undefined;
-    return readAs<IdempotencyBinding>(idempotencyRecord, Item);
-  }
+  // ---- idempotency
+  /**
+   * Binds an `Idempotency-Key` to the experiment a request creates, for `IDEMPOTENCY_TTL_S`. Returns the binding that
+   * holds: this one when the key was free (or its binding expired), or the earlier one, whose `requestHash` tells a
+   * replay from a conflicting reuse.
+   */
+  bindIdempotencyKey(key: string, experimentId: string, requestHash: string): Promise<IdempotencyBinding & { fresh: boolean }>;
+  /** The binding of an `Idempotency-Key` that has not expired, if there is one. */
+  getIdempotencyBinding(key: string): Promise<IdempotencyBinding | undefined>;
 
-  // ---- emergency stop ----------------------------------------------------------------------------------------------
-
-  async getEmergencyStop(): Promise<EmergencyStop> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: 'CONTROL', sk: 'ESTOP' }, ConsistentRead: true }),
-    );
-    return Item ? readStop(Item) : { active: false };
-  }
-
+  // ---- emergency stop
+  getEmergencyStop(): Promise<EmergencyStop>;
   /**
    * Raises the emergency stop, or lifts it. Raising it while it is on changes nothing: the first `since` and `reason`
    * are what people need to see (when did this start, and why), and they are returned.
    */
-  async setEmergencyStop(active: boolean, reason = ''): Promise<EmergencyStop> {
-    const stop: EmergencyStop = active ? { active, since: this.now(), reason } : { active };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: 'CONTROL', sk: 'ESTOP', ...stop },
-          ...(active ? { ConditionExpression: 'attribute_not_exists(pk) OR active = :off', ExpressionAttributeValues: { ':off': false } } : {}),
-        }),
-      );
-      return stop;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.getEmergencyStop();
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------------------------------
-
-  /** Up to a hundred items by key, asking again for any DynamoDB leaves unprocessed (a bounded number of times). */
-  private async batchGet(keys: Record<string, unknown>[], consistent: boolean): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let pending = keys;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await backoff(attempt, pending.length);
-      const { Responses, UnprocessedKeys } = await this.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }),
-      );
-      items.push(...(Responses?.[this.tableName] ?? []));
-      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
-    return items;
-  }
-
-  private async queryAll({ pk, prefix, newestFirst = false }: { pk: string; prefix: string; newestFirst?: boolean }) {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-          ScanIndexForward: !newestFirst,
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
+  setEmergencyStop(active: boolean, reason?: string): Promise<EmergencyStop>;
 }
 
-/** How often a batch call is repeated for the items DynamoDB left unprocessed (throttling) before giving up. */
-const MAX_BATCH_ATTEMPTS = 8;
+/** The keys a stored item is named by (in errors, and in DynamoDB's single table): `EXP#<id>/META`, `EXP#<id>/RB#000001`. */
+export const keys = {
+  experiment: (id: string) => `EXP#${id}`,
+  rollback: (seq: number) => `RB#${String(seq).padStart(6, '0')}`,
+  phase: (phase: PhaseResult['phase'], ordinal: number) => `PHASE#${ordinal}#${phase}`,
+};
 
-/**
- * Waits before the next attempt of a batch call: exponential with jitter, 25 ms to 1 s, as AWS advises for unprocessed
- * items. Gives up (throws) after `MAX_BATCH_ATTEMPTS`, or at once when `signal` is aborted.
- */
-async function backoff(attempt: number, left: number, signal?: AbortSignal): Promise<void> {
-  if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`DynamoDB left ${left} item(s) unprocessed after ${MAX_BATCH_ATTEMPTS} attempts`);
-  await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2), undefined, { signal });
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/**
- * A cursor is handed back as DynamoDB's ExclusiveStartKey, so it must be exactly a key this listing could have
- * returned: the table's and the index's key attributes, of this index and partition. Anything else is the caller's
- * mistake (a cursor of another listing, an edited one), not DynamoDB's.
- */
-function decodeCursor(cursor: string, index: { pk: string; value: string }): Record<string, unknown> {
-  const indexSk = index.pk.replace('pk', 'sk');
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-  } catch {
-    key = undefined;
-  }
-  const fields = key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : undefined;
-  const valid =
-    fields !== undefined &&
-    Object.keys(fields).sort().join() === ['pk', 'sk', index.pk, indexSk].sort().join() &&
-    Object.values(fields).every((value) => typeof value === 'string' && value.length > 0 && value.length <= 1024) &&
-    String(fields.pk).startsWith('EXP#') &&
-    fields.sk === 'META' &&
-    fields[index.pk] === index.value;
-  if (!valid) {
-    throw new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API for this listing (same status filter)' }], 'request');
-  }
-  return fields;
-}
-
-function phaseItem(id: string, result: PhaseResult): Record<string, unknown> {
-  return { pk: expKey(id), sk: `PHASE#${PHASES.indexOf(result.phase) + 1}#${result.phase}`, ...result };
-}
-
-function readLease(item: Record<string, unknown>): Lease {
-  const { target, holder, heldUntil } = readAs<{ target: string; holder: string; heldUntil: number }>(leaseRecord, item);
-  return { target, holder, expiresAt: heldUntil };
-}
-
-function readStop(item: Record<string, unknown>): EmergencyStop {
-  const stop = readAs<EmergencyStop>(emergencyStopRecord, item);
-  return stop.active ? { active: true, since: stop.since, reason: stop.reason ?? '' } : { active: false };
-}
-
+/** A listing's cursor that this listing did not hand out (another status filter, edited, made up). */
+export const invalidCursor = (): ValidationError =>
+  new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API for this listing (same status filter)' }], 'request');

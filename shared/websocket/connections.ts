@@ -1,25 +1,17 @@
 /**
- * WebSocket connections and their subscriptions, in the control plane's single table:
+ * The WebSocket connections port: who is connected and what each follows. Two adapters with one contract
+ * (test/integration/store-contract.test.ts): DynamoDB in AWS (`shared/store/dynamodb-connections.ts`) and SQLite in
+ * the embedded runtime (`local/sqlite/connections.ts`).
  *
- *   CONN#<connectionId> / META                 the connection: when it connected, its subscriptions (a string set)
- *   SUB#<topic>         / CONN#<connectionId>  one index item per subscription, so the subscribers of an experiment
- *                                              are one Query by key, never a Scan per event
- *
- * A topic is an experiment id, or `*` for every experiment. Every item carries `expiresAt` (epoch seconds) for
- * DynamoDB's TTL, which clears what a lost $disconnect left behind. Writes are single-item (dynalite has no
- * transactions): META is written before its index items and deleted after them, so a concurrent disconnect can at
- * worst leave an index item behind — which the next broadcast finds gone and deletes, or the TTL removes.
+ * A topic is an experiment id, or `*` for every experiment. A connection expires (`expiresAt`, epoch seconds) a while
+ * after API Gateway would have closed it, so what a lost $disconnect left behind goes away by itself.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../errors.js';
-import { TTL_ATTRIBUTE } from '../store/table.js';
 
 /** The topic of a subscription to every experiment. */
 export const ALL_EXPERIMENTS = '*';
 
 /** API Gateway closes a WebSocket connection after two hours at most; the TTL leaves a margin past that. */
-const CONNECTION_TTL_SECONDS = 3 * 3600;
+export const CONNECTION_TTL_SECONDS = 3 * 3600;
 
 export interface ConnectionRecord {
   connectionId: string;
@@ -35,158 +27,18 @@ export interface Subscriber {
   topics: string[];
 }
 
-export interface ConnectionStoreOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  clock?: () => number;
-  ttlSeconds?: number;
-}
-
-const connKey = (connectionId: string) => `CONN#${connectionId}`;
-const subKey = (topic: string) => `SUB#${topic}`;
-const META = 'META';
-
-export class ConnectionStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly clock: () => number;
-  private readonly ttlSeconds: number;
-
-  constructor({ client, tableName, clock = Date.now, ttlSeconds = CONNECTION_TTL_SECONDS }: ConnectionStoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    this.tableName = tableName;
-    this.clock = clock;
-    this.ttlSeconds = ttlSeconds;
-  }
-
-  async connect(connectionId: string, topics: readonly string[]): Promise<ConnectionRecord> {
-    const now = this.clock();
-    const subscriptions = [...new Set(topics)].sort();
-    const record: ConnectionRecord = {
-      connectionId,
-      connectedAt: new Date(now).toISOString(),
-      subscriptions,
-      expiresAt: Math.ceil(now / 1000) + this.ttlSeconds,
-    };
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        // DynamoDB has no empty sets: a connection without subscriptions has no attribute.
-        Item: {
-          pk: connKey(connectionId),
-          sk: META,
-          connectionId,
-          connectedAt: record.connectedAt,
-          [TTL_ATTRIBUTE]: record.expiresAt,
-          subscriptions: subscriptions.length > 0 ? new Set(subscriptions) : undefined,
-        },
-      }),
-    );
-    await Promise.all(subscriptions.map((topic) => this.putIndex(connectionId, topic, record.expiresAt)));
-    return record;
-  }
-
-  async get(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: connKey(connectionId), sk: META }, ConsistentRead: true }),
-    );
-    return Item ? toRecord(Item) : undefined;
-  }
-
+export interface ConnectionStore {
+  connect(connectionId: string, topics: readonly string[]): Promise<ConnectionRecord>;
+  get(connectionId: string): Promise<ConnectionRecord | undefined>;
   /** Adds a subscription; returns the connection's subscriptions after it. Throws NotFoundError for an unknown connection. */
-  async addSubscription(connectionId: string, topic: string): Promise<string[]> {
-    const record = await this.updateSubscriptions(connectionId, 'ADD', topic);
-    await this.putIndex(connectionId, topic, record.expiresAt);
-    return record.subscriptions;
-  }
-
+  addSubscription(connectionId: string, topic: string): Promise<string[]>;
   /** Removes a subscription (removing one it does not have is fine); returns the subscriptions left. */
-  async removeSubscription(connectionId: string, topic: string): Promise<string[]> {
-    const record = await this.updateSubscriptions(connectionId, 'DELETE', topic);
-    await this.deleteIndex(connectionId, topic);
-    return record.subscriptions;
-  }
-
+  removeSubscription(connectionId: string, topic: string): Promise<string[]>;
   /**
-   * Deletes a connection and its index items. `alsoTopics` names index items known to exist that the connection's
+   * Deletes a connection and what indexes it. `alsoTopics` names subscriptions known to exist that the connection's
    * record may not list (a broadcast passes the ones it found a gone connection through), so none is left behind.
    */
-  async delete(connectionId: string, alsoTopics: readonly string[] = []): Promise<void> {
-    const record = await this.get(connectionId);
-    const topics = new Set([...(record?.subscriptions ?? []), ...alsoTopics]);
-    await Promise.all([...topics].map((topic) => this.deleteIndex(connectionId, topic)));
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: connKey(connectionId), sk: META } }));
-  }
-
+  delete(connectionId: string, alsoTopics?: readonly string[]): Promise<void>;
   /** The connections subscribed to an experiment, directly or to all experiments; each once. */
-  async subscribers(experimentId: string): Promise<Subscriber[]> {
-    const found = new Map<string, string[]>();
-    const topics = [...new Set([experimentId, ALL_EXPERIMENTS])];
-    const pages = await Promise.all(topics.map(async (topic) => ({ topic, ids: await this.queryIndex(topic) })));
-    for (const { topic, ids } of pages) {
-      for (const id of ids) found.set(id, [...(found.get(id) ?? []), topic]);
-    }
-    return [...found].map(([connectionId, via]) => ({ connectionId, topics: via }));
-  }
-
-  private async updateSubscriptions(connectionId: string, operation: 'ADD' | 'DELETE', topic: string): Promise<ConnectionRecord> {
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: connKey(connectionId), sk: META },
-          UpdateExpression: `${operation} subscriptions :topic`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':topic': new Set([topic]) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toRecord(Attributes ?? {});
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new NotFoundError(`connection ${connectionId} not found`);
-      throw error;
-    }
-  }
-
-  private async putIndex(connectionId: string, topic: string, expiresAt: number): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: subKey(topic), sk: connKey(connectionId), connectionId, [TTL_ATTRIBUTE]: expiresAt },
-      }),
-    );
-  }
-
-  private async deleteIndex(connectionId: string, topic: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: subKey(topic), sk: connKey(connectionId) } }));
-  }
-
-  private async queryIndex(topic: string): Promise<string[]> {
-    const ids: string[] = [];
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': subKey(topic) },
-          ProjectionExpression: 'connectionId',
-          ExclusiveStartKey,
-        }),
-      );
-      ids.push(...(page.Items ?? []).map((item) => String(item.connectionId)));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return ids;
-  }
-}
-
-function toRecord(item: Record<string, unknown>): ConnectionRecord {
-  const subscriptions = item.subscriptions instanceof Set ? [...(item.subscriptions as Set<string>)].sort() : [];
-  return {
-    connectionId: String(item.connectionId),
-    connectedAt: String(item.connectedAt),
-    subscriptions,
-    expiresAt: Number(item[TTL_ATTRIBUTE]),
-  };
+  subscribers(experimentId: string): Promise<Subscriber[]>;
 }

@@ -6,7 +6,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { builtOnFirstCall, required } from '../lifecycle/lambda-entry.js';
-import { ConnectionStore } from './connections.js';
+import { DynamoDbConnectionStore } from '../store/dynamodb-connections.js';
 import type { LambdaHandler, WebSocketDeps } from './handler.js';
 import { apiGatewaySender, type ConnectionSender } from './sender.js';
 
@@ -14,7 +14,7 @@ import { apiGatewaySender, type ConnectionSender } from './sender.js';
 function lambdaWebSocketDeps(): WebSocketDeps {
   let sender: ConnectionSender | undefined;
   return {
-    connections: new ConnectionStore({ client: new DynamoDBClient({}), tableName: required('TABLE_NAME') }),
+    connections: new DynamoDbConnectionStore({ client: new DynamoDBClient({}), tableName: required('TABLE_NAME') }),
     sender: {
       post: (connectionId, data) => {
         // WS_ENDPOINT is the API's https://<api-id>.execute-api.<region>.amazonaws.com/<stage> (or its custom domain).

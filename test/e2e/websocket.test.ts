@@ -7,7 +7,6 @@
  * until its watchers are connected — it publishes nothing before that. "Nothing else arrives" is checked behind a
  * barrier: a request answered on the same connection, which the gateway sends after anything sent before it.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,7 +14,6 @@ import { WebSocket } from 'ws';
 import { LocalRuntime } from '../../local/runtime.js';
 import { attachWebSocketGateway, type WebSocketGateway } from '../../local/ws-gateway.js';
 import type { JournalEvent } from '../../shared/model/lifecycle.js';
-import { ConnectionStore } from '../../shared/websocket/connections.js';
 import { httpProbe, memoryExperiment, startHealthServer, tapExecutions } from '../statemachines/support.js';
 import { MemoryDriver } from '../support/memory-driver.js';
 
@@ -119,12 +117,12 @@ function published(id: string): JournalEvent[] {
 const isFinished = (id: string) => (message: Message) => message.type === 'experiment.finished' && message.experimentId === id;
 const typesOf = (messages: readonly { type: string }[]) => messages.map((m) => m.type);
 
-/** The connection items in the table (`CONN#…` records and `SUB#…` index items), as `pk / sk`. */
+/** The stored connection rows and subscription rows, as `CONN#<id>` and `SUB#<topic> / CONN#<id>`. */
 async function storedConnections(): Promise<string[]> {
-  const { Items = [] } = await runtime.dynamoClient.send(new ScanCommand({ TableName: runtime.store.tableName }));
-  return Items.map((item) => `${item.pk?.S} / ${item.sk?.S}`)
-    .filter((key) => /^(CONN|SUB)#/.test(key))
-    .sort();
+  const rows = runtime.store.db
+    .prepare("SELECT 'CONN#' || connection_id AS key FROM connections UNION ALL SELECT 'SUB#' || topic || ' / CONN#' || connection_id FROM subscriptions")
+    .all();
+  return rows.map((row) => String(row.key)).sort();
 }
 
 describe('WebSocket progress', () => {
@@ -276,7 +274,7 @@ describe('WebSocket progress', () => {
     expect(await storedConnections()).toHaveLength(4);
     leaving.socket.close();
     await vi.waitFor(async () => expect(await storedConnections()).toHaveLength(2));
-    const connections = new ConnectionStore({ client: runtime.dynamoClient, tableName: runtime.store.tableName });
+    const connections = runtime.connections;
     await connections.connect('ghost', ['*']);
 
     // Act

@@ -1,6 +1,6 @@
 /**
  * The AWS side of the control ports over real HTTP against moto server: the Step Functions runner, the EventBridge
- * control bus and progress publisher, and the recovery sweep with the real `ExperimentStore` on moto's DynamoDB.
+ * control bus and progress publisher, and the recovery sweep with the real DynamoDB store on moto's DynamoDB.
  *
  * moto does not run the orchestrator (its Step Functions executions stay RUNNING until stopped), which is exactly
  * what these ports need: executions that can be started, described and stopped. EventBridge rules deliver to SQS
@@ -24,7 +24,7 @@ import { DEFAULT_GUARDRAILS } from '../../shared/lifecycle/deps.js';
 import { eventBridgePublisher } from '../../shared/lifecycle/lambda-deps.js';
 import type { ExperimentRecord, ExperimentStatus, JournalEvent } from '../../shared/model/lifecycle.js';
 import { parseExperiment } from '../../shared/model/parse.js';
-import { ExperimentStore } from '../../shared/store/store.js';
+import { DynamoDbStore } from '../../shared/store/dynamodb.js';
 import { tableDefinition } from '../../shared/store/table.js';
 import { functionArnKey, loadDefinition, machineArnKey, MACHINE_NAMES } from '../../statemachines/definitions.js';
 import { createMotoQueue, MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto, type MotoQueue } from '../support/moto.js';
@@ -202,7 +202,7 @@ describe('recovery sweep on moto (Step Functions + DynamoDB)', () => {
     await dynamodb.send(new CreateTableCommand(tableDefinition(TABLE)));
     await eventBridge.send(new CreateEventBusCommand({ Name: BUS }));
     deps = {
-      store: new ExperimentStore({ client: dynamodb, tableName: TABLE }),
+      store: new DynamoDbStore({ client: dynamodb, tableName: TABLE }),
       events: eventBridgePublisher(eventBridge, BUS),
       drivers: new Map(),
       guardrails: DEFAULT_GUARDRAILS,

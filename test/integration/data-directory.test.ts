@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirectoryInUseError, claimDataDirectory } from '../../local/dynamodb.js';
+import { DataDirectoryInUseError, claimDataDirectory } from '../../local/data-directory.js';
 import { processIdentity } from '../../local/processes.js';
 import { LocalRuntime } from '../../local/runtime.js';
 import { MemoryDriver } from '../support/memory-driver.js';

@@ -1,18 +1,17 @@
 /**
- * The store checks what it reads back. Items are corrupted here by writing them straight to the table, as a person
- * editing it by hand or another version might: a corrupt record is an error naming its key, a listing still serves
+ * The store checks what it reads back. Records are corrupted here by writing them straight to the embedded runtime's
+ * database, as a person editing it by hand or another version might: a corrupt record is an error naming its key, a listing still serves
  * the rest, and a corrupt rollback entry fails its own step (the experiment ends `failed`, its leases kept) while the
  * other steps still run. Batch retries are bounded.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpResponse } from '@smithy/protocol-http';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { CorruptRecordError } from '../../shared/store/records.js';
-import { ExperimentStore } from '../../shared/store/store.js';
+import { DynamoDbStore } from '../../shared/store/dynamodb.js';
 import { MemoryDriver } from '../support/memory-driver.js';
 
 let runtime: LocalRuntime | undefined;
@@ -41,16 +40,7 @@ describe('reading records back', () => {
     runtime = await LocalRuntime.start({ drivers: [driver] });
     const ids = [];
     for (const name of ['one', 'two', 'three']) ids.push((await runtime.run(experiment(name))).id);
-    const doc = DynamoDBDocumentClient.from(runtime.dynamoClient);
-    await doc.send(
-      new UpdateCommand({
-        TableName: runtime.store.tableName,
-        Key: { pk: `EXP#${ids[1]}`, sk: 'META' },
-        UpdateExpression: 'SET #s = :s',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': 'exploded' },
-      }),
-    );
+    runtime.store.db.prepare(`UPDATE experiments SET record = json_set(record, '$.status', 'exploded') WHERE id = ?`).run(ids[1] as string);
     server = await startServer({ runtime, token: 't', port: 0 });
 
     // Act
@@ -85,9 +75,7 @@ describe('reading records back', () => {
     });
     const { id } = await runtime.submit(experiment('corrupt-stack', { parameters: { duration_seconds: 60 }, safety: { max_blast_radius: 1, timeout_seconds: 120 } }));
     await injected;
-    await DynamoDBDocumentClient.from(runtime.dynamoClient).send(
-      new PutCommand({ TableName: runtime.store.tableName, Item: { pk: `EXP#${id}`, sk: 'RB#000001', seq: 'one', state: 'pending' } }),
-    );
+    runtime.store.db.prepare(`UPDATE rollback_entries SET entry = '{"seq": "one"}' WHERE experiment_id = ? AND seq = 1`).run(id);
 
     // Act
     const record = await runtime.abort(id, 'manual_rollback');
@@ -113,15 +101,7 @@ describe('experiments stored under older, looser bounds', () => {
     const { id } = await runtime.submit(experiment('older-bounds', { parameters: { duration_seconds: 60 }, safety: { max_blast_radius: 1, timeout_seconds: 120 } }));
     await injected;
     const labels = Object.fromEntries([['app', 'demo'], ...Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v'])]);
-    await DynamoDBDocumentClient.from(runtime.dynamoClient).send(
-      new UpdateCommand({
-        TableName: runtime.store.tableName,
-        Key: { pk: `EXP#${id}`, sk: 'META' },
-        UpdateExpression: 'SET #spec.#target.#labels = :labels',
-        ExpressionAttributeNames: { '#spec': 'spec', '#target': 'target', '#labels': 'labels' },
-        ExpressionAttributeValues: { ':labels': labels },
-      }),
-    );
+    runtime.store.db.prepare(`UPDATE experiments SET record = json_set(record, '$.spec.target.labels', json(?)) WHERE id = ?`).run(JSON.stringify(labels), id);
 
     // Act
     const active = await runtime.store.listByStatus('running');
@@ -134,7 +114,7 @@ describe('experiments stored under older, looser bounds', () => {
   });
 });
 
-describe('batch writes', () => {
+describe('batch writes to DynamoDB', () => {
   it('give up after a bounded number of attempts when DynamoDB keeps leaving items unprocessed, and stop at once on abort', async () => {
     // A real SDK client whose HTTP handler plays a DynamoDB that never processes anything: every BatchWriteItem hands
     // all its items back as unprocessed.
@@ -151,7 +131,7 @@ describe('batch writes', () => {
         },
       } as never,
     });
-    const store = new ExperimentStore({ client, tableName: 't' });
+    const store = new DynamoDbStore({ client, tableName: 't' });
     const events = [{ experimentId: 'exp-1', at: new Date().toISOString(), type: 'probe.result' as const, detail: {} }];
 
     const gaveUp = await store.writeRecords({ events }).catch((error: unknown) => error);

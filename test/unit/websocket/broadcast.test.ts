@@ -1,5 +1,5 @@
 /**
- * The broadcast core and handler, with the real connection store on dynalite and a recording sender in place of the
+ * The broadcast core and handler, with the embedded runtime's real connection store (SQLite, in memory) and a recording sender in place of the
  * Management API: who receives what, gone connections deleted, one connection's failure keeping no one else from
  * the event, and the two input shapes (one EventBridge event, an SQS FIFO batch) parsed and delivered in order — a
  * batch that cannot be broadcast whole reports the records to retry from the first undelivered one on.
@@ -8,25 +8,25 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../../functions/ws-broadcast/handler.js';
 import { broadcast } from '../../../functions/ws-broadcast/core.js';
-import { startDynalite, type LocalDynamo } from '../../../local/dynamodb.js';
+import { SqliteConnectionStore } from '../../../local/sqlite/connections.js';
+import { openDatabase, type Database } from '../../../local/sqlite/database.js';
 import { ValidationError } from '../../../shared/errors.js';
 import type { JournalEvent } from '../../../shared/model/lifecycle.js';
-import { ConnectionStore } from '../../../shared/websocket/connections.js';
+import type { ConnectionStore } from '../../../shared/websocket/connections.js';
 import type { ConnectionSender, PostResult } from '../../../shared/websocket/sender.js';
 
-const TABLE = 'broadcast-test';
 const context = { functionName: 'ws-broadcast', awsRequestId: 'req-1' } as Context;
-let dynamo: LocalDynamo;
+let db: Database;
 let connections: ConnectionStore;
 let next = 0;
 const unique = (prefix: string) => `${prefix}-${++next}-${Date.now()}`;
 
 beforeAll(async () => {
-  dynamo = await startDynalite(undefined, TABLE);
-  connections = new ConnectionStore({ client: dynamo.client, tableName: TABLE });
+  db = openDatabase();
+  connections = new SqliteConnectionStore(db);
 });
 afterAll(async () => {
-  await dynamo.close();
+  db.close();
 });
 
 /** Records every post; connections listed in `answers` answer that way instead of receiving. */

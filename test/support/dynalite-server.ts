@@ -1,7 +1,6 @@
 /**
- * The embedded runtime's DynamoDB, as its own process: dynalite on loopback, reporting its port over IPC. Running it
- * beside the control plane (as DynamoDB runs beside Lambda) gives it the second core, and it exits when its parent
- * goes, so a killed control plane never leaves it holding the data directory's lock.
+ * DynamoDB for tests, as its own process: dynalite on loopback, reporting its port over IPC. Running it beside the
+ * test (as DynamoDB runs beside Lambda) gives it the second core, and it exits when its parent goes.
  */
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-// dynalite ships no type declarations; this covers the part the embedded runtime uses.
+// dynalite ships no type declarations; this covers the part the tests use.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
 
