@@ -1,6 +1,7 @@
 /**
  * Every Lambda function of the control plane, in one table: who invokes it and what it may touch. Adding a function
- * is one entry here plus its folder `functions/<name>/handler.ts` exporting `handler`. Each access below is applied
+ * is one entry here plus its folder `functions/<name>/`: `handler.ts` (the handler over its core, which the embedded
+ * runtime uses too) and `lambda.ts` (its Lambda entry point, exporting `handler`). Each access below is applied
  * in `capabilities.ts`, which sets the environment variable and grants the matching permission together.
  */
 import type { FunctionName } from '../functions/registry.js';
@@ -218,4 +219,4 @@ export const SYNC_INVOCATION: Record<Exclude<Invoker, 'event-rule'>, string> = {
 };
 
 /** Where a function's handler lives, by the folder convention. */
-export const entryOf = (name: ControlPlaneFunctionName): string => `functions/${name}/handler.ts`;
+export const entryOf = (name: ControlPlaneFunctionName): string => `functions/${name}/lambda.ts`;

@@ -8,12 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ChaosDuckError, ValidationError } from '../../shared/errors.js';
-import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
-import { eksTopology, withKubernetes } from '../../shared/lifecycle/lambda-kubernetes.js';
-import { awsClientFactory } from '../../shared/faults/aws/clients.js';
 import { CorruptRecordError } from '../../shared/store/records.js';
-import { awsTopology } from '../../shared/faults/aws/topology.js';
 import * as api from './core.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -133,11 +128,3 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
     .use(httpHeaderNormalizer())
     .handler(httpRouterHandler(routes as never) as never) as unknown as ApiHandler;
 }
-
-export const handler: ApiHandler = builtOnFirstCall(() => {
-  const clients = awsClientFactory();
-  const tagKey = process.env.CHAOS_TAG_KEY;
-  // Kubernetes through EKS: dry runs of kubernetes experiments, and the k8s topology of a cluster named by `cluster`.
-  const deps = withKubernetes(lambdaControl());
-  return createHandler({ ...deps, topology: { aws: (region) => awsTopology(clients, { region, tagKey }), k8s: eksTopology(deps.kube) } });
-});

@@ -4,9 +4,5 @@
  */
 import middy from '@middy/core';
 import { fanOutEmergencyStop, type ControlDeps } from '../../shared/lifecycle/control.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
-import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 
 export const createHandler = (deps: ControlDeps) => middy().handler(async () => fanOutEmergencyStop(deps));
-
-export const handler = builtOnFirstCall(() => createHandler(lambdaControl()));

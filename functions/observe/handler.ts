@@ -1,8 +1,6 @@
 import { observeInputSchema } from '../../shared/lifecycle/contract.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { taskHandler } from '../../shared/lifecycle/handler.js';
-import { lambdaKubernetesHandler } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { observeTick } from './core.js';
 
 export const createHandler = (deps: LifecycleDeps) => taskHandler(observeInputSchema, observeTick, deps);
-export const handler = lambdaKubernetesHandler(createHandler);

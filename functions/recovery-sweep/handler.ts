@@ -4,8 +4,7 @@
  */
 import middy from '@middy/core';
 import { findOrphans } from '../../shared/lifecycle/recovery.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
-import { lambdaControl, type AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
+import type { AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
 
 /** An experiment with no execution yet is left alone this long: its start may simply be in flight. */
 const START_GRACE_MS = 5 * 60_000;
@@ -23,5 +22,3 @@ export async function sweep(deps: AwsControlDeps): Promise<{ recovered: string[]
 }
 
 export const createHandler = (deps: AwsControlDeps) => middy().handler(async () => sweep(deps));
-
-export const handler = builtOnFirstCall(() => createHandler(lambdaControl()));

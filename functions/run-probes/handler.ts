@@ -1,8 +1,6 @@
 import { phaseInputSchema } from '../../shared/lifecycle/contract.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { taskHandler } from '../../shared/lifecycle/handler.js';
-import { lambdaKubernetesHandler } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { runSteadyState } from './core.js';
 
 export const createHandler = (deps: LifecycleDeps) => taskHandler(phaseInputSchema, runSteadyState, deps);
-export const handler = lambdaKubernetesHandler(createHandler);

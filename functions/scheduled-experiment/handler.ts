@@ -4,10 +4,6 @@
  */
 import middy from '@middy/core';
 import type { ControlDeps } from '../../shared/lifecycle/control.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
-import { lambdaControl } from '../../shared/lifecycle/aws-control.js';
 import { runScheduledExperiment } from './core.js';
 
 export const createHandler = (deps: ControlDeps) => middy().handler(async (event: unknown) => runScheduledExperiment(event, deps));
-
-export const handler = builtOnFirstCall(() => createHandler(lambdaControl()));

@@ -1,7 +1,5 @@
 import { parseBroadcastInput } from '../../shared/websocket/events.js';
 import { webSocketHandler, type WebSocketDeps } from '../../shared/websocket/handler.js';
-import { lambdaWebSocketHandler } from '../../shared/websocket/lambda-deps.js';
 import { broadcastInput } from './core.js';
 
 export const createHandler = (deps: WebSocketDeps) => webSocketHandler(parseBroadcastInput, broadcastInput, deps);
-export const handler = lambdaWebSocketHandler(createHandler);

@@ -1,7 +1,5 @@
 import { routeEventSchema } from '../../shared/websocket/events.js';
 import { parseWith, webSocketHandler, type WebSocketDeps } from '../../shared/websocket/handler.js';
-import { lambdaWebSocketHandler } from '../../shared/websocket/lambda-deps.js';
 import { connect } from './core.js';
 
 export const createHandler = (deps: WebSocketDeps) => webSocketHandler(parseWith(routeEventSchema, 'WebSocket event'), connect, deps);
-export const handler = lambdaWebSocketHandler(createHandler);

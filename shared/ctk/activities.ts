@@ -15,7 +15,6 @@ import { errorMessage } from '../errors.js';
 import type { ActivityRecord, JsonObject, JsonValue } from '../journal/activity.js';
 import { execute } from '../probes/cmd.js';
 import { moveCredentials, readBody, requestFailure } from '../probes/http.js';
-import { defaultResolver } from '../probes/k8s.js';
 import type { ProbeEnvironment } from '../probes/probe.js';
 import { substitute } from './configuration.js';
 import { dryRuns, type Activity } from './method.js';
@@ -252,7 +251,8 @@ async function python(provider: JsonObject, args: JsonValue, env: ActivityEnviro
 }
 
 async function listPods(namespace: string, labelSelector: string, env: ActivityEnvironment): Promise<V1Pod[]> {
-  const clients = await (env.kube ?? defaultResolver())(undefined);
+  // The Kubernetes client is loaded when a chaosk8s probe first runs, not with this module.
+  const clients = await (env.kube ?? (await import('../probes/k8s.js')).defaultResolver())(undefined);
   const pods: V1Pod[] = [];
   let _continue: string | undefined;
   do {

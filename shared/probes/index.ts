@@ -4,10 +4,8 @@
  */
 import { recordActivity, type ActivityRecord, type JsonObject, type JsonValue } from '../journal/activity.js';
 import type { Probe } from '../model/experiment.js';
-import { runCloudWatchAlarmProbe } from './cloudwatch.js';
 import { runCmdProbe } from './cmd.js';
 import { runHttpProbe } from './http.js';
-import { runK8sProbe } from './k8s.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
 
 export { assertProbesAllowed } from './cmd.js';
@@ -30,16 +28,17 @@ export function allMet(records: readonly ActivityRecord[]): boolean {
   return records.every((record) => record.tolerance_met === true);
 }
 
-function measure(probe: Probe, env: ProbeEnvironment): Promise<ProbeOutcome> {
+/** The probes that need the AWS SDK or the Kubernetes client load it when one first runs, not with this module. */
+async function measure(probe: Probe, env: ProbeEnvironment): Promise<ProbeOutcome> {
   switch (probe.type) {
     case 'http':
       return runHttpProbe(probe, env);
     case 'cmd':
       return runCmdProbe(probe, env);
     case 'cloudwatch_alarm':
-      return runCloudWatchAlarmProbe(probe, env);
+      return (await import('./cloudwatch.js')).runCloudWatchAlarmProbe(probe, env);
     case 'k8s':
-      return runK8sProbe(probe, env);
+      return (await import('./k8s.js')).runK8sProbe(probe, env);
   }
 }
 

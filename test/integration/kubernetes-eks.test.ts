@@ -23,7 +23,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as api from '../../functions/api/handler.js';
+import * as apiLambda from '../../functions/api/lambda.js';
 import * as runProbes from '../../functions/run-probes/handler.js';
+import * as runProbesLambda from '../../functions/run-probes/lambda.js';
 import { ProviderUnavailableError, ValidationError } from '../../shared/errors.js';
 import type { FaultContext } from '../../shared/faults/driver.js';
 import { kubeClientsFromConfig, type KubeClientResolver } from '../../shared/faults/kubernetes/cluster.js';
@@ -448,7 +450,7 @@ describe('Kubernetes through the EKS resolver, every token checked as EKS checks
       await events.send(new PutTargetsCommand({ Rule: 'eks-probe-results', EventBusName: ENV.EVENT_BUS_NAME, Targets: [{ Id: 'queue', Arn: queue.arn }] }));
 
       // Act: the handler Lambda runs, its dependencies built from the environment.
-      const output = await runProbes.handler({ experiment: experiment('ghost') }, context);
+      const output = await runProbesLambda.handler({ experiment: experiment('ghost') }, context);
 
       // Assess
       expect(output).toEqual({ met: false, failed: ['web-ready'], errored: false });
@@ -462,8 +464,8 @@ describe('Kubernetes through the EKS resolver, every token checked as EKS checks
       const handler = api.createHandler({ ...deps, topology: { k8s: eksTopology(deps.kube) } });
 
       const listed = await handler(get('/api/topology/k8s', { cluster: 'shop' }), context);
-      const unnamed = await api.handler(get('/api/topology/k8s', null), context);
-      const unknown = await api.handler(get('/api/topology/k8s', { cluster: 'ghost' }), context);
+      const unnamed = await apiLambda.handler(get('/api/topology/k8s', null), context);
+      const unknown = await apiLambda.handler(get('/api/topology/k8s', { cluster: 'ghost' }), context);
 
       expect(listed.statusCode).toBe(200);
       expect(JSON.parse(listed.body)).toMatchObject({ cluster: 'shop', deployments: [{ namespace: 'shop', name: 'web', ready_replicas: 1 }] });

@@ -1,0 +1,5 @@
+/** The Lambda entry point of `form-hypothesis`: its handler, with dependencies built from the environment on the first call. */
+import { lambdaHandler } from '../../shared/lifecycle/lambda-deps.js';
+import { createHandler } from './handler.js';
+
+export const handler = lambdaHandler(createHandler);
