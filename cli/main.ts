@@ -13,8 +13,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ChaosDuckError, ConfigurationError, ConflictError, NotFoundError, ValidationError, errorMessage } from '../shared/errors.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
+import type { KubeClientResolver } from '../shared/faults/kubernetes/cluster.js';
 import { lazyDriver } from '../shared/faults/lazy-driver.js';
-import { DRY_MODES, HYPOTHESIS_STRATEGIES, isChaosToolkitSpec, KUBERNETES_CHAOS_TYPES, ROLLBACK_STRATEGIES, type ExperimentSpec } from '../shared/model/experiment.js';
+import { AWS_CHAOS_TYPES, DRY_MODES, HYPOTHESIS_STRATEGIES, isChaosToolkitSpec, KUBERNETES_CHAOS_TYPES, ROLLBACK_STRATEGIES, type ExperimentSpec } from '../shared/model/experiment.js';
 import type { JsonObject } from '../shared/journal/activity.js';
 import { chaosToolkitSettings, type ChaosToolkitOptions } from './chaostoolkit.js';
 import { chaosToolkitWarnings } from '../shared/ctk/spec.js';
@@ -177,30 +178,38 @@ function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknow
 /**
  * The embedded runtime with the drivers a user may need: the sandbox (started on first use), AWS (through the SDK's
  * usual credentials, region and `AWS_ENDPOINT_URL`, e.g. moto or LocalStack), Kubernetes (the kubeconfig), and any
- * given. Then the recovery sweep.
+ * given. Then the recovery sweep. AWS and Kubernetes are loaded when an experiment, a probe or a topology request
+ * first needs them, so a run that uses neither does not pay for loading their SDKs.
  */
 async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
-  const [{ LocalRuntime }, { awsDriver }, { awsClientFactory }, { kubeClientsByContext }, { createKubernetesDriver }, { RecoveryWatches }] = await Promise.all([
-    import('../local/runtime.js'),
-    import('../shared/faults/aws/index.js'),
-    import('../shared/faults/aws/clients.js'),
-    import('../shared/faults/kubernetes/cluster.js'),
-    import('../shared/faults/kubernetes/driver.js'),
-    import('../shared/faults/kubernetes/recovery-watch.js'),
-  ]);
-  const clients = awsClientFactory();
+  const [{ LocalRuntime }, { earlierStoreNotice }] = await Promise.all([import('../local/runtime.js'), import('../local/data-directory.js')]);
   // Kubernetes clients come from the kubeconfig (KUBECONFIG or ~/.kube/config; `target.cluster` names a context),
   // read on first use, so a machine without one only finds out if an experiment targets a cluster.
   // One resolver (and so one client cache) for the driver, the `k8s` probes and the topology routes.
-  const kube = kubeClientsByContext();
-  // This process lives on after each fault is applied, so it can watch deleted pods come back.
-  const kubernetes = createKubernetesDriver(kube, { recoveryWatches: new RecoveryWatches() });
+  let kubernetes: Promise<{ resolve: KubeClientResolver; driver: FaultDriver }> | undefined;
+  const kubernetesAccess = () =>
+    (kubernetes ??= (async () => {
+      const [{ kubeClientsByContext }, { createKubernetesDriver }, { RecoveryWatches }] = await Promise.all([
+        import('../shared/faults/kubernetes/cluster.js'),
+        import('../shared/faults/kubernetes/driver.js'),
+        import('../shared/faults/kubernetes/recovery-watch.js'),
+      ]);
+      const resolve = kubeClientsByContext();
+      // This process lives on after each fault is applied, so it can watch deleted pods come back.
+      return { resolve, driver: createKubernetesDriver(resolve, { recoveryWatches: new RecoveryWatches() }) };
+    })());
+  const aws = lazyDriver('aws', AWS_CHAOS_TYPES, async () => {
+    const [{ awsDriver }, { awsClientFactory }] = await Promise.all([import('../shared/faults/aws/index.js'), import('../shared/faults/aws/clients.js')]);
+    return awsDriver(awsClientFactory());
+  });
+  const notice = earlierStoreNotice(resolve(dataDir));
+  if (notice) console.error(notice);
   const runtime = await LocalRuntime.start({
     dataDir: resolve(dataDir),
     guardrails: guardrailsFromEnv(),
-    drivers: [...drivers, awsDriver(clients), kubernetes],
-    aws: { clients, tagKey: process.env.CHAOS_TAG_KEY },
-    kube,
+    drivers: [...drivers, aws, lazyDriver('kubernetes', KUBERNETES_CHAOS_TYPES, async () => (await kubernetesAccess()).driver)],
+    aws: { tagKey: process.env.CHAOS_TAG_KEY },
+    kube: async (cluster) => (await kubernetesAccess()).resolve(cluster),
   });
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({ type: ['rollback.started', 'rollback.step', 'experiment.finished'] }, (event) =>

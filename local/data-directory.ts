@@ -1,7 +1,7 @@
 /**
  * The embedded runtime's data directory (`.chaosduck` by default): one runtime at a time may use it.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processIdentity } from './processes.js';
 
@@ -86,4 +86,19 @@ function commandLine(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * What to tell a user whose data directory still holds the store of an earlier ChaosDuck (dynalite's LevelDB folder,
+ * `dynamodb/`), which this version does not read: its experiments are not listed, and one a crash left running is not
+ * rolled back from it.
+ */
+export function earlierStoreNotice(dataDir: string): string | undefined {
+  const earlier = join(dataDir, 'dynamodb');
+  if (!existsSync(earlier)) return undefined;
+  return (
+    `note: ${earlier} holds the data of an earlier ChaosDuck (DynamoDB on dynalite); this version keeps its data in ` +
+    `${join(dataDir, 'chaosduck.db')} and does not read it. If an experiment was running there when it stopped, roll it back ` +
+    'with the earlier version (`chaosduck recover`); then delete the folder, and this note goes.'
+  );
 }

@@ -4,11 +4,12 @@
  * and boot, so a reused pid neither blocks the restart nor keeps the recovery sweep from running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirectoryInUseError, claimDataDirectory } from '../../local/data-directory.js';
+import { DataDirectoryInUseError, claimDataDirectory, earlierStoreNotice } from '../../local/data-directory.js';
+import { DATABASE_FILE, openDatabase } from '../../local/sqlite/database.js';
 import { processIdentity } from '../../local/processes.js';
 import { LocalRuntime } from '../../local/runtime.js';
 import { MemoryDriver } from '../support/memory-driver.js';
@@ -80,5 +81,42 @@ describe('the data directory claim', () => {
     expect(refused).toBeInstanceOf(DataDirectoryInUseError);
     expect((refused as Error).message).toContain(`in use by chaosduck process ${other.pid}`);
     expect(readFileSync(pidFile(), 'utf8')).toBe(JSON.stringify(otherIdentity()));
+  });
+});
+
+describe('the database in the data directory', () => {
+  it('keeps experiments, journals and the emergency stop across restarts, in chaosduck.db', async () => {
+    const first = await LocalRuntime.start({ dataDir, drivers: [new MemoryDriver({ targets: 1 })] });
+    const record = await first.run({ name: 'kept', chaos_type: 'pod_delete', target: { provider: 'memory', labels: { app: 'demo' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+    await first.emergencyStop('kept too');
+    await first.stop();
+
+    const second = await LocalRuntime.start({ dataDir, drivers: [new MemoryDriver({ targets: 1 })] });
+    try {
+      expect(existsSync(join(dataDir, DATABASE_FILE))).toBe(true);
+      expect(await second.store.getExperiment(record.id)).toEqual(record);
+      expect(await second.journal(record.id)).toMatchObject({ status: 'completed' });
+      expect(await second.store.getEmergencyStop()).toMatchObject({ active: true, reason: 'kept too' });
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('refuses a database written by a later version, naming what to do, and changes nothing in it', () => {
+    const path = join(dataDir, DATABASE_FILE);
+    openDatabase(path).close();
+    const later = openDatabase(path);
+    later.exec('PRAGMA user_version = 99');
+    later.close();
+
+    expect(() => openDatabase(path)).toThrow(/written by a later ChaosDuck \(schema 99, this one reads 1\); upgrade ChaosDuck, or use another --data-dir/);
+  });
+
+  it('tells a user whose data directory holds an earlier version\'s store that it is not read, and what to do', () => {
+    const before = earlierStoreNotice(dataDir);
+    mkdirSync(join(dataDir, 'dynamodb'));
+
+    expect(before).toBeUndefined();
+    expect(earlierStoreNotice(dataDir)).toMatch(/holds the data of an earlier ChaosDuck .* roll it back with the earlier version \(`chaosduck recover`\)/);
   });
 });
