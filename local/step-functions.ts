@@ -32,6 +32,14 @@ class ChildExecutionFailed extends Error {
   override readonly name = 'States.TaskFailed';
 }
 
+/** The state machines' definitions with this runtime's ARNs for `functions` and the machines. */
+export function localDefinitions(functions: readonly FunctionName[]): Map<MachineName, AslDefinition> {
+  const substitutions: Record<string, string> = {};
+  for (const name of functions) substitutions[functionArnKey(name)] = functionArn(name);
+  for (const name of MACHINE_NAMES) substitutions[machineArnKey(name)] = stateMachineArn(name);
+  return new Map(MACHINE_NAMES.map((name) => [name, loadDefinition(name, substitutions)]));
+}
+
 export interface Execution {
   executionArn: string;
   result: Promise<Json>;
@@ -51,13 +59,10 @@ export class LocalStepFunctions {
     private readonly handlers: Record<FunctionName, TaskHandler<unknown>>,
     private readonly options: { countTransitions?: boolean } = {},
   ) {
-    const substitutions: Record<string, string> = {};
-    for (const name of Object.keys(handlers) as FunctionName[]) substitutions[functionArnKey(name)] = functionArn(name);
-    for (const name of MACHINE_NAMES) substitutions[machineArnKey(name)] = stateMachineArn(name);
-    for (const name of MACHINE_NAMES) {
-      const definition = loadDefinition(name, substitutions);
-      // Parsing and validating a definition is the expensive part; it happens once per runtime, not per execution.
-      this.machines.set(name, { machine: new StateMachine(definition as never), tasks: this.bindTasks(definition) });
+    for (const [name, definition] of localDefinitions(Object.keys(handlers) as FunctionName[])) {
+      // The definitions are this repository's own files, checked as ASL by test/statemachines/asl.test.ts: validating
+      // them again at every start (ajv compiling the ASL schema) would cost more than half a second a command.
+      this.machines.set(name, { machine: new StateMachine(definition as never, { validationOptions: { noValidate: true } }), tasks: this.bindTasks(definition) });
     }
   }
 
