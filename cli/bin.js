@@ -2,6 +2,7 @@
 // The published entry point stays plain JavaScript so `npx chaosduck` works without a build step. It runs the
 // JavaScript that `npm install` built into dist/ (scripts/build.mjs), and the TypeScript sources through tsx when
 // there is no build or a source changed since it was made (a checkout being worked on).
+import module from 'node:module';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,8 @@ function builtAndCurrent() {
 }
 
 if (builtAndCurrent()) {
+  // V8's code cache for the bundle, kept on disk by Node (as tsc does): later starts skip compiling it again.
+  module.enableCompileCache?.();
   await import('../dist/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');

@@ -18,6 +18,29 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..').replace(/\/$/, '');
 const dist = join(root, 'dist');
 const out = join(dist, 'cli');
+/**
+ * What aws-local-stepfunctions imports for code paths the embedded runtime never takes, left out of the bundle: the
+ * ASL validator (the runtime loads its own ASL files with `noValidate`; test/statemachines/asl.test.ts validates them
+ * with the real one) and the Lambda client it invokes Tasks with (every Task runs its local handler). Loading them
+ * cost a tenth of a second per command. Each stand-in fails by name if it is ever reached.
+ */
+const UNUSED_BY_THE_RUNTIME = {
+  'asl-validator': 'export default () => { throw new Error("chaosduck: the ASL validator is not in the built command; the state machines are validated by the tests"); };',
+  '@aws-sdk/client-lambda':
+    'export class LambdaClient { constructor() { throw new Error("chaosduck: the embedded runtime runs every Task with its local handler, never through Lambda"); } } export class InvokeCommand {}',
+  '@aws-sdk/credential-providers': 'export const fromCognitoIdentityPool = () => { throw new Error("chaosduck: no Lambda is invoked by the embedded runtime"); };',
+};
+const leaveOutUnused = {
+  name: 'leave-out-unused',
+  setup(build) {
+    const filter = new RegExp(`^(${Object.keys(UNUSED_BY_THE_RUNTIME).map((name) => name.replace(/[/.-]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, ({ path, importer }) =>
+      importer.includes('/node_modules/aws-local-stepfunctions/') ? { path, namespace: 'unused-by-the-runtime' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'unused-by-the-runtime' }, ({ path }) => ({ contents: UNUSED_BY_THE_RUNTIME[path], loader: 'js' }));
+  },
+};
+
 /** The command, and the helper processes it forks by name (`siblingModule`). */
 const ENTRIES = ['cli/main.ts', 'local/sandbox/demo-service.ts', 'local/sandbox/stress-worker.ts'];
 
@@ -32,6 +55,7 @@ const { metafile } = await build({
   bundle: true,
   splitting: true,
   metafile: true,
+  plugins: [leaveOutUnused],
   // CommonJS dependencies inside an ES module bundle still call `require` (for Node's own modules).
   banner: { js: "import { createRequire as __chaosduckRequire } from 'node:module'; const require = __chaosduckRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -44,6 +68,6 @@ mkdirSync(dist, { recursive: true });
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ private: true, type: 'module', version }, null, 2)}\n`);
 // Written last (a build that stopped halfway has none, and is not used): when, and from what, for cli/bin.js to tell
 // whether a source changed since.
-const sources = [...new Set(Object.keys(metafile.inputs).filter((file) => !file.startsWith('node_modules/')))].sort();
+const sources = Object.keys(metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !file.includes(':')).sort();
 writeFileSync(join(dist, 'built.json'), `${JSON.stringify({ builtAt: Date.now(), sources: [...sources, 'package.json'] }, null, 2)}\n`);
 console.log(`chaosduck: built ${ENTRIES.length} entry points from ${sources.length} modules into dist/cli/`);
