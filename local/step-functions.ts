@@ -79,7 +79,11 @@ export class LocalStepFunctions {
     if (this.options.countTransitions) void this.count(arn, parent, run.eventLogs);
     const execution: Execution = {
       executionArn: arn,
-      result: run.result.finally(() => this.children.delete(arn)),
+      // A finished child leaves its parent's set: a long experiment must not hold every phase it has run.
+      result: run.result.finally(() => {
+        this.children.delete(arn);
+        if (parent) this.children.get(parent)?.delete(execution);
+      }),
       abort: () => {
         run.abort();
         for (const child of children) child.abort();
