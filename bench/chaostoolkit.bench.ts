@@ -1,13 +1,16 @@
 /**
- * The same Chaos Toolkit file run by the real `chaos run` (chaostoolkit from PyPI, installed into a project-local
- * virtualenv by this benchmark) and by `chaosduck run`, side by side in one sitting: whole processes, as a user runs
- * them, several runs in alternating order. The file: an http probe as the steady-state hypothesis (checked before
- * and after), a process action, a declared rollback (a process), no pauses.
+ * The same Chaos Toolkit files checked and run by the real `chaos` (chaostoolkit from PyPI, installed into a
+ * project-local virtualenv by this benchmark) and by `chaosduck`, side by side in one sitting: whole processes, as a
+ * user runs them, several runs in alternating order.
+ *
+ *   validate       `chaos validate` / `chaosduck validate` of the http-probe file below
+ *   run, process   the smallest experiment: a process probe as the steady-state hypothesis (checked before and
+ *                  after), a process action, a declared rollback (a process), no pauses
+ *   run, http      the same with an http probe against a local server
  *
  * Run: npm run bench:ctk   (about a minute; `-- --runs 9` for more runs)
  * Reports, for each: the median and the range of wall time and of peak resident memory (GNU time's "maximum
- * resident set size": the largest single process of the run, so dynalite's own process is not added to ours), and
- * the ratio chaosduck / chaos.
+ * resident set size": the largest single process of the run), and the ratios chaosduck / chaos.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,13 +24,16 @@ const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const TIME = '/usr/bin/time';
 
+const RUNNERS = ['chaos', 'chaosduck'] as const;
+type Runner = (typeof RUNNERS)[number];
+
 interface Sample {
   wallSeconds: number;
   peakMb: number;
 }
 
-/** Runs a command under GNU time; its exit code must be 0 and its journal `completed`. */
-function measure(command: string, args: string[], cwd: string, journal: string): Promise<Sample> {
+/** Runs a command under GNU time; its exit code must be 0 and its journal (if it writes one) `completed`. */
+function measure(command: string, args: string[], cwd: string, journal?: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const child = spawn(TIME, ['-f', 'CHAOSDUCK_BENCH %e %M', command, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -36,7 +42,7 @@ function measure(command: string, args: string[], cwd: string, journal: string):
     child.on('exit', (code) => {
       const line = /CHAOSDUCK_BENCH ([\d.]+) (\d+)/.exec(stderr);
       if (code !== 0 || !line) return reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
-      const status = JSON.parse(readFileSync(join(cwd, journal), 'utf8')).status;
+      const status = journal === undefined ? 'completed' : JSON.parse(readFileSync(join(cwd, journal), 'utf8')).status;
       if (status !== 'completed') return reject(new Error(`${command}: the journal says ${status}`));
       resolve({ wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024 });
     });
@@ -58,42 +64,50 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
-    writeFileSync(
-      join(dir, 'experiment.json'),
-      JSON.stringify({
-        title: 'the service answers while a process action runs',
-        description: 'http probe, process action, declared rollback, no pauses',
-        'steady-state-hypothesis': { title: 'answers', probes: [{ type: 'probe', name: 'health', tolerance: 200, provider: { type: 'http', url, timeout: 5 } }] },
-        method: [{ type: 'action', name: 'touch', provider: { type: 'process', path: 'touch', arguments: ['touched'] } }],
-        rollbacks: [{ type: 'action', name: 'untouch', provider: { type: 'process', path: 'rm', arguments: ['-f', 'touched'] } }],
-      }),
-    );
+    const experiment = (probe: Record<string, unknown>) => ({
+      title: 'the service answers while a process action runs',
+      description: 'a probe, a process action, a declared rollback, no pauses',
+      'steady-state-hypothesis': { title: 'answers', probes: [{ type: 'probe', name: 'health', ...probe }] },
+      method: [{ type: 'action', name: 'touch', provider: { type: 'process', path: 'touch', arguments: ['touched'] } }],
+      rollbacks: [{ type: 'action', name: 'untouch', provider: { type: 'process', path: 'rm', arguments: ['-f', 'touched'] } }],
+    });
+    writeFileSync(join(dir, 'http.json'), JSON.stringify(experiment({ tolerance: 200, provider: { type: 'http', url, timeout: 5 } })));
+    writeFileSync(join(dir, 'process.json'), JSON.stringify(experiment({ tolerance: 0, provider: { type: 'process', path: 'true' } })));
     const node = process.execPath;
     const cli = join(REPO_ROOT, 'cli/bin.js');
-    const runners = {
-      chaos: () => measure(chaos, ['--no-version-check', 'run', 'experiment.json', '--journal-path', 'chaos.json', '--rollback-strategy', 'default'], dir, 'chaos.json'),
-      chaosduck: () =>
-        measure(node, [cli, 'run', 'experiment.json', '--journal-path', 'chaosduck.json', '--rollback-strategy', 'default', '--data-dir', join(dir, 'data')], dir, 'chaosduck.json'),
+    const chaosRun = (file: string) => () =>
+      measure(chaos, ['--no-version-check', 'run', file, '--journal-path', 'chaos.json', '--rollback-strategy', 'default'], dir, 'chaos.json');
+    const chaosduckRun = (file: string) => () =>
+      measure(node, [cli, 'run', file, '--journal-path', 'chaosduck.json', '--rollback-strategy', 'default', '--data-dir', join(dir, 'data')], dir, 'chaosduck.json');
+    const cases: Record<string, Record<Runner, () => Promise<Sample>>> = {
+      validate: {
+        chaos: () => measure(chaos, ['--no-version-check', 'validate', 'http.json'], dir),
+        chaosduck: () => measure(node, [cli, 'validate', 'http.json'], dir),
+      },
+      'run, process probe': { chaos: chaosRun('process.json'), chaosduck: chaosduckRun('process.json') },
+      'run, http probe': { chaos: chaosRun('http.json'), chaosduck: chaosduckRun('http.json') },
     };
-    // One unmeasured run each: Python's bytecode cache, the data directory's first creation.
-    await runners.chaos();
-    await runners.chaosduck();
-    const samples: Record<keyof typeof runners, Sample[]> = { chaos: [], chaosduck: [] };
-    for (let i = 0; i < RUNS; i++) {
-      const order: (keyof typeof runners)[] = i % 2 === 0 ? ['chaos', 'chaosduck'] : ['chaosduck', 'chaos'];
-      for (const name of order) samples[name].push(await runners[name]());
-    }
-    const wall = (name: keyof typeof runners) => samples[name].map((s) => s.wallSeconds);
-    const peak = (name: keyof typeof runners) => samples[name].map((s) => s.peakMb);
     console.log(`${RUNS} runs each, alternating; ${CHAOSTOOLKIT_PACKAGES.join(', ')}; node ${process.version}\n`);
-    console.log('| runner | wall, median (range) | peak RSS, median (range) |');
-    console.log('|---|---|---|');
-    for (const name of ['chaos', 'chaosduck'] as const) {
-      console.log(`| ${name} | ${median(wall(name)).toFixed(2)} s (${range(wall(name), 2)}) | ${median(peak(name)).toFixed(0)} MB (${range(peak(name), 0)}) |`);
+    console.log('| case | runner | wall, median (range) | peak RSS, median (range) |');
+    console.log('|---|---|---|---|');
+    for (const [name, runners] of Object.entries(cases)) {
+      // One unmeasured run each: Python's bytecode cache, the data directory's first creation.
+      await runners.chaos();
+      await runners.chaosduck();
+      const samples: Record<Runner, Sample[]> = { chaos: [], chaosduck: [] };
+      for (let i = 0; i < RUNS; i++) {
+        const order: Runner[] = i % 2 === 0 ? ['chaos', 'chaosduck'] : ['chaosduck', 'chaos'];
+        for (const runner of order) samples[runner].push(await runners[runner]());
+      }
+      const wall = (runner: Runner) => samples[runner].map((s) => s.wallSeconds);
+      const peak = (runner: Runner) => samples[runner].map((s) => s.peakMb);
+      for (const runner of RUNNERS) {
+        console.log(`| ${name} | ${runner} | ${median(wall(runner)).toFixed(2)} s (${range(wall(runner), 2)}) | ${median(peak(runner)).toFixed(0)} MB (${range(peak(runner), 0)}) |`);
+      }
+      console.log(
+        `| ${name} | chaosduck / chaos | ${(median(wall('chaosduck')) / median(wall('chaos'))).toFixed(2)}× | ${(median(peak('chaosduck')) / median(peak('chaos'))).toFixed(2)}× |`,
+      );
     }
-    console.log(
-      `| chaosduck / chaos | ${(median(wall('chaosduck')) / median(wall('chaos'))).toFixed(1)}× | ${(median(peak('chaosduck')) / median(peak('chaos'))).toFixed(1)}× |`,
-    );
   } finally {
     await new Promise((resolve) => server.close(resolve));
     rmSync(dir, { recursive: true, force: true });

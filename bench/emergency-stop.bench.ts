@@ -1,18 +1,19 @@
 /**
  * Emergency stop on the embedded runtime: the time from raising it until every running experiment has finished its
- * rollback, with 100 and with 1000 sandbox experiments running. The targets are lightweight (in-process sandbox
+ * rollback, with 100, 1000 and 5000 sandbox experiments running, and the control plane's memory with them all running. The targets are lightweight (in-process sandbox
  * replicas) but the faults and rollbacks are real: each experiment adds a latency rule for its own replica at the
  * sandbox proxy, and its rollback removes it.
  *
- * Run: npm run bench:estop   (about a minute; `-- --counts 100` for one size)
- * Target: all 1000 rolled back within 2 s of the request, the time growing no faster than linearly with the count.
+ * Run: npm run bench:estop   (a few minutes; `-- --counts 100` for one size)
+ * Target: all 1000 rolled back within 2 s of the request, the time growing no faster than linearly with the count;
+ * resident memory with 1000 running at most 500 MB (the sandbox's replicas run in this process too).
  */
 import { LocalRuntime } from '../local/runtime.js';
 import { createSandboxDriver } from '../local/sandbox/driver.js';
 import { startSandbox } from '../local/sandbox/sandbox.js';
 
 const countsArg = process.argv.indexOf('--counts');
-const COUNTS = countsArg > 0 ? (process.argv[countsArg + 1] ?? '').split(',').map(Number) : [100, 1000];
+const COUNTS = countsArg > 0 ? (process.argv[countsArg + 1] ?? '').split(',').map(Number) : [100, 1000, 5000];
 
 async function measure(count: number): Promise<void> {
   const sandbox = await startSandbox({ replicas: count, replicaMode: 'in-process' });
@@ -36,6 +37,7 @@ async function measure(count: number): Promise<void> {
     // Every fault in place: one proxy rule per experiment.
     while (sandbox.proxy.rules().length < count) await new Promise((resolve) => setTimeout(resolve, 20));
     const injectedAfter = (performance.now() - submittedAt) / 1000;
+    const runningMb = process.memoryUsage().rss / 2 ** 20;
 
     const pending = new Set(ids);
     const allFinished = new Promise<void>((resolve) =>
@@ -55,7 +57,7 @@ async function measure(count: number): Promise<void> {
     console.log(
       `${String(count).padStart(5)} experiments: all rolled back ${seconds.toFixed(2)} s after the stop ` +
         `(${(count / seconds).toFixed(0)}/s); ${stopped} emergency_stopped, ${rulesLeft} fault(s) left; ` +
-        `(starting them and injecting took ${injectedAfter.toFixed(1)} s)`,
+        `starting them and injecting took ${injectedAfter.toFixed(1)} s; resident memory with all running ${runningMb.toFixed(0)} MB`,
     );
     if (stopped !== count || rulesLeft !== 0) throw new Error('some experiments were not stopped and rolled back');
   } finally {
