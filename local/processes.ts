@@ -32,7 +32,7 @@ export function nodeOptionsFor(module: string): string[] {
 export const canScanProcesses = process.platform === 'linux';
 
 /**
- * Starts a module as a child this process supervises (dynalite, sandbox replicas), talking over IPC. The
+ * Starts a module as a child this process supervises (the sandbox's replica processes), talking over IPC. The
  * child gets a process group of its own, so a Ctrl-C or a `kill` sent to the control plane's whole group does not end
  * it while the control plane still needs it to roll back; it ends itself when its parent goes (IPC disconnect).
  */

@@ -1,5 +1,5 @@
 /**
- * The REST API over real HTTP against the local server: the embedded runtime (dynalite, the real ASL files and
+ * The REST API over real HTTP against the local server: the embedded runtime (SQLite, the real ASL files and
  * handlers) behind the same API function Lambda runs, with the in-memory fault driver as the target.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Live progress over WebSockets, end to end: real `ws` clients over real HTTP on loopback, the local gateway running
- * the ws-* handlers, the embedded runtime (in-memory dynalite, the real state machines) and the in-memory fault
+ * the ws-* handlers, the embedded runtime (SQLite in memory, the real state machines) and the in-memory fault
  * driver.
  *
  * Determinism: an experiment's id is known only once it is submitted, so each experiment is held at its `Begin` task

@@ -1,5 +1,5 @@
 /**
- * The newcomer's path, end to end: the real `chaosduck` command, the embedded runtime with dynalite on disk, and the
+ * The newcomer's path, end to end: the real `chaosduck` command, the embedded runtime with SQLite on disk, and the
  * sandbox's real replica processes.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

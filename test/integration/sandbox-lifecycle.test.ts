@@ -1,5 +1,5 @@
 /**
- * The embedded runtime end to end against the sandbox: dynalite on disk, the real ASL files and handlers, real
+ * The embedded runtime end to end against the sandbox: SQLite on disk, the real ASL files and handlers, real
  * replica processes, proxy faults and stress workers. Each fault must be gone when the experiment ends.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

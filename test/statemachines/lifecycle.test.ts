@@ -1,6 +1,6 @@
 /**
  * The experiment lifecycle end to end: the real ASL files (the orchestrator and its five phase machines as child
- * executions) run by the embedded runtime, with the real handlers, dynalite, the in-memory fault driver, and a real
+ * executions) run by the embedded runtime, with the real handlers, SQLite, the in-memory fault driver, and a real
  * HTTP service on loopback for the probes to judge.
  *
  * Determinism: target selection is made repeatable by giving the runtime a `random` that never swaps (so targets
@@ -36,7 +36,7 @@ afterEach(async () => {
   await server.close();
 });
 
-/** A fresh runtime (in-memory dynalite) driving `driver`; targets are selected in id order. */
+/** A fresh runtime (SQLite in memory) driving `driver`; targets are selected in id order. */
 async function start(driver: MemoryDriver, options: Parameters<typeof LocalRuntime.start>[0] = {}): Promise<LocalRuntime> {
   runtime = await LocalRuntime.start({ drivers: [driver], ...options });
   // Fisher-Yates with random() just below 1 swaps every element with itself: replica-1, replica-2, … in order.

@@ -1,5 +1,5 @@
 /**
- * The scheduled-experiment core against a real embedded runtime's control dependencies (dynalite store, local
+ * The scheduled-experiment core against a real embedded runtime's control dependencies (SQLite store, local
  * executions): a repeated delivery of one scheduled run starts one experiment; the emergency stop skips the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
