@@ -397,6 +397,11 @@ async function runToEnd(
   }
   console.log(`status     ${record.status}${record.deviated ? ' (deviated)' : ''} — ${record.reason ?? ''}`);
   if (record.error) console.log(`error      ${record.error}`);
+  const score = await runtime.store.getScore(id);
+  if (score) {
+    const { steady_state, hypothesis, recovery, rollback } = score.components;
+    console.log(`resilience ${score.score}/100 (steady state ${steady_state}, hypothesis ${hypothesis}, recovery ${recovery}, rollback ${rollback})`);
+  }
   return { record, journal };
 }
 

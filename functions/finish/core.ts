@@ -8,6 +8,8 @@ export { rootError };
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
 import { buildJournal, fitJournal } from '../../shared/journal/journal.js';
+import type { JsonObject } from '../../shared/journal/activity.js';
+import { scoreIfTested } from '../../shared/analysis/score.js';
 import { isSettled, type FinalStatus, type PhaseResult, type RollbackEntry } from '../../shared/model/lifecycle.js';
 import { isChaosToolkitSpec } from '../../shared/model/experiment.js';
 import { chaosToolkitStatus } from '../../shared/ctk/outcome.js';
@@ -76,13 +78,14 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
       : undefined;
   const failedRollbacks = stack.filter((e) => !isSettled(e)).map((e) => e.seq);
   const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
-  const journal = fitJournal(
-    buildJournal({ record, ...decision, ...(isChaosToolkitSpec(record.spec) ? { chaostoolkit: chaosToolkitStatus(record.spec, input) } : {}), error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable }),
-  );
+  const full = buildJournal({ record, ...decision, ...(isChaosToolkitSpec(record.spec) ? { chaostoolkit: chaosToolkitStatus(record.spec, input) } : {}), error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable });
+  // Scored from the whole journal, before a long one is cut down to fit; the journal says its score too.
+  const score = scoreIfTested(full);
+  const journal = fitJournal(score ? { ...full, chaosduck: { ...(full.chaosduck as JsonObject), resilience_score: score } } : full);
   // The journal goes first, so an experiment that shows a final status always has one.
   await Promise.all([
     ...released,
-    deps.store.writeRecords({ events: [finished], phase: rollback && { experimentId: id, result: rollback }, journal: { experimentId: id, journal } }),
+    deps.store.writeRecords({ events: [finished], phase: rollback && { experimentId: id, result: rollback }, journal: { experimentId: id, journal }, ...(score ? { score } : {}) }),
   ]);
   await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated, ...(error ? { error } : {}) });
   await deps.events.publish([finished]);

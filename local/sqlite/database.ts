@@ -12,15 +12,17 @@ import type { DatabaseSync as Database, StatementSync } from 'node:sqlite';
 
 export type { Database };
 
-/** Bumped when the schema changes; a database of a later version is refused rather than misread. */
-const SCHEMA_VERSION = 1;
-
 /**
+ * The schema, as the steps that build it: a database at version n (`PRAGMA user_version`) gets the steps after n, in
+ * one transaction. A step is never edited once released; a change is a new step. A database of a later version than
+ * this code knows is refused rather than misread.
+ *
  * Tables are STRICT, so a column holds only its declared type. Records the lifecycle reads back whole (experiments,
- * rollback entries, events, phase results, journals) are JSON text beside the columns their guards and indexes use, and
- * are checked when read (shared/store/records.ts), as DynamoDB's items are.
+ * rollback entries, events, phase results, journals, scores) are JSON text beside the columns their guards and
+ * indexes use, and are checked when read (shared/store/records.ts), as DynamoDB's items are.
  */
-const SCHEMA = `
+const MIGRATIONS: readonly string[] = [
+  `
 CREATE TABLE experiments (
   id TEXT PRIMARY KEY,
   status TEXT NOT NULL,
@@ -98,7 +100,24 @@ CREATE TABLE subscriptions (
   PRIMARY KEY (topic, connection_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX subscriptions_by_connection ON subscriptions (connection_id, topic);
-`;
+`,
+  // 2: resilience scores, one per scored experiment, found by target, service or chaos type in time order.
+  `
+CREATE TABLE scores (
+  experiment_id TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  service TEXT NOT NULL,
+  chaos_type TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  score TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX scores_by_time ON scores (ended_at, experiment_id);
+CREATE INDEX scores_by_target ON scores (target, ended_at, experiment_id);
+CREATE INDEX scores_by_service ON scores (service, ended_at, experiment_id);
+CREATE INDEX scores_by_chaos_type ON scores (chaos_type, ended_at, experiment_id);
+`,
+];
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The file name of the database in a data directory. */
 export const DATABASE_FILE = 'chaosduck.db';
@@ -122,7 +141,7 @@ export function openDatabase(path = ':memory:'): Database {
     if (version > SCHEMA_VERSION) {
       throw new DatabaseVersionError(`${path} was written by a later ChaosDuck (schema ${version}, this one reads ${SCHEMA_VERSION}); upgrade ChaosDuck, or use another --data-dir`);
     }
-    if (version === 0) transaction(db, () => db.exec(`${SCHEMA}\nPRAGMA user_version = ${SCHEMA_VERSION};`));
+    if (version < SCHEMA_VERSION) transaction(db, () => db.exec(`${MIGRATIONS.slice(version).join('\n')}\nPRAGMA user_version = ${SCHEMA_VERSION};`));
     return db;
   } catch (error) {
     db.close();

@@ -21,7 +21,8 @@ import {
   type RollbackEntry,
   type RollbackState,
 } from '../../shared/model/lifecycle.js';
-import { CorruptRecordError, readEvent, readExperiment, readPhase, readRollbackEntry, unreadableEntry } from '../../shared/store/records.js';
+import type { ResilienceScore } from '../../shared/analysis/score.js';
+import { CorruptRecordError, readEvent, readExperiment, readPhase, readRollbackEntry, readScore, unreadableEntry } from '../../shared/store/records.js';
 import {
   IDEMPOTENCY_TTL_S,
   invalidCursor,
@@ -36,6 +37,9 @@ import {
   type Lease,
   type ListQuery,
   type RecordsToWrite,
+  type ScorePage,
+  type ScoreQuery,
+  scoreFilterOf,
 } from '../../shared/store/store.js';
 import { durably, Statements, transaction, type Database } from './database.js';
 
@@ -161,12 +165,21 @@ export class SqliteStore implements ExperimentStore {
     await this.writeRecords({ events });
   }
 
-  async writeRecords({ events = [], phase, journal }: RecordsToWrite): Promise<void> {
+  async writeRecords({ events = [], phase, journal, score }: RecordsToWrite): Promise<void> {
     transaction(this.db, () => {
       const insert = this.sql.get('INSERT INTO events (experiment_id, at, event) VALUES (?, ?, ?)');
       for (const event of events) insert.run(event.experimentId, event.at, JSON.stringify(event));
       if (phase) this.putPhase(phase.experimentId, phase.result);
       if (journal) this.putJournalRow(journal.experimentId, journal.journal);
+      if (score) {
+        this.sql
+          .get(
+            `INSERT INTO scores (experiment_id, target, service, chaos_type, ended_at, score) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO UPDATE SET target = excluded.target, service = excluded.service, chaos_type = excluded.chaos_type,
+               ended_at = excluded.ended_at, score = excluded.score`,
+          )
+          .run(score.experiment_id, score.target, score.service, score.chaos_type, score.ended_at, JSON.stringify(score));
+      }
     });
   }
 
@@ -214,6 +227,52 @@ export class SqliteStore implements ExperimentStore {
   async injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }> {
     const record = await this.getExperiment(id);
     return { status: record.status, phase: record.phase, emergencyStop: await this.getEmergencyStop() };
+  }
+
+  // ---- resilience scores ------------------------------------------------------------------------------------------
+
+  async getScore(experimentId: string): Promise<ResilienceScore | undefined> {
+    const row = this.sql.get('SELECT score FROM scores WHERE experiment_id = ?').get(experimentId);
+    return row ? readScore(item(keys.experiment(experimentId), 'SCORE', row.score)) : undefined;
+  }
+
+  async listScores(query: ScoreQuery): Promise<ScorePage> {
+    const { target, service, chaosType, since, until, limit = 100, cursor } = query;
+    const filter = scoreFilterOf(query);
+    const after = cursor === undefined ? undefined : decodeScoreCursor(cursor, filter);
+    const where = [
+      ...(target ? ['target = $target'] : []),
+      ...(service ? ['service = $service'] : []),
+      ...(chaosType ? ['chaos_type = $chaosType'] : []),
+      ...(since ? ['ended_at >= $since'] : []),
+      ...(until ? ['ended_at <= $until'] : []),
+      ...(after ? ['(ended_at, experiment_id) > ($endedAt, $id)'] : []),
+    ];
+    const rows = this.sql
+      .get(`SELECT experiment_id, ended_at, score FROM scores ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ended_at, experiment_id LIMIT $limit`)
+      .all({
+        ...(target ? { target } : {}),
+        ...(service ? { service } : {}),
+        ...(chaosType ? { chaosType } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+        ...(after ? { endedAt: after.endedAt, id: after.id } : {}),
+        limit: limit + 1,
+      });
+    const page = rows.slice(0, limit);
+    const items: ResilienceScore[] = [];
+    const corrupt: CorruptRecordError[] = [];
+    for (const row of page) {
+      try {
+        items.push(readScore(item(keys.experiment(String(row.experiment_id)), 'SCORE', row.score)));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push(error);
+      }
+    }
+    const last = page.at(-1);
+    const next = rows.length > limit && last ? encodeScoreCursor(String(last.ended_at), String(last.experiment_id), filter) : undefined;
+    return { items, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
   }
 
   // ---- the rollback stack ------------------------------------------------------------------------------------------
@@ -428,4 +487,22 @@ function decodeCursor(cursor: string, status: ExperimentStatus | undefined): Cur
   const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024;
   if (!Array.isArray(value) || value.length !== 3 || !text(value[0]) || !text(value[1]) || value[2] !== (status ?? null)) throw invalidCursor();
   return { createdAt: value[0], id: value[1], status };
+}
+
+function encodeScoreCursor(endedAt: string, id: string, filter: string): string {
+  return Buffer.from(JSON.stringify([endedAt, id, filter])).toString('base64url');
+}
+
+/** A score cursor must be one this trend (the same filter) handed out. */
+function decodeScoreCursor(cursor: string, filter: string): { endedAt: string; id: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    throw invalidCursor('the same filters');
+  }
+  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string' || typeof value[1] !== 'string' || value[2] !== filter) {
+    throw invalidCursor('the same filters');
+  }
+  return { endedAt: value[0], id: value[1] };
 }

@@ -181,6 +181,8 @@ export const safetySchema = z.strictObject({
 const probeCommon = {
   name: z.string().min(1).max(128),
   mode: z.enum(PROBE_MODES).default('continuous'),
+  /** How much this probe counts in the resilience score's steady-state part, against the others (README). */
+  weight: z.number().positive().max(100).optional(),
 };
 
 const statusList = z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1).max(500)]);

@@ -34,7 +34,8 @@ import {
 } from '../model/lifecycle.js';
 import { PHASES } from '../model/lifecycle.js';
 import { GSI1, GSI2 } from './table.js';
-import { CorruptRecordError, idempotencyRecord, journalRecord, readAs, readEvent, readExperiment, readLease, readPhase, readRollbackEntry, readStop } from './records.js';
+import type { ResilienceScore } from '../analysis/score.js';
+import { CorruptRecordError, idempotencyRecord, journalRecord, readAs, readEvent, readExperiment, readLease, readPhase, readRollbackEntry, readScore, readStop } from './records.js';
 import {
   IDEMPOTENCY_TTL_S,
   invalidCursor,
@@ -49,6 +50,9 @@ import {
   type Lease,
   type ListQuery,
   type RecordsToWrite,
+  type ScorePage,
+  type ScoreQuery,
+  scoreFilterOf,
 } from './store.js';
 
 export interface DynamoDbStoreOptions {
@@ -237,7 +241,7 @@ export class DynamoDbStore implements ExperimentStore {
    * Writes what a lifecycle step produced — its journal events, its phase result, the assembled journal — with as
    * few calls as DynamoDB allows (25 items a batch), retrying whatever a batch leaves unprocessed.
    */
-  async writeRecords({ events = [], phase, journal }: RecordsToWrite, signal?: AbortSignal): Promise<void> {
+  async writeRecords({ events = [], phase, journal, score }: RecordsToWrite, signal?: AbortSignal): Promise<void> {
     const items: Record<string, unknown>[] = events.map((event) => ({
       pk: expKey(event.experimentId),
       sk: `EVENT#${event.at}#${randomBytes(4).toString('hex')}`,
@@ -245,6 +249,7 @@ export class DynamoDbStore implements ExperimentStore {
     }));
     if (phase) items.push(phaseItem(phase.experimentId, phase.result));
     if (journal) items.push({ pk: expKey(journal.experimentId), sk: 'JOURNAL', journal: journal.journal });
+    if (score) items.push(...scoreItems(score));
     for (let i = 0; i < items.length; i += BATCH_LIMIT) {
       let requests = items.slice(i, i + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -308,6 +313,68 @@ export class DynamoDbStore implements ExperimentStore {
     const stop = items.find((item) => item.pk === 'CONTROL');
     const record = readExperiment(meta);
     return { status: record.status, phase: record.phase, emergencyStop: stop ? readStop(stop) : { active: false } };
+  }
+
+  // ---- resilience scores ------------------------------------------------------------------------------------------
+
+  async getScore(experimentId: string): Promise<ResilienceScore | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: expKey(experimentId), sk: 'SCORE' } }));
+    return Item ? readScore(scoreFields(Item)) : undefined;
+  }
+
+  /**
+   * One query of GSI2 on the most selective filter given (target, then service, then chaos type, else every score),
+   * the time window as its sort key range; the other filters are applied to what it reads.
+   */
+  async listScores(query: ScoreQuery): Promise<ScorePage> {
+    const { target, service, chaosType, since, until, limit = 100, cursor } = query;
+    const filter = scoreFilterOf(query);
+    const partition = target ? scorePartition('TARGET', target) : service ? scorePartition('SERVICE', service) : chaosType ? scorePartition('TYPE', chaosType) : 'SCORES';
+    // What the chosen partition does not already filter.
+    const rest = [
+      ...(target && service ? [['service', service]] : []),
+      ...((target || service) && chaosType ? [['chaos_type', chaosType]] : []),
+    ] as [string, string][];
+    const names: Record<string, string> = { '#pk': 'gsi2pk', '#sk': 'gsi2sk' };
+    const values: Record<string, unknown> = { ':pk': partition, ':lo': since ?? '', ':hi': `${until ?? '\uffff'}#\uffff` };
+    rest.forEach(([field, value], i) => {
+      names['#score'] = 'score';
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+    });
+    const items: Record<string, unknown>[] = [];
+    let startKey = cursor === undefined ? undefined : decodeScoreCursor(cursor, filter, partition);
+    let more = true;
+    while (items.length < limit && more) {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI2,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+          ...(rest.length > 0 ? { FilterExpression: rest.map((_, i) => `#score.#f${i} = :f${i}`).join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+      more = startKey !== undefined;
+    }
+    const scores: ResilienceScore[] = [];
+    const corrupt: CorruptRecordError[] = [];
+    for (const item of items) {
+      try {
+        scores.push(readScore(scoreFields(item)));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push(error);
+      }
+    }
+    const last = items.at(-1);
+    const next = more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi2pk: last.gsi2pk, gsi2sk: last.gsi2sk, filter }) : undefined;
+    return { items: scores, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
   }
 
   // ---- the rollback stack ------------------------------------------------------------------------------------------
@@ -625,4 +692,43 @@ function phaseItem(id: string, result: PhaseResult): Record<string, unknown> {
 function readBinding(item: Record<string, unknown>): IdempotencyBinding {
   const { experimentId, requestHash } = readAs<IdempotencyBinding>(idempotencyRecord, item);
   return { experimentId, requestHash };
+}
+
+const scorePartition = (dimension: 'TARGET' | 'SERVICE' | 'TYPE', value: string) => `SCORES#${dimension}#${value}`;
+
+/**
+ * A score is four items in its experiment's partition: `SCORE` (read by id, and listed in `SCORES`, every score by
+ * time) and one per dimension the trend filters on, each in its own GSI2 partition sorted by `ended_at`.
+ */
+function scoreItems(score: ResilienceScore): Record<string, unknown>[] {
+  const sortKey = `${score.ended_at}#${score.experiment_id}`;
+  const item = (sk: string, gsi2pk: string) => ({ pk: expKey(score.experiment_id), sk, gsi2pk, gsi2sk: sortKey, score });
+  return [
+    item('SCORE', 'SCORES'),
+    item('SCORE#TARGET', scorePartition('TARGET', score.target)),
+    item('SCORE#SERVICE', scorePartition('SERVICE', score.service)),
+    item('SCORE#TYPE', scorePartition('TYPE', score.chaos_type)),
+  ];
+}
+
+/** A score item's score, named (in errors) as its `SCORE` item whichever index it was found through. */
+const scoreFields = (item: Record<string, unknown>): Record<string, unknown> => ({ ...(item.score as Record<string, unknown>), pk: item.pk, sk: 'SCORE' });
+
+/** A score cursor: the key of the last item read, in the partition and with the filters it was read for. */
+function decodeScoreCursor(cursor: string, filter: string, partition: string): Record<string, unknown> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    key = undefined;
+  }
+  const fields = key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
+  const { filter: given, ...startKey } = fields;
+  const valid =
+    given === filter &&
+    Object.keys(startKey).sort().join() === 'gsi2pk,gsi2sk,pk,sk' &&
+    startKey.gsi2pk === partition &&
+    Object.values(startKey).every((value) => typeof value === 'string' && value.length > 0 && value.length <= 2048);
+  if (!valid) throw invalidCursor('the same filters');
+  return startKey;
 }

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ChaosDuckError, fieldIssues } from '../errors.js';
 import type { JsonObject } from '../journal/activity.js';
 import { storedSpecSchema } from '../model/experiment.js';
+import { resilienceScoreSchema, type ResilienceScore } from '../analysis/score.js';
 import type { EmergencyStop, Lease } from './store.js';
 import { FINAL_STATUSES, PHASES, type ExperimentRecord, type JournalEvent, type PhaseResult, type RollbackEntry } from '../model/lifecycle.js';
 
@@ -144,4 +145,9 @@ export function readLease(item: Record<string, unknown>): Lease {
 export function readStop(item: Record<string, unknown>): EmergencyStop {
   const stop = readAs<EmergencyStop>(emergencyStopRecord, item);
   return stop.active ? { active: true, since: stop.since, reason: stop.reason ?? '' } : { active: false };
+}
+
+/** A score: its fields, beside the key that names it in errors. */
+export function readScore(item: Record<string, unknown>): ResilienceScore {
+  return readAs<ResilienceScore>(resilienceScoreSchema, item);
 }

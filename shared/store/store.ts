@@ -8,6 +8,7 @@
  * every write that returned, and what is read back is checked (`records.ts`): a record that does not fit is a
  * `CorruptRecordError` naming its key, the same key in both adapters.
  */
+import type { ResilienceScore } from '../analysis/score.js';
 import type { ActivityRecord, JsonObject } from '../journal/activity.js';
 import type { RollbackIntent } from '../faults/driver.js';
 import type { ExperimentRecord, ExperimentStatus, FinalStatus, JournalEvent, PhaseResult, RollbackEntry, RollbackState } from '../model/lifecycle.js';
@@ -45,6 +46,26 @@ export interface RecordsToWrite {
   events?: readonly JournalEvent[];
   phase?: { experimentId: string; result: PhaseResult };
   journal?: { experimentId: string; journal: JsonObject };
+  /** The experiment's resilience score, written with its journal. */
+  score?: ResilienceScore;
+}
+
+/** A trend's filter: any of target, service and chaos type, and a time window on `ended_at` (ISO, inclusive). */
+export interface ScoreQuery {
+  target?: string;
+  service?: string;
+  chaosType?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ScorePage {
+  /** Oldest first: a trend reads forward in time. */
+  items: ResilienceScore[];
+  cursor?: string;
+  corrupt?: CorruptRecordError[];
 }
 
 export interface ExperimentBundle {
@@ -120,6 +141,15 @@ export interface ExperimentStore {
    */
   injectionGate(id: string): Promise<{ status: ExperimentStatus; phase?: string; emergencyStop: EmergencyStop }>;
 
+  // ---- resilience scores
+  /** The score stored when the experiment ended, if it has one. */
+  getScore(experimentId: string): Promise<ResilienceScore | undefined>;
+  /**
+   * Scores in time order, filtered by an index on target, service or chaos type (never a scan); a cursor from
+   * another filter is a `ValidationError` naming `cursor`.
+   */
+  listScores(query: ScoreQuery): Promise<ScorePage>;
+
   // ---- the rollback stack
   /**
    * Marks the experiment as injecting, adds `leases` to its leases, and reserves `count` rollback sequence numbers
@@ -183,6 +213,10 @@ export const keys = {
   phase: (phase: PhaseResult['phase'], ordinal: number) => `PHASE#${ordinal}#${phase}`,
 };
 
-/** A listing's cursor that this listing did not hand out (another status filter, edited, made up). */
-export const invalidCursor = (): ValidationError =>
-  new ValidationError([{ field: 'cursor', message: 'not a cursor returned by this API for this listing (same status filter)' }], 'request');
+/** A listing's cursor that this listing did not hand out (another filter, edited, made up). */
+export const invalidCursor = (filter = 'same status filter'): ValidationError =>
+  new ValidationError([{ field: 'cursor', message: `not a cursor returned by this API for this listing (${filter})` }], 'request');
+
+/** The filter a score cursor belongs to, as a string both adapters compare. */
+export const scoreFilterOf = ({ target, service, chaosType, since, until }: ScoreQuery): string =>
+  JSON.stringify([target ?? null, service ?? null, chaosType ?? null, since ?? null, until ?? null]);

@@ -109,7 +109,27 @@ describe('the database in the data directory', () => {
     later.exec('PRAGMA user_version = 99');
     later.close();
 
-    expect(() => openDatabase(path)).toThrow(/written by a later ChaosDuck \(schema 99, this one reads 1\); upgrade ChaosDuck, or use another --data-dir/);
+    expect(() => openDatabase(path)).toThrow(/written by a later ChaosDuck \(schema 99, this one reads \d+\); upgrade ChaosDuck, or use another --data-dir/);
+  });
+
+  it('brings a database of an earlier schema up to date, keeping what it holds', async () => {
+    const first = await LocalRuntime.start({ dataDir, drivers: [new MemoryDriver({ targets: 1 })] });
+    const record = await first.run({ name: 'kept', chaos_type: 'pod_delete', target: { provider: 'memory', labels: { app: 'demo' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+    await first.stop();
+    // As the first schema left it: no scores table.
+    const older = openDatabase(join(dataDir, DATABASE_FILE));
+    older.exec('DROP TABLE scores; PRAGMA user_version = 1');
+    older.close();
+
+    const second = await LocalRuntime.start({ dataDir, drivers: [new MemoryDriver({ targets: 1 })] });
+    try {
+      expect(await second.store.getExperiment(record.id)).toEqual(record);
+      expect(await second.store.getScore(record.id)).toBeUndefined();
+      const again = await second.run({ name: 'scored', chaos_type: 'pod_delete', target: { provider: 'memory', labels: { app: 'demo' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 1 } });
+      expect((await second.store.getScore(again.id))?.score).toBe(100);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('tells a user whose data directory holds an earlier version\'s store that it is not read, and what to do', () => {

@@ -16,6 +16,7 @@ import type { ExperimentRecord, JournalEvent, PhaseResult } from '../../shared/m
 import { DynamoDbConnectionStore } from '../../shared/store/dynamodb-connections.js';
 import { DynamoDbStore } from '../../shared/store/dynamodb.js';
 import { CorruptRecordError } from '../../shared/store/records.js';
+import type { ResilienceScore } from '../../shared/analysis/score.js';
 import { IDEMPOTENCY_TTL_S, type ExperimentStore } from '../../shared/store/store.js';
 import { ALL_EXPERIMENTS, type ConnectionStore } from '../../shared/websocket/connections.js';
 import { ensureTable, startDynalite, type LocalDynamo } from '../support/dynalite.js';
@@ -309,6 +310,74 @@ describe.each([sqlite, dynamodb])('the store on $name', (adapter) => {
       expect(before).toEqual({ status: 'running', phase: 'HYPOTHESIS', emergencyStop: { active: false } });
       expect(after.emergencyStop).toEqual({ active: true, since: iso(T0), reason: 'drill' });
       expect(await store.injectionGate('nope').catch((e: unknown) => e)).toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('resilience scores', () => {
+    const scoreOf = (id: string, minute: number, { target = 'kubernetes:shop/app=web', service = 'web', chaosType = 'pod_delete', score = 80 } = {}): ResilienceScore => ({
+      experiment_id: id,
+      score,
+      components: { steady_state: 1, hypothesis: 1, recovery: 0.5, rollback: 1 },
+      recovery: { measured_ms: 5000, expected_ms: 4000, source: 'fault' },
+      explanation: ['steady state: held'],
+      target,
+      service,
+      chaos_type: chaosType,
+      status: 'completed',
+      ended_at: iso(T0 + minute * 60_000),
+    });
+
+    it('stores a score with the journal, and reads it back by experiment', async () => {
+      await create('exp-1');
+      const score = scoreOf('exp-1', 1);
+
+      await store.writeRecords({ journal: { experimentId: 'exp-1', journal: { status: 'completed' } }, score });
+
+      expect(await store.getScore('exp-1')).toEqual(score);
+      expect(await store.getScore('exp-2')).toBeUndefined();
+    });
+
+    it('lists scores in time order by target, service or chaos type, in a time window, a page at a time', async () => {
+      const scores = [
+        scoreOf('a', 5),
+        scoreOf('b', 1, { chaosType: 'network_latency' }),
+        scoreOf('c', 3, { target: 'kubernetes:shop/app=api', service: 'api' }),
+        scoreOf('d', 2),
+        scoreOf('e', 4, { target: 'kubernetes:shop/app=api', service: 'api', chaosType: 'network_latency' }),
+      ];
+      for (const score of scores) await store.writeRecords({ score });
+      // Written again (a finish that ran twice): still one score.
+      await store.writeRecords({ score: scoreOf('a', 5, { score: 70 }) });
+
+      const ids = async (query: Parameters<ExperimentStore['listScores']>[0]) => {
+        const found: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listScores({ ...query, limit: 2, cursor });
+          found.push(...page.items.map((s) => s.experiment_id));
+          cursor = page.cursor;
+        } while (cursor);
+        return found;
+      };
+
+      expect(await ids({})).toEqual(['b', 'd', 'c', 'e', 'a']);
+      expect(await ids({ target: 'kubernetes:shop/app=web' })).toEqual(['b', 'd', 'a']);
+      expect(await ids({ service: 'api' })).toEqual(['c', 'e']);
+      expect(await ids({ chaosType: 'network_latency' })).toEqual(['b', 'e']);
+      expect(await ids({ target: 'kubernetes:shop/app=web', chaosType: 'pod_delete' })).toEqual(['d', 'a']);
+      expect(await ids({ service: 'api', chaosType: 'network_latency' })).toEqual(['e']);
+      expect(await ids({ since: iso(T0 + 2 * 60_000), until: iso(T0 + 4 * 60_000) })).toEqual(['d', 'c', 'e']);
+      expect((await store.listScores({ target: 'kubernetes:shop/app=web' })).items.at(-1)?.score).toBe(70);
+    });
+
+    it('refuses a cursor of another filter, naming the cursor', async () => {
+      for (const id of ['a', 'b', 'c']) await store.writeRecords({ score: scoreOf(id, id.charCodeAt(0)) });
+      const { cursor } = await store.listScores({ limit: 1 });
+
+      const problems = await Promise.all([store.listScores({ service: 'web', cursor }), store.listScores({ cursor: 'nonsense' })].map((p) => p.catch((e: unknown) => e)));
+
+      expect(cursor).toBeDefined();
+      for (const problem of problems) expect((problem as ValidationError).issues).toEqual([{ field: 'cursor', message: expect.stringContaining('the same filters') }]);
     });
   });
 

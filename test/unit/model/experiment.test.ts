@@ -820,6 +820,20 @@ describe('probes', () => {
     expect(error.issues[0]?.message).toContain('continuous');
   });
 
+  it('takes a probe weight for the resilience score, and refuses one that is not positive', () => {
+    // Prepare
+    const weighted = withProbes([{ ...httpProbe('web'), weight: 3 }]);
+    const zero = withProbes([{ ...httpProbe('web'), weight: 0 }]);
+
+    // Act
+    const spec = parseExperiment(weighted);
+    const error = invalid(zero);
+
+    // Assess
+    expect(spec.probes[0]?.weight).toBe(3);
+    expect(fields(error)).toEqual(['probes[0].weight']);
+  });
+
   it('rejects an expected_status outside 100-599', () => {
     // Prepare
     const body = withProbes([httpProbe('web', { expected_status: [200, 700] })]);
