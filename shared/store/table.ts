@@ -6,6 +6,8 @@
  *   EXP#<id>  / EVENT#<iso>#<rand>      the journal's events, in time order
  *   EXP#<id>  / RB#<seq>                rollback stack entries (popped by seq, newest first)
  *   EXP#<id>  / JOURNAL                 the assembled journal, written when the experiment ends
+ *   EXP#<id>  / SCORE, SCORE#TARGET,    its resilience score, one item per trend dimension (GSI2 partitions
+ *               SCORE#SERVICE, SCORE#TYPE  `SCORES`, `SCORES#TARGET#<t>`, `SCORES#SERVICE#<s>`, `SCORES#TYPE#<c>`)
  *   LOCK#<target> / LEASE               a lease so two experiments never hold the same target
  *   CONTROL   / ESTOP                   the emergency-stop flag
  *   IDEMP#<key> / IDEMP                 an Idempotency-Key bound to the experiment its request created (24 h)
@@ -14,7 +16,7 @@
  *
  * GSI1 indexes experiments by status (`STATUS#<status>`, sorted by creation time) so running experiments can be
  * found by the recovery sweep and lists can be filtered by status without a scan. GSI2 lists every experiment by
- * creation time (`EXPERIMENTS`) for unfiltered lists. Items with `expiresAt` (idempotency keys, WebSocket
+ * creation time (`EXPERIMENTS`) for unfiltered lists, and the resilience scores by when their experiment ended. Items with `expiresAt` (idempotency keys, WebSocket
  * connections) are removed by DynamoDB's TTL.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
