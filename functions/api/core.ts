@@ -2,6 +2,7 @@
  * The REST API's operations, one function per route, each taking parsed request parts and its dependencies and
  * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
  */
+import { ok, type ApiResult } from '../../shared/http/rest.js';
 import * as z from 'zod';
 import { ChaosDuckError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
@@ -29,13 +30,7 @@ export interface TopologySources {
 
 export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus; topology: TopologySources };
 
-export interface ApiResult {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-const ok = (body: unknown, status = 200, headers?: Record<string, string>): ApiResult => ({ status, body, ...(headers ? { headers } : {}) });
+export type { ApiResult };
 
 export async function health(deps: ApiDeps): Promise<ApiResult> {
   const stop = await deps.store.getEmergencyStop();
