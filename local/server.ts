@@ -1,12 +1,13 @@
 /**
- * The local gateway: what API Gateway is in AWS. One HTTP server serves the REST routes through the same API
- * function as Lambda (requests turned into API Gateway proxy events) and the WebSocket endpoint; every route but
+ * The local gateway: what API Gateway is in AWS. One HTTP server serves the REST routes through the same API and
+ * analysis functions as Lambda (requests turned into API Gateway proxy events) and the WebSocket endpoint; every route but
  * `GET /health` needs the bearer token, as every AWS route but /health needs IAM authorization.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
@@ -28,7 +29,10 @@ export interface LocalServer {
 }
 
 export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1' }: ServerOptions): Promise<LocalServer> {
-  const api = createHandler({ ...runtime.control, topology: runtime.topology });
+  const control = createHandler({ ...runtime.control, topology: runtime.topology });
+  const analysis = createAnalysisHandler({ store: runtime.store });
+  // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
+  const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
   const server = createServer((req, res) => {
     void serve(req, res, api, token).catch((error: unknown) => {
       console.error(error);

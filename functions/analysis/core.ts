@@ -1,0 +1,151 @@
+/**
+ * The analysis routes' cores (`/api/analysis/*`): what each answers, from the store and the analyst, whatever serves
+ * it (the analysis Lambda function, or the local server).
+ */
+import * as z from 'zod';
+import { NoScoreError, resilienceScore, type ResilienceScore } from '../../shared/analysis/score.js';
+import { NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
+import { ok, type ApiResult } from '../../shared/http/rest.js';
+import type { JsonObject } from '../../shared/journal/activity.js';
+import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
+
+export interface AnalysisDeps {
+  store: ExperimentStore;
+}
+
+/** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
+const experimentId = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,127}$/, 'not an experiment id');
+const journalLike = z.looseObject({ steady_states: z.looseObject({}), run: z.array(z.unknown()) });
+const recordLike = z.looseObject({ id: experimentId, status: z.string() });
+
+const scoreBody = z.strictObject({
+  experiments: z
+    .array(z.union([experimentId, journalLike, recordLike], { error: 'an experiment id, an experiment record (with its id), or a journal' }))
+    .min(1)
+    .max(100),
+});
+
+/**
+ * `POST /api/analysis/resilience-score`: the score of each experiment named by id or given as a record or a journal,
+ * and their mean. A stored score is returned as stored; a journal is scored as it is. One that has no score (it
+ * applied no fault, it is unknown) is listed under `unscored` with the reason, and the others are still answered.
+ */
+export async function scoreExperiments(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const parsed = scoreBody.safeParse(body);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
+  const scores: ResilienceScore[] = [];
+  const unscored: { index: number; experiment: string; reason: string }[] = [];
+  for (const [index, item] of parsed.data.experiments.entries()) {
+    const id = typeof item === 'string' ? item : typeof item.id === 'string' ? item.id : String((item.chaosduck as JsonObject | undefined)?.id ?? `experiments[${index}]`);
+    try {
+      scores.push(typeof item === 'string' || !('steady_states' in item) ? await storedScore(id, deps) : resilienceScore(item as JsonObject));
+    } catch (error) {
+      if (!(error instanceof NoScoreError || error instanceof NotFoundError)) throw error;
+      unscored.push({ index, experiment: id, reason: error.message });
+    }
+  }
+  return ok({
+    scores,
+    mean: scores.length > 0 ? round1(scores.reduce((sum, s) => sum + s.score, 0) / scores.length) : null,
+    ...(unscored.length > 0 ? { unscored } : {}),
+  });
+}
+
+/** The score stored when the experiment ended, or one computed from its journal (an experiment of an earlier version). */
+async function storedScore(id: string, deps: AnalysisDeps): Promise<ResilienceScore> {
+  const stored = await deps.store.getScore(id);
+  if (stored) return stored;
+  const journal = await deps.store.getJournal(id);
+  if (!journal) {
+    await deps.store.getExperiment(id); // NotFoundError for an unknown one
+    throw new NoScoreError(`experiment ${id} has not ended yet: it is scored when it ends`);
+  }
+  return resilienceScore(journal);
+}
+
+const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-03-01T10:00:00Z' });
+const trendQuery = z.strictObject({
+  target: z.string().min(1).max(512).optional(),
+  service: z.string().min(1).max(256).optional(),
+  chaos_type: z.string().min(1).max(64).optional(),
+  since: isoTime.optional(),
+  until: isoTime.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+function scoreQuery(query: Record<string, string | undefined>): ScoreQuery & { limit: number } {
+  const parsed = trendQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  const { target, service, chaos_type: chaosType, since, until, limit, cursor } = parsed.data;
+  // Stored times are UTC (`…Z`); a window given with an offset is compared in the same terms.
+  const utc = (time: string | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
+  if (since && until && utc(since)! > utc(until)!) throw new ValidationError([{ field: 'since', message: `is after until (${until})` }], 'query');
+  return { target, service, chaosType, since: utc(since), until: utc(until), limit, cursor };
+}
+
+/** `GET /api/analysis/resilience-trend`: scores in time order, filtered, a page at a time. */
+export async function trend(query: Record<string, string | undefined>, deps: AnalysisDeps): Promise<ApiResult> {
+  const page = await deps.store.listScores(scoreQuery(query));
+  return ok({
+    items: page.items.map(point),
+    next_cursor: page.cursor ?? null,
+    ...(page.corrupt ? { corrupt: page.corrupt.map((error) => ({ key: error.key, message: error.message })) } : {}),
+  });
+}
+
+/** How many scores a summary reads at most: the latest ones of the window. */
+const SUMMARY_SCORES = 5000;
+
+/**
+ * `GET /api/analysis/resilience-trend/summary`: over the window and filters, how many, the latest, the mean, the
+ * change from the first to the latest, and the worst; and the same per target, service or chaos type beneath.
+ */
+export async function trendSummary(query: Record<string, string | undefined>, deps: AnalysisDeps): Promise<ApiResult> {
+  const { cursor: _ignored, ...filter } = scoreQuery(query);
+  const scores: ResilienceScore[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listScores({ ...filter, limit: 500, cursor });
+    scores.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor && scores.length < SUMMARY_SCORES);
+  const by = (key: (s: ResilienceScore) => string) => {
+    const groups = new Map<string, ResilienceScore[]>();
+    for (const score of scores) groups.set(key(score), [...(groups.get(key(score)) ?? []), score]);
+    return Object.fromEntries([...groups].map(([name, list]) => [name, summarize(list)]));
+  };
+  return ok({
+    ...summarize(scores),
+    ...(cursor ? { truncated: `only the first ${scores.length} scores of the window were read; narrow it with since/until` } : {}),
+    by_target: by((s) => s.target),
+    by_service: by((s) => s.service),
+    by_chaos_type: by((s) => s.chaos_type),
+  });
+}
+
+function summarize(scores: readonly ResilienceScore[]) {
+  if (scores.length === 0) return { count: 0, latest: null, mean: null, change: null, worst: null };
+  const first = scores[0] as ResilienceScore;
+  const latest = scores.at(-1) as ResilienceScore;
+  const worst = scores.reduce((a, b) => (b.score < a.score ? b : a));
+  return {
+    count: scores.length,
+    latest: point(latest),
+    mean: round1(scores.reduce((sum, s) => sum + s.score, 0) / scores.length),
+    change: scores.length > 1 ? latest.score - first.score : null,
+    worst: point(worst),
+  };
+}
+
+const point = ({ experiment_id, score, ended_at, target, service, chaos_type, components }: ResilienceScore) => ({
+  experiment_id,
+  score,
+  ended_at,
+  target,
+  service,
+  chaos_type,
+  components,
+});
+
+const round1 = (value: number) => Math.round(value * 10) / 10;

@@ -1,0 +1,15 @@
+/**
+ * The analysis API (`/api/analysis/*`): its own function behind API Gateway, as its answers may call Claude, and the
+ * same function behind the local server.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { parseBody, queryOf, respond, restHandler, type ApiHandler } from '../../shared/http/rest.js';
+import * as analysis from './core.js';
+
+export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
+  return restHandler([
+    { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
+    { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },
+    { method: 'GET', path: '/api/analysis/resilience-trend/summary', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trendSummary(queryOf(e), deps)) },
+  ]);
+}

@@ -1,0 +1,135 @@
+/**
+ * The analysis API over real HTTP against the local server: resilience scores of experiments the embedded runtime ran
+ * (stored when each ended), of journals sent as they are, and their trend by target, service and chaos type.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalRuntime } from '../../local/runtime.js';
+import { startServer, type LocalServer } from '../../local/server.js';
+import { apiClient } from '../support/api-client.js';
+import { MemoryDriver } from '../support/memory-driver.js';
+
+const TOKEN = 'test-token-analysis';
+
+describe('analysis API on the local server', () => {
+  let runtime: LocalRuntime;
+  let server: LocalServer;
+  const ran: { id: string; app: string; chaosType: string }[] = [];
+
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ drivers: [new MemoryDriver({ targets: 6, labelsOf: (i) => ({ app: i < 3 ? 'web' : 'api', slot: String(i) }) })] });
+    server = await startServer({ runtime, token: TOKEN, port: 0 });
+    for (const [app, chaosType] of [
+      ['web', 'pod_delete'],
+      ['api', 'pod_delete'],
+      ['web', 'network_latency'],
+      ['web', 'pod_delete'],
+    ] as const) {
+      const record = await runtime.run({
+        name: `${app}-${chaosType}`,
+        chaos_type: chaosType,
+        target: { provider: 'memory', labels: { app }, selection: 'COUNT(1)' },
+        parameters: { duration_seconds: 0 },
+        safety: { max_blast_radius: 1 },
+      });
+      ran.push({ id: record.id, app, chaosType });
+    }
+  });
+  afterAll(async () => {
+    await server?.close();
+    await runtime?.stop();
+  });
+
+  const call = apiClient(() => server.url, TOKEN);
+
+  /** A journal of an experiment whose probe failed once under the fault and came back, recovered by the fault in 6 s. */
+  const journal = {
+    experiment: { name: 'from-a-file', chaos_type: 'pod_delete', target: { provider: 'kubernetes', namespace: 'shop', labels: { app: 'cart' } }, safety: { health_check_interval: 2, health_check_failure_threshold: 2 } },
+    status: 'completed',
+    deviated: false,
+    end: '2026-03-01T10:01:00.000Z',
+    steady_states: {
+      before: { steady_state_met: true, probes: [] },
+      during: [
+        { tick: 1, probes: [{ activity: { name: 'home' }, start: '2026-03-01T10:00:10.000Z', tolerance_met: false }] },
+        { tick: 2, probes: [{ activity: { name: 'home' }, start: '2026-03-01T10:00:20.000Z', tolerance_met: true }] },
+      ],
+      after: { probes: [{ activity: { name: 'home' }, start: '2026-03-01T10:00:30.000Z', tolerance_met: true }] },
+    },
+    run: [{ activity: { type: 'action', name: 'pod_delete' }, status: 'succeeded' }],
+    rollbacks: [{ status: 'succeeded', output: { recovered_after_ms: 6000 } }],
+    chaosduck: { id: 'exp-from-a-file' },
+  };
+
+  it('scores experiments by id and journals as sent, with their mean, and lists what has no score with the reason', async () => {
+    // S = 2/3 → 0.67, H = 1, R = 1 − (6 − 4)/8 = 0.75, C = 1: 100 × (0.268 + 0.2 + 0.15 + 0.2) = 81.8 → 82
+    const { status, body } = await call('POST', '/api/analysis/resilience-score', { experiments: [ran[0]?.id, journal, 'exp-unknown', { id: ran[1]?.id, status: 'completed' }] });
+
+    expect(status).toBe(200);
+    expect(body.scores.map((s: { experiment_id: string; score: number }) => [s.experiment_id, s.score])).toEqual([
+      [ran[0]?.id, 100],
+      ['exp-from-a-file', 82],
+      [ran[1]?.id, 100],
+    ]);
+    expect(body.scores[1]).toMatchObject({ target: 'kubernetes:shop/app=cart', service: 'cart', components: { steady_state: 0.67, recovery: 0.75 } });
+    expect(body.mean).toBe(94);
+    expect(body.unscored).toEqual([{ index: 2, experiment: 'exp-unknown', reason: 'experiment exp-unknown not found' }]);
+  });
+
+  it('refuses a body it cannot score, naming the field, and an empty list', async () => {
+    const missing = await call('POST', '/api/analysis/resilience-score', {});
+    const wrong = await call('POST', '/api/analysis/resilience-score', { experiments: [42] });
+    const empty = await call('POST', '/api/analysis/resilience-score', { experiments: [] });
+    const notJson = await call('POST', '/api/analysis/resilience-score', '{"experiments": [');
+
+    for (const answer of [missing, wrong, empty, notJson]) expect(answer.status).toBe(400);
+    expect(missing.body.error.fields[0].field).toBe('experiments');
+    expect(wrong.body.error.fields[0]).toEqual({ field: 'experiments[0]', message: expect.stringContaining('an experiment id, an experiment record') });
+    expect(empty.body.error.fields[0].field).toBe('experiments');
+    expect(notJson.body.error.fields[0].field).toBe('body');
+  });
+
+  it('lists the trend in time order, by service and chaos type, a page at a time', async () => {
+    const all = await call('GET', '/api/analysis/resilience-trend');
+    const web = await call('GET', '/api/analysis/resilience-trend?service=web&chaos_type=pod_delete');
+    const first = await call('GET', '/api/analysis/resilience-trend?limit=3');
+    const rest = await call('GET', `/api/analysis/resilience-trend?limit=3&cursor=${encodeURIComponent(first.body.next_cursor)}`);
+
+    expect(all.body.items.map((p: { experiment_id: string }) => p.experiment_id)).toEqual(ran.map((r) => r.id));
+    expect(web.body.items.map((p: { experiment_id: string }) => p.experiment_id)).toEqual([ran[0]?.id, ran[3]?.id]);
+    expect(web.body.items[0]).toMatchObject({ score: 100, service: 'web', chaos_type: 'pod_delete', target: 'memory:default/app=web' });
+    expect([...first.body.items, ...rest.body.items].map((p: { experiment_id: string }) => p.experiment_id)).toEqual(ran.map((r) => r.id));
+    expect(rest.body.next_cursor).toBeNull();
+  });
+
+  it('summarises the trend: count, latest, mean, change, worst, and the same per group', async () => {
+    const { status, body } = await call('GET', '/api/analysis/resilience-trend/summary?chaos_type=pod_delete');
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ count: 3, mean: 100, change: 0, latest: { experiment_id: ran[3]?.id }, worst: { score: 100 } });
+    expect(Object.keys(body.by_service).sort()).toEqual(['api', 'web']);
+    expect(body.by_service.web.count).toBe(2);
+    expect(body.by_chaos_type).toEqual({ pod_delete: expect.objectContaining({ count: 3 }) });
+  });
+
+  it('refuses a bad filter, naming it, and a cursor of another filter', async () => {
+    const since = await call('GET', '/api/analysis/resilience-trend?since=yesterday');
+    const order = await call('GET', '/api/analysis/resilience-trend?since=2026-03-02T00:00:00Z&until=2026-03-01T00:00:00Z');
+    const unknown = await call('GET', '/api/analysis/resilience-trend?team=sre');
+    const { body: page } = await call('GET', '/api/analysis/resilience-trend?limit=1');
+    const cursor = await call('GET', `/api/analysis/resilience-trend?service=web&cursor=${encodeURIComponent(page.next_cursor)}`);
+
+    expect(since.status).toBe(400);
+    expect(since.body.error.fields).toEqual([{ field: 'since', message: expect.stringContaining('ISO 8601') }]);
+    expect(order.body.error.fields).toEqual([{ field: 'since', message: 'is after until (2026-03-01T00:00:00Z)' }]);
+    expect(unknown.body.error.fields).toEqual([{ field: 'team', message: 'unknown field' }]);
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error.fields).toEqual([{ field: 'cursor', message: expect.stringContaining('the same filters') }]);
+  });
+
+  it('answers an unknown analysis route with 404', async () => {
+    const { status, body } = await call('GET', '/api/analysis/nothing-here');
+
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('NOT_FOUND');
+  });
+});
