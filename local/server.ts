@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
+import { rulesAnalyst } from '../shared/analysis/rules.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
@@ -30,7 +31,7 @@ export interface LocalServer {
 
 export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1' }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
-  const analysis = createAnalysisHandler({ store: runtime.store });
+  const analysis = createAnalysisHandler({ store: runtime.store, analyst: rulesAnalyst, dryRun: (experiment) => runtime.dryRun(experiment) });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
   const server = createServer((req, res) => {

@@ -4,13 +4,18 @@
  */
 import * as z from 'zod';
 import { NoScoreError, resilienceScore, type ResilienceScore } from '../../shared/analysis/score.js';
-import { NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
+import { ChaosDuckError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import { ok, type ApiResult } from '../../shared/http/rest.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
+import type { Analyst } from '../../shared/analysis/analyst.js';
+import { parseExperiment } from '../../shared/model/parse.js';
 
 export interface AnalysisDeps {
   store: ExperimentStore;
+  analyst: Analyst;
+  /** The plan of an experiment, as `POST /api/chaos/dry-run` makes it: every guardrail, nothing stored or injected. */
+  dryRun: (experiment: unknown) => Promise<JsonObject>;
 }
 
 /** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
@@ -149,3 +154,48 @@ const point = ({ experiment_id, score, ended_at, target, service, chaos_type, co
 });
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
+
+const nlBody = z.strictObject({ prompt: z.string().trim().min(1, 'describe the experiment in words').max(2000) });
+
+/**
+ * `POST /api/analysis/nl-experiment`: a prompt in any language → the experiment it describes, validated by the same
+ * model as `POST /api/chaos/experiments`, and its dry-run plan (or the guardrail that refuses it). Nothing is
+ * submitted: a person reads it, and posts `experiment` to run it.
+ */
+export async function nlExperiment(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const parsed = nlBody.safeParse(body);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
+  const { result, ...by } = await deps.analyst.experimentFromText(parsed.data.prompt);
+  const checked = checkExperiment(result.experiment);
+  return ok({
+    prompt: parsed.data.prompt,
+    ...by,
+    experiment: checked.valid ? checked.experiment : result.experiment,
+    understood: result.understood,
+    assumptions: result.assumptions,
+    ...checked,
+    ...(checked.valid ? await planOf(checked.experiment, deps) : {}),
+    submitted: false,
+    to_run_it: 'POST /api/chaos/experiments with `experiment` as the body (or save it to a file and `chaosduck run` it)',
+  });
+}
+
+/** An experiment an analyst proposed, through the API's own model: with its defaults, or every problem named. */
+function checkExperiment(experiment: unknown): { valid: true; experiment: JsonObject } | { valid: false; problems: { field: string; message: string }[] } {
+  try {
+    return { valid: true, experiment: parseExperiment(experiment) as unknown as JsonObject };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { valid: false, problems: error.issues };
+  }
+}
+
+/** The dry run's plan, or what refused it (a guardrail, a target that cannot be reached), said as the API says it. */
+async function planOf(experiment: JsonObject, deps: AnalysisDeps): Promise<{ dry_run: JsonObject } | { refused: { code: string; message: string } }> {
+  try {
+    return { dry_run: await deps.dryRun(experiment) };
+  } catch (error) {
+    if (!(error instanceof ChaosDuckError) || error.status >= 500) throw error;
+    return { refused: { code: error.code, message: error.message } };
+  }
+}

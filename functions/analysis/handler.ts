@@ -8,6 +8,7 @@ import * as analysis from './core.js';
 
 export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
   return restHandler([
+    { method: 'POST', path: '/api/analysis/nl-experiment', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.nlExperiment(parseBody(e, true), deps)) },
     { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend/summary', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trendSummary(queryOf(e), deps)) },

@@ -16,7 +16,14 @@ describe('analysis API on the local server', () => {
   const ran: { id: string; app: string; chaosType: string }[] = [];
 
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({ drivers: [new MemoryDriver({ targets: 6, labelsOf: (i) => ({ app: i < 3 ? 'web' : 'api', slot: String(i) }) })] });
+    runtime = await LocalRuntime.start({
+      drivers: [
+        new MemoryDriver({ targets: 6, labelsOf: (i) => ({ app: i < 3 ? 'web' : 'api', slot: String(i) }) }),
+        // Pods the Kubernetes planning sees, for the natural-language route's dry runs (the real driver's own
+        // planning is tested against a real control plane elsewhere).
+        new MemoryDriver({ provider: 'kubernetes', targets: 4, labels: { app: 'nginx' } }),
+      ],
+    });
     server = await startServer({ runtime, token: TOKEN, port: 0 });
     for (const [app, chaosType] of [
       ['web', 'pod_delete'],
@@ -124,6 +131,45 @@ describe('analysis API on the local server', () => {
     expect(unknown.body.error.fields).toEqual([{ field: 'team', message: 'unknown field' }]);
     expect(cursor.status).toBe(400);
     expect(cursor.body.error.fields).toEqual([{ field: 'cursor', message: expect.stringContaining('the same filters') }]);
+  });
+
+  it('turns the seed\'s Korean prompt into a valid experiment and its dry-run plan, and submits nothing', async () => {
+    const before = (await runtime.store.listExperiments({ limit: 100 })).items.length;
+
+    const { status, body } = await call('POST', '/api/analysis/nl-experiment', { prompt: 'nginx pod 하나를 랜덤으로 죽이고 복구 시간 관찰' });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      source: 'rules',
+      model: null,
+      usage: null,
+      valid: true,
+      submitted: false,
+      experiment: { chaos_type: 'pod_delete', target: { provider: 'kubernetes', namespace: 'default', labels: { app: 'nginx' }, selection: 'COUNT(1)' }, parameters: { duration_seconds: 30 }, safety: { max_blast_radius: 0.3 } },
+    });
+    expect(body.understood).toContain('"죽이" → chaos_type pod_delete');
+    expect(body.dry_run).toMatchObject({ dry_run: true, experiment: body.experiment.name });
+    expect(JSON.stringify(body.dry_run)).toContain('nginx');
+    expect((await runtime.store.listExperiments({ limit: 100 })).items).toHaveLength(before);
+  });
+
+  it('shows what a guardrail refuses in a proposed experiment, instead of a plan', async () => {
+    const { status, body } = await call('POST', '/api/analysis/nl-experiment', { prompt: 'kill one nginx pod in namespace production' });
+
+    expect(status).toBe(200);
+    expect(body.experiment.target.namespace).toBe('production');
+    expect(body.dry_run).toBeUndefined();
+    expect(body.refused).toEqual({ code: expect.any(String), message: expect.stringContaining('require_confirmation') });
+  });
+
+  it('says what it could not understand in a prompt, naming the field', async () => {
+    const vague = await call('POST', '/api/analysis/nl-experiment', { prompt: 'make it more resilient' });
+    const missing = await call('POST', '/api/analysis/nl-experiment', {});
+
+    expect(vague.status).toBe(400);
+    expect(vague.body.error.fields).toEqual([{ field: 'prompt', message: expect.stringMatching(/^could not understand: which fault to inject/) }]);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.fields[0].field).toBe('prompt');
   });
 
   it('answers an unknown analysis route with 404', async () => {
