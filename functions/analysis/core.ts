@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { NoScoreError, resilienceScore, type ResilienceScore } from '../../shared/analysis/score.js';
-import { ChaosDuckError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
+import { ChaosDuckError, ConflictError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import { ok, type ApiResult } from '../../shared/http/rest.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
@@ -198,4 +198,16 @@ async function planOf(experiment: JsonObject, deps: AnalysisDeps): Promise<{ dry
     if (!(error instanceof ChaosDuckError) || error.status >= 500) throw error;
     return { refused: { code: error.code, message: error.message } };
   }
+}
+
+/** `POST /api/analysis/experiment/{id}`: what a finished experiment's journal shows, and what to do next. */
+export async function analyzeExperiment(id: string, deps: AnalysisDeps): Promise<ApiResult> {
+  if (!experimentId.safeParse(id).success) throw new NotFoundError(`experiment ${id.slice(0, 64)} not found`);
+  const journal = await deps.store.getJournal(id);
+  if (!journal) {
+    const record = await deps.store.getExperiment(id); // NotFoundError for an unknown one
+    throw new ConflictError(`experiment ${id} is still ${record.status}: it can be analysed once it has ended`);
+  }
+  const { result, ...by } = await deps.analyst.analyzeExperiment(journal);
+  return ok({ ...by, analysis: result });
 }

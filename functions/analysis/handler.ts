@@ -3,11 +3,12 @@
  * same function behind the local server.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { parseBody, queryOf, respond, restHandler, type ApiHandler } from '../../shared/http/rest.js';
+import { parseBody, pathId, queryOf, respond, restHandler, type ApiHandler } from '../../shared/http/rest.js';
 import * as analysis from './core.js';
 
 export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
   return restHandler([
+    { method: 'POST', path: '/api/analysis/experiment/{id}', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.analyzeExperiment(pathId(e), deps)) },
     { method: 'POST', path: '/api/analysis/nl-experiment', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.nlExperiment(parseBody(e, true), deps)) },
     { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },

@@ -6,6 +6,8 @@
  * An analyst never decides whether a fault may be injected and never runs anything: what it proposes goes through the
  * same validation, guardrails and dry run as a request from a person, and a person submits it.
  */
+import type { JsonObject } from '../journal/activity.js';
+import type { ExperimentAnalysis } from './findings.js';
 import type { TextExperiment } from './nl.js';
 
 export type AnalystSource = 'claude' | 'rules';
@@ -31,4 +33,6 @@ export interface Analyst {
   readonly source: AnalystSource;
   /** A prompt in any language → the experiment a person would write (not yet validated), with what was read and assumed. */
   experimentFromText(prompt: string): Promise<AnalystAnswer<TextExperiment>>;
+  /** What a finished experiment's journal shows: what happened, whether the hypothesis held and why, what to do next. */
+  analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>>;
 }

@@ -172,6 +172,29 @@ describe('analysis API on the local server', () => {
     expect(missing.body.error.fields[0].field).toBe('prompt');
   });
 
+  it('analyses a finished experiment: what happened, the hypothesis, its probes, findings and what to do next', async () => {
+    const { status, body } = await call('POST', `/api/analysis/experiment/${ran[0]?.id}`);
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'rules', model: null, usage: null });
+    expect(body.analysis).toMatchObject({ experiment_id: ran[0]?.id, hypothesis: { held: true }, score: { score: 100 } });
+    expect(body.analysis.summary).toContain('pod_delete was applied');
+    expect(body.analysis.findings).toContainEqual(expect.objectContaining({ about: 'coverage' }));
+    expect(body.analysis.recommendations.length).toBeGreaterThan(0);
+  });
+
+  it('answers 404 for an unknown experiment and 409 for one still running', async () => {
+    const { id } = await runtime.submit({ name: 'still-running', chaos_type: 'pod_delete', target: { provider: 'memory', labels: { app: 'api' } }, parameters: { duration_seconds: 30 }, safety: { max_blast_radius: 1 } });
+
+    const unknown = await call('POST', '/api/analysis/experiment/exp-nobody');
+    const running = await call('POST', `/api/analysis/experiment/${id}`);
+    await runtime.abort(id);
+
+    expect(unknown.status).toBe(404);
+    expect(running.status).toBe(409);
+    expect(running.body.error.message).toMatch(/is still (pending|running): it can be analysed once it has ended/);
+  });
+
   it('answers an unknown analysis route with 404', async () => {
     const { status, body } = await call('GET', '/api/analysis/nothing-here');
 
