@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
-import { rulesAnalyst } from '../shared/analysis/rules.js';
+import type { Analyst } from '../shared/analysis/analyst.js';
+import { analystFromEnv } from '../shared/analysis/configure.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   token: string;
   port?: number;
   host?: string;
+  /** Who answers `/api/analysis/*`: Claude when `ANTHROPIC_API_KEY` is set, the offline rules otherwise. */
+  analyst?: Analyst;
 }
 
 export interface LocalServer {
@@ -29,9 +32,9 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1' }: ServerOptions): Promise<LocalServer> {
+export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = analystFromEnv() }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
-  const analysis = createAnalysisHandler({ store: runtime.store, analyst: rulesAnalyst, dryRun: (experiment) => runtime.dryRun(experiment) });
+  const analysis = createAnalysisHandler({ store: runtime.store, analyst, dryRun: (experiment) => runtime.dryRun(experiment) });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
   const server = createServer((req, res) => {
