@@ -10,7 +10,9 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
 import type { Analyst } from '../shared/analysis/analyst.js';
 import { analystFromEnv } from '../shared/analysis/configure.js';
+import { readTopology } from '../functions/api/core.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
+import { SANDBOX_PROVIDER } from './defaults.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
 import { attachWebSocketGateway } from './ws-gateway.js';
@@ -34,7 +36,13 @@ export interface LocalServer {
 
 export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = analystFromEnv() }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
-  const analysis = createAnalysisHandler({ store: runtime.store, analyst, dryRun: (experiment) => runtime.dryRun(experiment) });
+  const analysis = createAnalysisHandler({
+    store: runtime.store,
+    analyst,
+    dryRun: (experiment) => runtime.dryRun(experiment),
+    // What this runtime can target: its topology sources, and the sandbox when it has one.
+    topology: async () => ({ ...(await readTopology(runtime.topology)), ...(runtime.deps.drivers.has(SANDBOX_PROVIDER) ? { sandbox: { available: true } } : {}) }),
+  });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
   const server = createServer((req, res) => {

@@ -16,6 +16,8 @@ export interface AnalysisDeps {
   analyst: Analyst;
   /** The plan of an experiment, as `POST /api/chaos/dry-run` makes it: every guardrail, nothing stored or injected. */
   dryRun: (experiment: unknown) => Promise<JsonObject>;
+  /** What this control plane can target now (the topology routes' answers, and the sandbox where there is one). */
+  topology: () => Promise<JsonObject>;
 }
 
 /** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
@@ -210,4 +212,54 @@ export async function analyzeExperiment(id: string, deps: AnalysisDeps): Promise
   }
   const { result, ...by } = await deps.analyst.analyzeExperiment(journal);
   return ok({ ...by, analysis: result });
+}
+
+const topologyBody = z.strictObject({
+  topology: z.record(z.string(), z.unknown()).optional(),
+  steady_state: z.record(z.string(), z.unknown()).optional(),
+  limit: z.number().int().min(1).max(50).default(10),
+});
+
+/** The topology a request names, or this control plane's own. */
+async function topologyOf(body: unknown, deps: AnalysisDeps) {
+  const parsed = topologyBody.safeParse(body ?? {});
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
+  const { topology, steady_state: steadyState, limit } = parsed.data;
+  return { topology: (topology ?? (await deps.topology())) as JsonObject, from: topology ? 'request' : 'control plane', steadyState: steadyState as JsonObject | undefined, limit };
+}
+
+/**
+ * `POST /api/analysis/hypotheses` (`{topology, steady_state}`, or nothing for this control plane's topology): failure
+ * hypotheses ranked by likelihood and impact, each with the experiment that would test it, checked by the model.
+ */
+export async function hypotheses(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const { topology, from, steadyState, limit } = await topologyOf(body, deps);
+  const { result, ...by } = await deps.analyst.hypotheses(topology, steadyState);
+  return ok({
+    ...by,
+    topology_from: from,
+    hypotheses: result.slice(0, limit).map((hypothesis) => {
+      const checked = checkExperiment(hypothesis.experiment);
+      return { ...hypothesis, ...(checked.valid ? { experiment: checked.experiment } : { problems: checked.problems }), valid: checked.valid };
+    }),
+  });
+}
+
+/**
+ * `POST /api/analysis/generate-experiments`: candidate experiments for the topology, each validated and dry-run (its
+ * plan, or what refused it); the ones that would run first. None is submitted.
+ */
+export async function generateExperiments(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const { topology, from, steadyState, limit } = await topologyOf(body, deps);
+  const { result, ...by } = await deps.analyst.hypotheses(topology, steadyState);
+  const candidates = await Promise.all(
+    result.slice(0, limit).map(async ({ title, statement, experiment }) => {
+      const checked = checkExperiment(experiment);
+      return checked.valid
+        ? { title, hypothesis: statement, experiment: checked.experiment, valid: true, ...(await planOf(checked.experiment, deps)) }
+        : { title, hypothesis: statement, experiment, valid: false, problems: checked.problems };
+    }),
+  );
+  const runnable = (c: (typeof candidates)[number]) => ('dry_run' in c ? 0 : 1);
+  return ok({ ...by, topology_from: from, candidates: [...candidates].sort((a, b) => runnable(a) - runnable(b)), submitted: false });
 }

@@ -9,6 +9,8 @@ import * as analysis from './core.js';
 export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
   return restHandler([
     { method: 'POST', path: '/api/analysis/experiment/{id}', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.analyzeExperiment(pathId(e), deps)) },
+    { method: 'POST', path: '/api/analysis/hypotheses', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.hypotheses(parseBody(e, false), deps)) },
+    { method: 'POST', path: '/api/analysis/generate-experiments', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.generateExperiments(parseBody(e, false), deps)) },
     { method: 'POST', path: '/api/analysis/nl-experiment', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.nlExperiment(parseBody(e, true), deps)) },
     { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },

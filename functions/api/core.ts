@@ -154,6 +154,11 @@ const combinedTopologyQuery = z.strictObject({ region: topologyQuery.shape.regio
 export async function combinedTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
   const parsed = combinedTopologyQuery.safeParse(query);
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  return ok(await readTopology(deps.topology, parsed.data));
+}
+
+/** Both topology sources; one not configured is `null`, one that fails is `{error: {code, message}}` in its place. */
+export async function readTopology(sources: TopologySources, { region, cluster }: { region?: string; cluster?: string } = {}): Promise<{ aws: JsonObject | null; kubernetes: JsonObject | null }> {
   const read = async (source: (() => Promise<JsonObject>) | undefined): Promise<JsonObject | null> => {
     if (!source) return null;
     try {
@@ -164,12 +169,9 @@ export async function combinedTopology(query: Record<string, string | undefined>
       return { error: { code, message: `${err.name}: ${err.message}` } };
     }
   };
-  const { aws, k8s } = deps.topology;
-  const [awsResult, kubernetes] = await Promise.all([
-    read(aws && (() => aws(parsed.data.region))),
-    read(k8s && (() => k8s(parsed.data.cluster))),
-  ]);
-  return ok({ aws: awsResult, kubernetes });
+  const { aws, k8s } = sources;
+  const [awsResult, kubernetes] = await Promise.all([read(aws && (() => aws(region))), read(k8s && (() => k8s(cluster)))]);
+  return { aws: awsResult, kubernetes };
 }
 
 function summary(record: ExperimentRecord): JsonObject {

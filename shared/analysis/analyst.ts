@@ -8,6 +8,7 @@
  */
 import type { JsonObject } from '../journal/activity.js';
 import type { ExperimentAnalysis } from './findings.js';
+import type { Hypothesis } from './hypotheses.js';
 import type { TextExperiment } from './nl.js';
 
 export type AnalystSource = 'claude' | 'rules';
@@ -35,4 +36,6 @@ export interface Analyst {
   experimentFromText(prompt: string): Promise<AnalystAnswer<TextExperiment>>;
   /** What a finished experiment's journal shows: what happened, whether the hypothesis held and why, what to do next. */
   analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>>;
+  /** Ranked failure hypotheses for a topology, each with the experiment (a request body, not yet validated) that tests it. */
+  hypotheses(topology: JsonObject, steadyState?: JsonObject): Promise<AnalystAnswer<Hypothesis[]>>;
 }

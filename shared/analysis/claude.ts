@@ -16,6 +16,7 @@ import type { JsonObject } from '../journal/activity.js';
 import { experimentSchema } from '../model/experiment.js';
 import type { Analyst, AnalystAnswer, TokenUsage } from './analyst.js';
 import { analyzeJournal, experimentAnalysisSchema, type ExperimentAnalysis } from './findings.js';
+import { hypothesesFor, hypothesisSchema, type Hypothesis } from './hypotheses.js';
 import type { TextExperiment } from './nl.js';
 import { rulesAnalyst } from './rules.js';
 
@@ -51,6 +52,7 @@ const textExperimentInput = z.object({
 });
 
 const analysisInput = experimentAnalysisSchema.pick({ summary: true, hypothesis: true, findings: true, recommendations: true });
+const hypothesesInput = z.object({ hypotheses: z.array(hypothesisSchema).min(1).max(20) });
 
 /** A tool whose input schema is the zod schema's JSON Schema. */
 function toolOf(name: string, description: string, schema: z.ZodType, override?: Record<string, unknown>): Anthropic.Tool {
@@ -67,6 +69,11 @@ const TOOLS = {
     'The ChaosDuck experiment the prompt describes, as the request body of POST /api/chaos/experiments, with what each phrase was read as and what had to be assumed.',
     textExperimentInput,
     { experiment: experimentJsonSchema },
+  ),
+  hypotheses: toolOf(
+    'propose_hypotheses',
+    'Failure hypotheses for the topology, ranked by likelihood times impact (rank 1 first), each with the ChaosDuck experiment (a POST /api/chaos/experiments body) that tests it.',
+    hypothesesInput,
   ),
   analysis: toolOf(
     'report_analysis',
@@ -155,6 +162,19 @@ export function claudeAnalyst(options: ClaudeAnalystOptions): Analyst {
         () => rulesAnalyst.analyzeExperiment(journal),
       );
     },
+    hypotheses: (topology: JsonObject, steadyState?: JsonObject) =>
+      answer(
+        async () => {
+          // The rules' hypotheses go along as a starting point: Claude may rank, reword, add or drop.
+          const { result, usage } = await ask(TOOLS.hypotheses, hypothesesInput, 'Propose failure hypotheses for the topology in the data.', {
+            topology,
+            steady_state: steadyState ?? null,
+            starting_point: hypothesesFor(topology, steadyState),
+          });
+          return { result: result.hypotheses as Hypothesis[], usage };
+        },
+        () => rulesAnalyst.hypotheses(topology, steadyState),
+      ),
   };
 }
 

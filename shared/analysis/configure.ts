@@ -25,6 +25,7 @@ function lazyClaude(options: ClaudeAnalystOptions): Analyst {
     source: 'claude',
     experimentFromText: async (prompt) => (await get()).experimentFromText(prompt),
     analyzeExperiment: async (journal) => (await get()).analyzeExperiment(journal),
+    hypotheses: async (topology, steadyState) => (await get()).hypotheses(topology, steadyState),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { JsonObject } from '../journal/activity.js';
 import type { Analyst, AnalystAnswer } from './analyst.js';
 import { analyzeJournal, type ExperimentAnalysis } from './findings.js';
+import { hypothesesFor, type Hypothesis } from './hypotheses.js';
 import { experimentFromText, type TextExperiment } from './nl.js';
 
 const answer = <T>(result: T): AnalystAnswer<T> => ({ result, source: 'rules', model: null, usage: null });
@@ -16,5 +17,8 @@ export const rulesAnalyst: Analyst = {
   },
   async analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>> {
     return answer(analyzeJournal(journal));
+  },
+  async hypotheses(topology: JsonObject, steadyState?: JsonObject): Promise<AnalystAnswer<Hypothesis[]>> {
+    return answer(hypothesesFor(topology, steadyState));
   },
 };

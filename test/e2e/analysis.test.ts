@@ -195,6 +195,52 @@ describe('analysis API on the local server', () => {
     expect(running.body.error.message).toMatch(/is still (pending|running): it can be analysed once it has ended/);
   });
 
+  /** A cluster as the Kubernetes topology route describes it: the nginx pods the runtime's planning sees. */
+  const cluster = {
+    kubernetes: {
+      deployments: [{ kind: 'Deployment', namespace: 'default', name: 'nginx', labels: { app: 'nginx' }, selector: { app: 'nginx' }, replicas: 4, ready_replicas: 4 }],
+      statefulsets: [],
+    },
+  };
+
+  it('proposes ranked failure hypotheses for a topology sent in the request, each with a valid experiment', async () => {
+    const { status, body } = await call('POST', '/api/analysis/hypotheses', { topology: cluster, steady_state: { url: 'http://127.0.0.1:9/health' } });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'rules', topology_from: 'request' });
+    expect(body.hypotheses.map((h: { title: string }) => h.title)).toEqual(['nginx loses one of 4 pods', 'nginx under network latency']);
+    expect(body.hypotheses[0]).toMatchObject({ rank: 1, valid: true, experiment: { chaos_type: 'pod_delete', target: { labels: { app: 'nginx' } }, probes: [{ properties: { url: 'http://127.0.0.1:9/health' } }] } });
+  });
+
+  it('uses the control plane\'s own topology when the request has none', async () => {
+    const { status, body } = await call('POST', '/api/analysis/hypotheses');
+
+    expect(status).toBe(200);
+    // This runtime has no cluster or AWS access configured, and no sandbox: nothing to hypothesise about.
+    expect(body).toMatchObject({ topology_from: 'control plane', hypotheses: [] });
+  });
+
+  it('generates candidate experiments, each validated and dry-run, none submitted', async () => {
+    const before = (await runtime.store.listExperiments({ limit: 100 })).items.length;
+
+    const { status, body } = await call('POST', '/api/analysis/generate-experiments', { topology: cluster });
+
+    expect(status).toBe(200);
+    expect(body.submitted).toBe(false);
+    expect(body.candidates).toHaveLength(2);
+    for (const candidate of body.candidates) {
+      expect(candidate).toMatchObject({ valid: true, dry_run: { dry_run: true } });
+    }
+    expect((await runtime.store.listExperiments({ limit: 100 })).items).toHaveLength(before);
+  });
+
+  it('refuses a topology that is not an object, naming the field', async () => {
+    const { status, body } = await call('POST', '/api/analysis/hypotheses', { topology: 'my cluster' });
+
+    expect(status).toBe(400);
+    expect(body.error.fields[0].field).toBe('topology');
+  });
+
   it('answers an unknown analysis route with 404', async () => {
     const { status, body } = await call('GET', '/api/analysis/nothing-here');
 
