@@ -8,7 +8,8 @@ import { ChaosDuckError, ConflictError, NotFoundError, ValidationError, fieldIss
 import { ok, type ApiResult } from '../../shared/http/rest.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
-import type { Analyst } from '../../shared/analysis/analyst.js';
+import type { Analyst, TokenUsage } from '../../shared/analysis/analyst.js';
+import { renderReport } from '../../shared/analysis/report.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 
 export interface AnalysisDeps {
@@ -262,4 +263,49 @@ export async function generateExperiments(body: unknown, deps: AnalysisDeps): Pr
   );
   const runnable = (c: (typeof candidates)[number]) => ('dry_run' in c ? 0 : 1);
   return ok({ ...by, topology_from: from, candidates: [...candidates].sort((a, b) => runnable(a) - runnable(b)), submitted: false });
+}
+
+const reportBody = z.strictObject({ experiments: z.array(experimentId).min(1).max(20) });
+
+/**
+ * `POST /api/analysis/report` (`{experiments: [ids]}`): a narrative report of finished experiments — conclusions,
+ * each experiment's reading, recommendations — as Markdown and as a self-contained HTML page.
+ */
+export async function report(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const parsed = reportBody.safeParse(body);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
+  const items = [];
+  const by: { source: string; model: string | null; notes: string[]; usage: TokenUsage } = { source: 'rules', model: null, notes: [], usage: { input_tokens: 0, output_tokens: 0 } };
+  for (const [index, id] of parsed.data.experiments.entries()) {
+    const journal = await deps.store.getJournal(id);
+    if (!journal) {
+      const record = await deps.store.getExperiment(id).catch((error: unknown) => {
+        if (error instanceof NotFoundError) throw new ValidationError([{ field: `experiments[${index}]`, message: `experiment ${id} not found` }], 'request');
+        throw error;
+      });
+      throw new ValidationError([{ field: `experiments[${index}]`, message: `experiment ${id} is still ${record.status}; report on it once it has ended` }], 'request');
+    }
+    const answer = await deps.analyst.analyzeExperiment(journal);
+    if (answer.source === 'claude') Object.assign(by, { source: 'claude', model: answer.model });
+    if (answer.note) by.notes.push(answer.note);
+    by.usage.input_tokens += answer.usage?.input_tokens ?? 0;
+    by.usage.output_tokens += answer.usage?.output_tokens ?? 0;
+    const experiment = (journal.experiment ?? {}) as JsonObject;
+    items.push({
+      analysis: answer.result,
+      name: String(experiment.name ?? experiment.title ?? id),
+      chaosType: String(experiment.chaos_type ?? 'chaostoolkit'),
+      status: String(journal.status ?? ''),
+      endedAt: String(journal.end ?? ''),
+    });
+  }
+  const rendered = renderReport(items, new Date().toISOString());
+  return ok({
+    source: by.source,
+    model: by.model,
+    usage: by.source === 'claude' ? by.usage : null,
+    ...(by.notes.length > 0 ? { note: [...new Set(by.notes)].join('; ') } : {}),
+    experiments: parsed.data.experiments,
+    ...rendered,
+  });
 }

@@ -241,6 +241,27 @@ describe('analysis API on the local server', () => {
     expect(body.error.fields[0].field).toBe('topology');
   });
 
+  it('writes a narrative report of experiments as Markdown and as one self-contained HTML page', async () => {
+    const { status, body } = await call('POST', '/api/analysis/report', { experiments: [ran[0]?.id, ran[2]?.id] });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'rules', title: 'Chaos experiments report: 2 experiments' });
+    expect(body.conclusions[0]).toBe('2 of 2 hypotheses held; mean resilience 100/100.');
+    expect(body.markdown).toContain('## Conclusions');
+    expect(body.markdown).toContain('| web-pod_delete | pod_delete |');
+    expect(body.markdown).toContain('## Recommendations');
+    expect(body.html).toMatch(/^<!doctype html>/);
+    expect(body.html).not.toMatch(/<script|https?:\/\/(?!127)/);
+    expect(body.recommendations.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a report on an unknown or unfinished experiment, naming which', async () => {
+    const { status, body } = await call('POST', '/api/analysis/report', { experiments: [ran[0]?.id, 'exp-nobody'] });
+
+    expect(status).toBe(400);
+    expect(body.error.fields).toEqual([{ field: 'experiments[1]', message: 'experiment exp-nobody not found' }]);
+  });
+
   it('answers an unknown analysis route with 404', async () => {
     const { status, body } = await call('GET', '/api/analysis/nothing-here');
 
