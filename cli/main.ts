@@ -32,6 +32,7 @@ import { DEFAULT_DATA_DIR, SANDBOX_PROVIDER } from '../local/defaults.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
 import { watchInterrupts, type Interruption } from './interrupt.js';
 import { formatEvent } from './progress.js';
+import { registerAnalysisCommands } from './analysis.js';
 
 const EXIT_OK = 0;
 const EXIT_NOT_COMPLETED = 1;
@@ -157,6 +158,8 @@ program
     }
   });
 
+registerAnalysisCommands(program, { dataDirOption, startRuntime, sandbox: () => new SandboxOnDemand({ replicas: 3, proxyPort: 0 }) });
+
 /** What `${SANDBOX_URL}` stands for until the sandbox runs: an address of the right shape, reserved so none is real. */
 const SANDBOX_URL_STAND_IN = 'http://sandbox.invalid';
 
@@ -178,10 +181,11 @@ function loadExperiment(document: unknown, sandboxUrl?: string): { input: unknow
 /**
  * The embedded runtime with the drivers a user may need: the sandbox (started on first use), AWS (through the SDK's
  * usual credentials, region and `AWS_ENDPOINT_URL`, e.g. moto or LocalStack), Kubernetes (the kubeconfig), and any
- * given. Then the recovery sweep. AWS and Kubernetes are loaded when an experiment, a probe or a topology request
- * first needs them, so a run that uses neither does not pay for loading their SDKs.
+ * given. Then the recovery sweep (unless `sweep` is false: commands that only read). AWS and Kubernetes are loaded
+ * when an experiment, a probe or a topology request first needs them, so a run that uses neither does not pay for
+ * loading their SDKs.
  */
-async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<LocalRuntime> {
+async function startRuntime(dataDir: string, drivers: FaultDriver[], { sweep = true }: { sweep?: boolean } = {}): Promise<LocalRuntime> {
   const [{ LocalRuntime }, { earlierStoreNotice }] = await Promise.all([import('../local/runtime.js'), import('../local/data-directory.js')]);
   // Kubernetes clients come from the kubeconfig (KUBECONFIG or ~/.kube/config; `target.cluster` names a context),
   // read on first use, so a machine without one only finds out if an experiment targets a cluster.
@@ -211,6 +215,7 @@ async function startRuntime(dataDir: string, drivers: FaultDriver[]): Promise<Lo
     aws: { tagKey: process.env.CHAOS_TAG_KEY },
     kube: async (cluster) => (await kubernetesAccess()).resolve(cluster),
   });
+  if (!sweep) return runtime;
   const startedAt = Date.now();
   const unsubscribe = runtime.bus.subscribe({ type: ['rollback.started', 'rollback.step', 'experiment.finished'] }, (event) =>
     console.log(`recovery ${event.experimentId}: ${formatEvent(event, startedAt).trim()}`),
@@ -335,7 +340,7 @@ async function serve(options: { dataDir: string; port: number; host: string; san
     if (!runtime || interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
     const [{ loadOrCreateToken }, { startServer }] = await Promise.all([import('../local/auth.js'), import('../local/server.js')]);
     const token = loadOrCreateToken(resolve(options.dataDir));
-    server = await startServer({ runtime, token, port: options.port, host: options.host });
+    server = await startServer({ runtime, token, port: options.port, host: options.host, sandboxUrl });
     console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
     console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
     console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);

@@ -13,6 +13,7 @@ import { analystFromEnv } from '../shared/analysis/configure.js';
 import { readTopology } from '../functions/api/core.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { SANDBOX_PROVIDER } from './defaults.js';
+import type { JsonObject } from '../shared/journal/activity.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
 import { attachWebSocketGateway } from './ws-gateway.js';
@@ -27,6 +28,8 @@ export interface ServerOptions {
   host?: string;
   /** Who answers `/api/analysis/*`: Claude when `ANTHROPIC_API_KEY` is set, the offline rules otherwise. */
   analyst?: Analyst;
+  /** The sandbox service's address, when it runs: its hypotheses then check it answers. */
+  sandboxUrl?: string;
 }
 
 export interface LocalServer {
@@ -34,14 +37,14 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = analystFromEnv() }: ServerOptions): Promise<LocalServer> {
+export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = analystFromEnv(), sandboxUrl }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
   const analysis = createAnalysisHandler({
     store: runtime.store,
     analyst,
     dryRun: (experiment) => runtime.dryRun(experiment),
     // What this runtime can target: its topology sources, and the sandbox when it has one.
-    topology: async () => ({ ...(await readTopology(runtime.topology)), ...(runtime.deps.drivers.has(SANDBOX_PROVIDER) ? { sandbox: { available: true } } : {}) }),
+    topology: () => runtimeTopology(runtime, sandboxUrl),
   });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
@@ -200,4 +203,10 @@ function localContext(): Context {
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** What a runtime can target: its topology sources, and the sandbox when it has one (with its address, once it runs). */
+export async function runtimeTopology(runtime: LocalRuntime, sandboxUrl?: string): Promise<JsonObject> {
+  const sandbox = runtime.deps.drivers.has(SANDBOX_PROVIDER) ? { sandbox: { available: true, ...(sandboxUrl ? { url: sandboxUrl } : {}) } } : {};
+  return { ...(await readTopology(runtime.topology)), ...sandbox } as JsonObject;
 }

@@ -10,6 +10,7 @@ import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
 import type { Analyst, TokenUsage } from '../../shared/analysis/analyst.js';
 import { renderReport } from '../../shared/analysis/report.js';
+import { CorruptRecordError } from '../../shared/store/records.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 
 export interface AnalysisDeps {
@@ -193,12 +194,15 @@ function checkExperiment(experiment: unknown): { valid: true; experiment: JsonOb
   }
 }
 
-/** The dry run's plan, or what refused it (a guardrail, a target that cannot be reached), said as the API says it. */
+/**
+ * The dry run's plan, or what stopped it, said as the API says it: a guardrail, no matching target, a provider this
+ * control plane cannot reach (no kubeconfig, say). A corrupt record is not the proposal's doing, and is raised.
+ */
 async function planOf(experiment: JsonObject, deps: AnalysisDeps): Promise<{ dry_run: JsonObject } | { refused: { code: string; message: string } }> {
   try {
     return { dry_run: await deps.dryRun(experiment) };
   } catch (error) {
-    if (!(error instanceof ChaosDuckError) || error.status >= 500) throw error;
+    if (!(error instanceof ChaosDuckError) || error instanceof CorruptRecordError) throw error;
     return { refused: { code: error.code, message: error.message } };
   }
 }

@@ -169,7 +169,7 @@ function workloadTarget(text: string, said: Said, assumptions: string[]): Record
   if (Object.keys(labels).length === 0) {
     // "pods of the web app", "pods of checkout"
     const of = /(?:pods?|replicas?|containers?)\s+(?:of|for|in|from|behind)\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)/.exec(text);
-    if (of && !NOT_A_NAME.has(of[1] as string) && !['namespace', 'ns', 'cluster'].includes(of[1] as string)) {
+    if (of && !NOT_A_NAME.has(of[1] as string) && !/^\d/.test(of[1] as string) && !['namespace', 'ns', 'cluster'].includes(of[1] as string)) {
       labels.app = of[1] as string;
       said(of, `target.labels.app ${of[1]}`);
     }

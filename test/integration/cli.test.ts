@@ -196,3 +196,71 @@ describe('chaosduck CLI', () => {
     }
   });
 });
+
+describe('chaosduck analysis commands', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'chaosduck-cli-analysis-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  /** A Chaos Toolkit file that runs in a blink: a process probe, a process action, a declared rollback. */
+  const quick = () => {
+    const file = join(cwd, 'quick.json');
+    const touch = { type: 'process', path: 'true' };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        title: 'quick',
+        description: 'd',
+        'steady-state-hypothesis': { title: 'fine', probes: [{ type: 'probe', name: 'fine', tolerance: 0, provider: touch }] },
+        method: [{ type: 'action', name: 'act', provider: touch }],
+        rollbacks: [{ type: 'action', name: 'undo', provider: touch }],
+      }),
+    );
+    return file;
+  };
+
+  it('scores what ran, analyses it, and reports the trend', async () => {
+    const run = await runCli(['run', quick()], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+    const id = JSON.parse(readFileSync(join(cwd, 'journal.json'), 'utf8')).chaosduck.id as string;
+
+    const score = await runCli(['score'], { cwd });
+    const analyze = await runCli(['analyze', id], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+    const json = await runCli(['analyze', id, '--json'], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+
+    expect(run.stdout).toContain('resilience 100/100 (steady state 1, hypothesis 1, recovery 1, rollback 1)');
+    expect(score.stdout).toContain(`100/100`);
+    expect(score.stdout).toContain(id);
+    expect(score.stdout).toContain('1 scored; latest 100, mean 100');
+    expect(analyze.code).toBe(0);
+    expect(analyze.stdout).toContain('quick: chaostoolkit was applied; the experiment ended completed; resilience 100/100.');
+    expect(analyze.stdout).toContain('analysis by the offline rules');
+    expect(JSON.parse(json.stdout)).toMatchObject({ source: 'rules', analysis: { experiment_id: id, hypothesis: { held: true } } });
+  });
+
+  it('turns a sentence into the experiment file it would run, which then validates', async () => {
+    const nl = await runCli(['nl', 'nginx pod 하나를 랜덤으로 죽이고 복구 시간 관찰', '-o', 'nginx.json'], { cwd, env: { ANTHROPIC_API_KEY: '', KUBECONFIG: join(cwd, 'none') } });
+    const validate = await runCli(['validate', 'nginx.json'], { cwd });
+    const vague = await runCli(['nl', 'be resilient'], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+
+    expect(nl.code).toBe(0);
+    expect(nl.stdout).toContain('# read:    "죽이" → chaos_type pod_delete');
+    expect(nl.stdout).toContain('chaos_type: pod_delete');
+    expect(nl.stdout).toContain('nothing was run');
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain('valid pod_delete experiment "nginx-pod-delete"');
+    expect(vague.code).toBe(2);
+    expect(vague.stderr).toContain('prompt: could not understand: which fault to inject');
+  });
+
+  it('proposes hypotheses for a topology file', async () => {
+    const topology = join(cwd, 'topology.json');
+    writeFileSync(topology, JSON.stringify({ kubernetes: { deployments: [{ kind: 'Deployment', namespace: 'shop', name: 'cart', selector: { app: 'cart' }, replicas: 1, ready_replicas: 1 }] } }));
+
+    const result = await runCli(['hypotheses', '--topology', topology], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(' 1. [high likelihood, high impact] cart has a single replica');
+  });
+});

@@ -7,7 +7,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { ProviderUnavailableError, ValidationError } from '../../errors.js';
 
 export interface KubeClients {
@@ -41,6 +41,11 @@ export function loadKubeConfig({ kubeconfigPath, context }: KubeconfigOptions = 
     // With nothing to load, the client would quietly aim at http://localhost:8080; say what is missing instead.
     if (!process.env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && !process.env.KUBERNETES_SERVICE_HOST) {
       throw new ProviderUnavailableError('no Kubernetes cluster configured: set KUBECONFIG or create ~/.kube/config (target.cluster names a context)');
+    }
+    // The client would fail reading a KUBECONFIG entry that is not there with a bare ENOENT from deep inside it.
+    const missing = (process.env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '' && !existsSync(path));
+    if (missing.length > 0 && missing.length === (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean).length) {
+      throw new ProviderUnavailableError(`KUBECONFIG names ${missing.join(', ')}, which does not exist: point it at a kubeconfig file, or unset it to use ~/.kube/config`);
     }
     kc.loadFromDefault();
   }

@@ -16,7 +16,7 @@ const CASES: [string, Record<string, unknown>][] = [
   ['terminate half of the web pods', { chaos_type: 'pod_delete', target: { labels: { app: 'web' }, selection: 'PERCENT(50)' } }],
   ['remove 25% of the pods with app=api for 2 minutes', { chaos_type: 'pod_delete', target: { labels: { app: 'api' }, selection: 'PERCENT(25)' }, parameters: { duration_seconds: 120 } }],
   ['kill all frontend replicas in the staging namespace', { chaos_type: 'pod_delete', target: { labels: { app: 'frontend' }, namespace: 'staging', selection: 'ALL' } }],
-  ['kill a sandbox replica', { chaos_type: 'pod_delete', target: { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' } }],
+  ['kill a sandbox replica for 5 seconds', { chaos_type: 'pod_delete', target: { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' }, parameters: { duration_seconds: 5 } }],
   ['payment 파드 2개 삭제하고 1분 동안 관찰', { chaos_type: 'pod_delete', target: { labels: { app: 'payment' }, selection: 'COUNT(2)' }, parameters: { duration_seconds: 60 } }],
   ['shop 네임스페이스의 cart 파드를 종료', { chaos_type: 'pod_delete', target: { labels: { app: 'cart' }, namespace: 'shop' } }],
   ['delete the redis pod with a grace period of 10 seconds', { chaos_type: 'pod_delete', target: { labels: { app: 'redis' } }, parameters: { grace_period_seconds: 10 } }],
