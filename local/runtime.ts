@@ -35,6 +35,8 @@ import { LocalEventBus } from './event-bus.js';
 import type { TopologySources } from '../functions/api/core.js';
 import type { AwsClientFactory } from '../shared/faults/aws/clients.js';
 import type { KubeClientResolver } from '../shared/faults/kubernetes/cluster.js';
+import type { Analyst } from '../shared/analysis/analyst.js';
+import { analystFromEnv } from '../shared/analysis/configure.js';
 import { LocalStepFunctions, type Execution } from './step-functions.js';
 
 export interface RuntimeOptions {
@@ -54,6 +56,11 @@ export interface RuntimeOptions {
    * k8s topology route answers 404 and probes read the default kubeconfig.
    */
   kube?: KubeClientResolver;
+  /**
+   * Who answers analysis questions and states the HYPOTHESIS phase's prediction for `ai_enabled` experiments: Claude
+   * when `ANTHROPIC_API_KEY` is set, the offline rules otherwise.
+   */
+  analyst?: Analyst;
 }
 
 export interface RecoveryReport {
@@ -103,6 +110,7 @@ export class LocalRuntime {
       random: Math.random,
       ...(options.aws?.clients ? { aws: options.aws.clients } : {}),
       ...(options.kube ? { kube: options.kube } : {}),
+      analyst: options.analyst ?? analystFromEnv(),
     };
     // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
     const runner: ExecutionRunner = {

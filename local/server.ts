@@ -26,7 +26,7 @@ export interface ServerOptions {
   token: string;
   port?: number;
   host?: string;
-  /** Who answers `/api/analysis/*`: Claude when `ANTHROPIC_API_KEY` is set, the offline rules otherwise. */
+  /** Who answers `/api/analysis/*`: the runtime's analyst unless given (Claude when `ANTHROPIC_API_KEY` is set). */
   analyst?: Analyst;
   /** The sandbox service's address, when it runs: its hypotheses then check it answers. */
   sandboxUrl?: string;
@@ -37,7 +37,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = analystFromEnv(), sandboxUrl }: ServerOptions): Promise<LocalServer> {
+export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.deps.analyst ?? analystFromEnv(), sandboxUrl }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
   const analysis = createAnalysisHandler({
     store: runtime.store,

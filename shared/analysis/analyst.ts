@@ -7,18 +7,20 @@
  * same validation, guardrails and dry run as a request from a person, and a person submits it.
  */
 import type { JsonObject } from '../journal/activity.js';
+import type { ExperimentSpec } from '../model/experiment.js';
 import type { ExperimentAnalysis } from './findings.js';
 import type { Hypothesis } from './hypotheses.js';
 import type { TextExperiment } from './nl.js';
 
 export type AnalystSource = 'claude' | 'rules';
 
-export interface TokenUsage {
+/** A type, not an interface, so it fits where JSON is expected (journal events). */
+export type TokenUsage = {
   input_tokens: number;
   output_tokens: number;
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
-}
+};
 
 export interface AnalystAnswer<T> {
   result: T;
@@ -38,4 +40,20 @@ export interface Analyst {
   analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>>;
   /** Ranked failure hypotheses for a topology, each with the experiment (a request body, not yet validated) that tests it. */
   hypotheses(topology: JsonObject, steadyState?: JsonObject): Promise<AnalystAnswer<Hypothesis[]>>;
+  /**
+   * The HYPOTHESIS phase's prediction for an experiment about to run: the steady state it expects to hold (starting
+   * from the rule-based statement) and the impact it predicts while the fault is in place.
+   */
+  predict(spec: ExperimentSpec, rules: StatedHypothesis): Promise<AnalystAnswer<Prediction>>;
+}
+
+/** What the rule-based former states: the hypothesis and one expectation per probe. */
+export interface StatedHypothesis {
+  statement: string;
+  expectations: string[];
+}
+
+export interface Prediction extends StatedHypothesis {
+  /** What is expected to happen while the fault is in place (errors, latency, recovery), to compare with the outcome. */
+  predicted_impact: string[];
 }

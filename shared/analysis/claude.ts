@@ -14,7 +14,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import * as z from 'zod';
 import type { JsonObject } from '../journal/activity.js';
 import { experimentSchema } from '../model/experiment.js';
-import type { Analyst, AnalystAnswer, TokenUsage } from './analyst.js';
+import type { Analyst, AnalystAnswer, Prediction, StatedHypothesis, TokenUsage } from './analyst.js';
+import type { ExperimentSpec } from '../model/experiment.js';
 import { analyzeJournal, experimentAnalysisSchema, type ExperimentAnalysis } from './findings.js';
 import { hypothesesFor, hypothesisSchema, type Hypothesis } from './hypotheses.js';
 import type { TextExperiment } from './nl.js';
@@ -53,6 +54,11 @@ const textExperimentInput = z.object({
 
 const analysisInput = experimentAnalysisSchema.pick({ summary: true, hypothesis: true, findings: true, recommendations: true });
 const hypothesesInput = z.object({ hypotheses: z.array(hypothesisSchema).min(1).max(20) });
+const predictionInput = z.object({
+  statement: z.string().min(1).max(2000),
+  expectations: z.array(z.string().min(1).max(500)).max(50),
+  predicted_impact: z.array(z.string().min(1).max(500)).min(1).max(10),
+});
 
 /** A tool whose input schema is the zod schema's JSON Schema. */
 function toolOf(name: string, description: string, schema: z.ZodType, override?: Record<string, unknown>): Anthropic.Tool {
@@ -74,6 +80,11 @@ const TOOLS = {
     'propose_hypotheses',
     'Failure hypotheses for the topology, ranked by likelihood times impact (rank 1 first), each with the ChaosDuck experiment (a POST /api/chaos/experiments body) that tests it.',
     hypothesesInput,
+  ),
+  prediction: toolOf(
+    'state_hypothesis',
+    'The hypothesis of an experiment about to run: the steady state expected to hold (keep each probe expectation of the rule-based statement), and the impact predicted while the fault is in place.',
+    predictionInput,
   ),
   analysis: toolOf(
     'report_analysis',
@@ -174,6 +185,11 @@ export function claudeAnalyst(options: ClaudeAnalystOptions): Analyst {
           return { result: result.hypotheses as Hypothesis[], usage };
         },
         () => rulesAnalyst.hypotheses(topology, steadyState),
+      ),
+    predict: (spec: ExperimentSpec, rules: StatedHypothesis) =>
+      answer<Prediction>(
+        () => ask(TOOLS.prediction, predictionInput, 'State the hypothesis of the experiment in the data, which is about to run.', { experiment: spec, rule_based: rules }),
+        () => rulesAnalyst.predict(spec, rules),
       ),
   };
 }

@@ -26,6 +26,7 @@ function lazyClaude(options: ClaudeAnalystOptions): Analyst {
     experimentFromText: async (prompt) => (await get()).experimentFromText(prompt),
     analyzeExperiment: async (journal) => (await get()).analyzeExperiment(journal),
     hypotheses: async (topology, steadyState) => (await get()).hypotheses(topology, steadyState),
+    predict: async (spec, rules) => (await get()).predict(spec, rules),
   };
 }
 

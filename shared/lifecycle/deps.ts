@@ -7,6 +7,7 @@ import type { JournalEvent, PhaseResult } from '../model/lifecycle.js';
 import type { ExperimentStore } from '../store/store.js';
 import type { AwsClientFactory } from '../faults/aws/clients.js';
 import type { KubeClientResolver } from '../faults/kubernetes/cluster.js';
+import type { Analyst } from '../analysis/analyst.js';
 import { DEFAULT_PRODUCTION_PATTERN } from './guardrails.js';
 
 export interface EventPublisher {
@@ -35,6 +36,8 @@ export interface LifecycleDeps {
   aws?: AwsClientFactory;
   /** Kubernetes clients for `k8s` probes; the default kubeconfig (by context) if absent. */
   kube?: KubeClientResolver;
+  /** Who states the HYPOTHESIS phase's prediction when an experiment has `ai_enabled`: the rules if absent. */
+  analyst?: Analyst;
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

@@ -193,3 +193,62 @@ describe('natural language → experiment with Claude, through the API', () => {
     expect(body.dry_run).toBeUndefined();
   });
 });
+
+describe('the HYPOTHESIS phase with Claude', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ drivers: [new MemoryDriver({ targets: 2 })], analyst: analyst() });
+  });
+  afterAll(async () => runtime?.stop());
+
+  const spec = (aiEnabled: boolean) => ({
+    name: `ai-${aiEnabled}`,
+    chaos_type: 'pod_delete',
+    target: { provider: 'memory', labels: { app: 'demo' } },
+    parameters: { duration_seconds: 0 },
+    safety: { max_blast_radius: 1 },
+    ai_enabled: aiEnabled,
+  });
+
+  it('asks Claude for the statement and the predicted impact of an ai_enabled experiment; the journal says who answered', async () => {
+    fake.reply({
+      toolCall: {
+        name: 'state_hypothesis',
+        input: { statement: 'When a demo pod is deleted, demo keeps answering.', expectations: [], predicted_impact: ['one of two pods is gone for about ten seconds'] },
+      },
+    });
+
+    const record = await runtime.run(spec(true));
+    const journal = (await runtime.journal(record.id)) as { chaosduck: { hypothesis: Record<string, unknown> } };
+
+    expect(record.status).toBe('completed');
+    expect(journal.chaosduck.hypothesis).toMatchObject({
+      statement: 'When a demo pod is deleted, demo keeps answering.',
+      predicted_impact: ['one of two pods is gone for about ten seconds'],
+      source: 'claude',
+      model: DEFAULT_CLAUDE_MODEL,
+      usage: { input_tokens: 1200, output_tokens: 300 },
+    });
+    expect(fake.requests[0]?.body.tool_choice.name).toBe('state_hypothesis');
+    expect(String(fake.requests[0]?.body.messages[0]?.content)).toContain('"rule_based":');
+  });
+
+  it('states the rule-based hypothesis without asking when the experiment turns AI off', async () => {
+    const record = await runtime.run(spec(false));
+    const journal = (await runtime.journal(record.id)) as { chaosduck: { hypothesis: Record<string, unknown> } };
+
+    expect(journal.chaosduck.hypothesis.source).toBe('rules');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('keeps the rule-based hypothesis, with a note, when Claude cannot answer', async () => {
+    fake.reply({ status: 500 }, { status: 500 });
+
+    const record = await runtime.run(spec(true));
+    const journal = (await runtime.journal(record.id)) as { chaosduck: { hypothesis: Record<string, unknown> } };
+
+    expect(record.status).toBe('completed');
+    expect(journal.chaosduck.hypothesis).toMatchObject({ source: 'rules', note: expect.stringContaining('Claude could not be reached (500') });
+    expect(journal.chaosduck.hypothesis.predicted_impact).toEqual(['capacity drops by the deleted pods until their replacements are ready', 'requests in flight on a deleted pod fail unless clients retry']);
+  });
+});
