@@ -2,6 +2,9 @@
  * Applies a function's access from the catalogue: each branch sets the environment variable that names a resource
  * and grants exactly the use the function makes of it, so the two never come apart.
  */
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { FunctionSpec } from './function-catalogue.js';
 import type { ChaosDuckTable } from './constructs/chaosduck-table.js';
 import type { ControlBus } from './constructs/control-bus.js';
@@ -38,6 +41,10 @@ export interface ControlPlaneResources {
   readonly eksClusters: readonly string[];
   /** The chaos agent image for Kubernetes network and stress faults; unset: those faults say it is missing. */
   readonly agentImage?: string;
+  /** The API function, which the analysis function asks for dry runs and the topology. */
+  readonly apiFunction: IFunction;
+  /** The Secrets Manager secret holding the Anthropic API key; unset: the analysis answers offline. */
+  readonly anthropicSecretArn?: string;
 }
 
 export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resources: ControlPlaneResources): void {
@@ -93,6 +100,15 @@ export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resour
   if (spec.kubernetes) {
     new EksAccess(fn, 'Kubernetes', { role: fn.role, clusters: resources.eksClusters });
     if (spec.faults && resources.agentImage) fn.addEnvironment('CHAOSDUCK_AGENT_IMAGE', resources.agentImage);
+  }
+  if (spec.invokesApi) {
+    fn.addEnvironment('API_FUNCTION_NAME', resources.apiFunction.functionName);
+    // The function itself, unqualified: grantInvoke would add its versions and aliases (`:*`), which nothing uses.
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [resources.apiFunction.functionArn] }));
+  }
+  if (spec.anthropicSecret && resources.anthropicSecretArn) {
+    fn.addEnvironment('ANTHROPIC_SECRET_ARN', resources.anthropicSecretArn);
+    Secret.fromSecretCompleteArn(fn, 'AnthropicKey', resources.anthropicSecretArn).grantRead(fn.role);
   }
   if (spec.websocketPost) {
     fn.addEnvironment('WS_ENDPOINT', webSocket.callbackUrl);

@@ -82,6 +82,12 @@ export interface ChaosDuckStackProps extends StackProps {
    * @default - none: those faults are refused with a message naming this setting
    */
   readonly agentImage?: string;
+  /**
+   * The complete ARN of a Secrets Manager secret holding an Anthropic API key (the whole secret string is the key):
+   * the analysis function then asks Claude, reading the key at its first request; it is never logged or returned.
+   * @default - none: the analysis answers with the offline analyst
+   */
+  readonly anthropicSecretArn?: string;
 }
 
 export class ChaosDuckStack extends Stack {
@@ -142,7 +148,13 @@ export class ChaosDuckStack extends Stack {
       logRetention: props.logRetention,
     });
 
-    this.restApi = new ControlPlaneRestApi(this, 'RestApi', { handler: fn('api'), logRetention: props.logRetention, loggingDependency: logging });
+    if (props.anthropicSecretArn !== undefined) assertSecretArn(props.anthropicSecretArn, 'anthropicSecretArn');
+    this.restApi = new ControlPlaneRestApi(this, 'RestApi', {
+      handler: fn('api'),
+      routes: [{ path: 'api/analysis', handler: fn('analysis') }],
+      logRetention: props.logRetention,
+      loggingDependency: logging,
+    });
     this.webSocket = new ControlPlaneWebSocketApi(this, 'WebSocket', {
       connectHandler: fn('ws-connect'),
       disconnectHandler: fn('ws-disconnect'),
@@ -195,6 +207,8 @@ export class ChaosDuckStack extends Stack {
       targetRoleArns,
       eksClusters,
       agentImage: props.agentImage,
+      apiFunction: fn('api'),
+      anthropicSecretArn: props.anthropicSecretArn,
     };
     for (const name of FUNCTION_NAMES) applyAccess(this.required(name), FUNCTIONS[name], resources);
 
@@ -214,5 +228,12 @@ export class ChaosDuckStack extends Stack {
     const found = this.functions.get(name);
     if (!found) throw new Error(`no function ${name}`);
     return found;
+  }
+}
+
+/** A complete Secrets Manager secret ARN (with its six-character suffix), so the grant names exactly that secret. */
+export function assertSecretArn(arn: string, where: string): void {
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/.test(arn)) {
+    throw new Error(`${where}: ${arn} is not the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)`);
   }
 }

@@ -3,7 +3,7 @@
  * fails the synth instead of deploying a default.
  */
 import type { App } from 'aws-cdk-lib';
-import type { ChaosDuckStackProps } from './chaosduck-stack.js';
+import { assertSecretArn, type ChaosDuckStackProps } from './chaosduck-stack.js';
 import { assertEksClusterNames } from './constructs/eks-access.js';
 import { assertTargetRoleArns } from './constructs/target-role-policy.js';
 
@@ -17,6 +17,7 @@ export const CONTEXT_KEYS = {
   targetRoleArns: 'chaosduck:targetRoleArns',
   eksClusters: 'chaosduck:eksClusters',
   agentImage: 'chaosduck:agentImage',
+  anthropicSecretArn: 'chaosduck:anthropicSecretArn',
 } as const;
 
 export function stackPropsFromContext(app: App): ChaosDuckStackProps {
@@ -33,7 +34,14 @@ export function stackPropsFromContext(app: App): ChaosDuckStackProps {
     targetRoleArns: roleArns(read(CONTEXT_KEYS.targetRoleArns), CONTEXT_KEYS.targetRoleArns),
     eksClusters: clusterNames(read(CONTEXT_KEYS.eksClusters), CONTEXT_KEYS.eksClusters),
     agentImage: text(read(CONTEXT_KEYS.agentImage), CONTEXT_KEYS.agentImage),
+    anthropicSecretArn: secretArn(read(CONTEXT_KEYS.anthropicSecretArn), CONTEXT_KEYS.anthropicSecretArn),
   };
+}
+
+function secretArn(value: unknown, key: string): string | undefined {
+  const arn = text(value, key);
+  if (arn !== undefined) assertSecretArn(arn, `context ${key}`);
+  return arn;
 }
 
 function text(value: unknown, key: string): string | undefined {

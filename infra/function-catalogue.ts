@@ -57,6 +57,16 @@ export interface FunctionSpec {
    * the Kubernetes group `chaosduck` on each cluster the deployer lists (`chaosduck:eksClusters`), see `EksAccess`.
    */
   readonly kubernetes?: boolean;
+  /**
+   * `API_FUNCTION_NAME` and lambda:InvokeFunction on the API function: the analysis function asks it for dry runs and
+   * the topology, as a client would, rather than carrying the fault drivers and the Kubernetes client itself.
+   */
+  readonly invokesApi?: boolean;
+  /**
+   * `ANTHROPIC_SECRET_ARN` and secretsmanager:GetSecretValue on that secret, when the deployer names one
+   * (`chaosduck:anthropicSecretArn`): the key that lets the function ask Claude. Without it, the offline analyst answers.
+   */
+  readonly anthropicSecret?: boolean;
 }
 
 const LIFECYCLE: readonly EventSource[] = [PROGRESS_SOURCE];
@@ -129,6 +139,15 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     table: 'items',
     bus: LIFECYCLE,
+  },
+  analysis: {
+    description: 'REST API under /api/analysis: resilience scores and trends, experiment analysis, hypotheses, natural language to experiment, reports',
+    invokedBy: 'rest-api',
+    // API Gateway gives up on an integration after 29 seconds; Claude's requests are bounded below that.
+    timeoutSeconds: 29,
+    table: 'with-indexes',
+    invokesApi: true,
+    anthropicSecret: true,
   },
   api: {
     description: 'REST API: experiments, dry runs, rollback requests and the emergency stop',

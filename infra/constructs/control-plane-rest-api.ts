@@ -1,6 +1,7 @@
 /**
- * The REST API: every route goes to one function through the proxy integration, which routes by itself, and every
- * route needs SigV4 (IAM) authorization except `GET /health`. The stage is throttled, traced and logged (JSON access
+ * The REST API: every route goes to one function through the proxy integration, which routes by itself (path prefixes
+ * with functions of their own aside: `/api/analysis/*`), and every route needs SigV4 (IAM) authorization except
+ * `GET /health`. The stage is throttled, traced and logged (JSON access
  * logs, execution logs without request data).
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -26,8 +27,10 @@ export interface ThrottleLimits {
 }
 
 export interface ControlPlaneRestApiProps {
-  /** The function that serves every route. */
+  /** The function that serves every route but `routes`. */
   readonly handler: IFunction;
+  /** Path prefixes (`api/analysis`) served by functions of their own: the prefix and everything beneath it. */
+  readonly routes?: readonly { path: string; handler: IFunction }[];
   /**
    * The one path served without authorization, for GET only.
    * @default 'health'
@@ -100,6 +103,14 @@ export class ControlPlaneRestApi extends Construct {
       requestParameters: { 'method.request.path.proxy': true },
       requestValidator: validator,
     });
+    // A more specific path wins over the root's greedy {proxy+}, in API Gateway as in the local server.
+    const routed = (props.routes ?? []).map(({ path, handler }) => {
+      const prefix = path.split('/').filter(Boolean).reduce((resource, part) => resource.getResource(part) ?? resource.addResource(part), this.api.root);
+      return prefix.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(handler), {
+        requestParameters: { 'method.request.path.proxy': true },
+        requestValidator: validator,
+      });
+    });
 
     Validations.of(cfnOf(this.api)).acknowledge({
       id: 'AwsSolutions-APIG2',
@@ -110,7 +121,7 @@ export class ControlPlaneRestApi extends Construct {
       reason: 'Every route but the health check needs SigV4 (IAM) credentials of this account and the stage is throttled; a WAF web ACL would add a monthly cost to each deployment of a control plane used by a few operators (deployers can associate one)',
     });
     const iamReason = 'Authorized with SigV4 (IAM): callers are IAM principals of this account (operators, CI, the CLI) and the control plane has no user pool';
-    Validations.of(cfnOf(proxy)).acknowledge({ id: 'AwsSolutions-COG4', reason: iamReason });
+    for (const method of [proxy, ...routed]) Validations.of(cfnOf(method)).acknowledge({ id: 'AwsSolutions-COG4', reason: iamReason });
     const healthReason = 'The health check is public on purpose (uptime checks, load balancers): GET only, it reports liveness and whether the emergency stop is on, and changes nothing';
     Validations.of(cfnOf(health)).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: healthReason },

@@ -11,10 +11,13 @@ export interface AnalystSettings {
   apiKey?: string;
   model?: string;
   baseURL?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
 }
 
-export function analystFor({ apiKey, model, baseURL }: AnalystSettings): Analyst {
-  return apiKey ? lazyClaude({ apiKey, ...(model ? { model } : {}), ...(baseURL ? { baseURL } : {}) }) : rulesAnalyst;
+export function analystFor({ apiKey, model, ...options }: AnalystSettings): Analyst {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== ''));
+  return apiKey ? lazyClaude({ apiKey, ...(model ? { model } : {}), ...defined }) : rulesAnalyst;
 }
 
 /** Claude, with the Anthropic SDK loaded by the first question rather than by every process that might ask one. */

@@ -23,18 +23,19 @@ const fnOf = (name: ControlPlaneFunctionName) => {
 const fnArn = (name: ControlPlaneFunctionName) => logicalId(fnOf(name).function);
 
 describe('REST API', () => {
-  it('has two methods: GET /health without authorization and ANY /{proxy+} with IAM, both proxying to the api function', () => {
+  it('has three methods: GET /health without authorization and ANY /{proxy+} with IAM to the api function, ANY /api/analysis/{proxy+} with IAM to the analysis function', () => {
     const methods = resources('AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(2);
-    const byMethod = new Map(methods.map((m) => [m.Properties.HttpMethod as string, m.Properties]));
-    expect(byMethod.get('GET')?.AuthorizationType).toBe('NONE');
-    expect(byMethod.get('ANY')?.AuthorizationType).toBe('AWS_IAM');
-    for (const method of methods) {
-      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
-      expect(JSON.stringify(method.Properties.Integration)).toContain(fnArn('api'));
-    }
+    expect(methods).toHaveLength(3);
+    const health = methods.filter((m) => m.Properties.HttpMethod === 'GET');
+    const proxies = methods.filter((m) => m.Properties.HttpMethod === 'ANY');
+    expect(health.map((m) => m.Properties.AuthorizationType)).toEqual(['NONE']);
+    expect(proxies.map((m) => m.Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM']);
+    for (const method of methods) expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+    const integrated = methods.map((m) => JSON.stringify(m.Properties.Integration));
+    expect(integrated.filter((text) => text.includes(fnArn('api')))).toHaveLength(2);
+    expect(integrated.filter((text) => text.includes(fnArn('analysis')))).toHaveLength(1);
     const paths = resources('AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
-    expect(paths.sort()).toEqual(['health', '{proxy+}']);
+    expect(paths.sort()).toEqual(['analysis', 'api', 'health', '{proxy+}', '{proxy+}']);
   });
 
   it('validates the proxy path parameter', () => {

@@ -48,11 +48,11 @@ describe('table', () => {
     expect(synth.template.toJSON().Resources[logicalId(synth.stack.table.table)].DeletionPolicy).toBe('Retain');
   });
 
-  it('grants index queries only to the functions that list experiments', () => {
+  it('grants index queries only to the functions that list experiments or scores', () => {
     const querying = [...synth.stack.functions]
       .filter(([, fn]) => JSON.stringify(statementsOfRole(synth.template, logicalId(fn.role))).includes('/index/'))
       .map(([name]) => name);
-    expect(querying.sort()).toEqual(['api', 'emergency-stop', 'recovery-sweep']);
+    expect(querying.sort()).toEqual(['analysis', 'api', 'emergency-stop', 'recovery-sweep']);
   });
 
   it('names each index it grants, never index/*', () => {

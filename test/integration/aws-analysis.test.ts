@@ -1,0 +1,134 @@
+/**
+ * The analysis function's AWS side: the Anthropic key read from Secrets Manager (moto, over real HTTP) — Claude when
+ * it reads, the offline analyst and one log line naming the failure (never the secret) when not — and dry runs asked
+ * of the API function through Lambda's Invoke, here a FAKE Lambda endpoint (real HTTP, the Invoke wire format) that
+ * runs the real API handler over an embedded runtime, since moto runs Lambda code only in Docker.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHandler as createAnalysisHandler } from '../../functions/analysis/handler.js';
+import { ApiAnswerError, apiInvoker, keyOf, lambdaAnalyst } from '../../functions/analysis/lambda.js';
+import { createHandler as createApiHandler } from '../../functions/api/handler.js';
+import { LocalRuntime } from '../../local/runtime.js';
+import { rulesAnalyst } from '../../shared/analysis/rules.js';
+import { MemoryDriver } from '../support/memory-driver.js';
+import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
+
+describe('the Anthropic key from Secrets Manager', () => {
+  let moto: Moto;
+  let secrets: SecretsManagerClient;
+  beforeAll(async () => {
+    moto = await startMoto();
+    secrets = new SecretsManagerClient(motoClientConfig(moto.endpoint));
+  }, MOTO_SETUP_TIMEOUT_MS);
+  afterAll(async () => moto?.stop());
+
+  it('takes the secret string as the key, or its ANTHROPIC_API_KEY / api_key field', () => {
+    expect(keyOf('sk-ant-plain\n')).toBe('sk-ant-plain');
+    expect(keyOf('{"ANTHROPIC_API_KEY": "sk-ant-json"}')).toBe('sk-ant-json');
+    expect(keyOf('{"api_key": "sk-ant-field"}')).toBe('sk-ant-field');
+  });
+
+  it('asks Claude when the secret reads, and answers offline without one', async () => {
+    const { ARN } = await secrets.send(new CreateSecretCommand({ Name: 'chaosduck/anthropic', SecretString: 'sk-ant-from-secrets-manager' }));
+
+    const configured = await lambdaAnalyst(secrets, ARN, undefined);
+    const none = await lambdaAnalyst(secrets, undefined, undefined);
+
+    expect(configured.source).toBe('claude');
+    expect(none).toBe(rulesAnalyst);
+  });
+
+  it('answers offline, logging the failure by name and never the secret, when the secret cannot be read', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const analyst = await lambdaAnalyst(secrets, 'arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbC123', undefined);
+
+      expect(analyst).toBe(rulesAnalyst);
+      expect(logged).toHaveBeenCalledTimes(1);
+      const line = JSON.parse(String(logged.mock.calls[0]?.[0])) as Record<string, string>;
+      expect(line).toMatchObject({ level: 'ERROR', error: 'ResourceNotFoundException' });
+      expect(JSON.stringify(line)).not.toContain('sk-ant');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
+
+describe('dry runs asked of the API function', () => {
+  let runtime: LocalRuntime;
+  let fakeLambda: Server;
+  let lambda: LambdaClient;
+  const invocations: string[] = [];
+
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ drivers: [new MemoryDriver({ provider: 'kubernetes', targets: 4, labels: { app: 'nginx' } })] });
+    const api = createApiHandler({ ...runtime.control, topology: runtime.topology });
+    // A FAKE Lambda service: POST /2015-03-31/functions/<name>/invocations runs the real API handler on the payload.
+    fakeLambda = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        invocations.push(decodeURIComponent(req.url ?? ''));
+        const result = await api(JSON.parse(Buffer.concat(chunks).toString('utf8')), {} as never);
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }).end(JSON.stringify(result));
+      });
+    });
+    await new Promise<void>((resolve) => fakeLambda.listen(0, '127.0.0.1', resolve));
+    lambda = new LambdaClient({ ...motoClientConfig(`http://127.0.0.1:${(fakeLambda.address() as AddressInfo).port}`) });
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => fakeLambda?.close(resolve));
+    await runtime?.stop();
+  });
+
+  it('returns the API function\'s plan, as the API would answer it', async () => {
+    const ask = apiInvoker(lambda, 'chaosduck-api');
+
+    const plan = await ask('POST', '/api/chaos/dry-run', { name: 'nginx-kill', chaos_type: 'pod_delete', target: { labels: { app: 'nginx' } } });
+
+    expect(plan).toMatchObject({ dry_run: true, experiment: 'nginx-kill' });
+    expect(invocations.at(-1)).toBe('/2015-03-31/functions/chaosduck-api/invocations');
+  });
+
+  it('turns the API function\'s error answer into the same error, code and status kept (the production rule here)', async () => {
+    const ask = apiInvoker(lambda, 'chaosduck-api');
+
+    const refused = await ask('POST', '/api/chaos/dry-run', { name: 'nginx-kill', chaos_type: 'pod_delete', target: { namespace: 'production', labels: { app: 'nginx' } } }).catch((e: unknown) => e);
+
+    expect(refused).toBeInstanceOf(ApiAnswerError);
+    expect(refused).toMatchObject({ status: 400, code: 'VALIDATION', message: expect.stringContaining('require_confirmation') });
+  });
+
+  it('serves the natural-language route in AWS shape: the plan from the API function, or what it refused', async () => {
+    const ask = apiInvoker(lambda, 'chaosduck-api');
+    const handler = createAnalysisHandler({ store: runtime.store, analyst: rulesAnalyst, dryRun: (e) => ask('POST', '/api/chaos/dry-run', e), topology: () => ask('GET', '/api/topology/combined') });
+    const event = (prompt: string) =>
+      ({ httpMethod: 'POST', path: '/api/analysis/nl-experiment', resource: '/api/analysis/{proxy+}', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }), isBase64Encoded: false, queryStringParameters: null, pathParameters: null }) as never;
+
+    const planned = JSON.parse((await handler(event('kill one nginx pod'), {} as never)).body);
+    const refused = JSON.parse((await handler(event('kill one nginx pod in namespace production'), {} as never)).body);
+
+    expect(planned.dry_run).toMatchObject({ dry_run: true });
+    expect(refused.refused.message).toContain('require_confirmation');
+  });
+
+  it('says when the API function itself failed', async () => {
+    const failing = new LambdaClient({ ...motoClientConfig('http://127.0.0.1:9') });
+
+    await expect(apiInvoker(failing, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow();
+    // A FunctionError (the handler threw) is named as such.
+    const crashing = createServer((_req, res) => res.writeHead(200, { 'x-amz-function-error': 'Unhandled' }).end(JSON.stringify({ errorMessage: 'boom' })));
+    await new Promise<void>((resolve) => crashing.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new LambdaClient(motoClientConfig(`http://127.0.0.1:${(crashing.address() as AddressInfo).port}`));
+      await expect(apiInvoker(client, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow('the API function failed (Unhandled): boom');
+      expect(InvokeCommand).toBeDefined();
+    } finally {
+      await new Promise((resolve) => crashing.close(resolve));
+    }
+  });
+});
