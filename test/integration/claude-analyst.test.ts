@@ -156,7 +156,7 @@ describe('the Claude analyst', () => {
   });
 });
 
-describe('natural language → experiment with Claude, through the API', () => {
+describe('the analysis routes with Claude, through the API', () => {
   let runtime: LocalRuntime;
   let server: LocalServer;
   const call = apiClient(() => server.url, 'token');
@@ -180,6 +180,70 @@ describe('natural language → experiment with Claude, through the API', () => {
     expect(body.refused.message).toContain('require_confirmation');
     expect(body.dry_run).toBeUndefined();
     expect((await runtime.store.listExperiments({})).items).toHaveLength(0);
+  });
+
+  const cluster = { kubernetes: { deployments: [{ kind: 'Deployment', namespace: 'default', name: 'nginx', selector: { app: 'nginx' }, replicas: 4, ready_replicas: 4 }] } };
+  const claudeHypothesis = (experiment: Record<string, unknown>) => ({
+    rank: 1,
+    title: 'nginx under pod loss',
+    statement: 'Losing one nginx pod keeps the site up',
+    likelihood: 'medium',
+    impact: 'high',
+    rationale: 'pods are deleted on every rollout',
+    experiment,
+  });
+
+  it('hypotheses: Claude ranks from the rules\' list, and each experiment is checked by the model', async () => {
+    fake.reply({ toolCall: { name: 'propose_hypotheses', input: { hypotheses: [claudeHypothesis({ ...nginxKill, target: { labels: { app: 'nginx' } } }), { ...claudeHypothesis({ chaos_type: 'nope' }), rank: 2 }] } } });
+
+    const { status, body } = await call('POST', '/api/analysis/hypotheses', { topology: cluster });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'claude', model: DEFAULT_CLAUDE_MODEL, topology_from: 'request' });
+    expect(body.hypotheses.map((h: { valid: boolean }) => h.valid)).toEqual([true, false]);
+    expect(body.hypotheses[1].problems[0].field).toBe('chaos_type');
+    const data = String(fake.requests[0]?.body.messages[0]?.content);
+    expect(data).toContain('"starting_point":');
+    expect(data).toContain('nginx loses one of 4 pods');
+  });
+
+  it('generate-experiments: Claude\'s candidates, each dry-run by the control plane', async () => {
+    fake.reply({ toolCall: { name: 'propose_hypotheses', input: { hypotheses: [claudeHypothesis({ ...nginxKill, target: { labels: { app: 'nginx' } }, safety: { max_blast_radius: 0.5 } })] } } });
+
+    const { status, body } = await call('POST', '/api/analysis/generate-experiments', { topology: cluster });
+
+    expect(status).toBe(200);
+    expect(body.source).toBe('claude');
+    expect(body.candidates[0]).toMatchObject({ valid: true, dry_run: { dry_run: true } });
+  });
+
+  it('experiment analysis and the report: Claude\'s reading over the computed facts, who wrote it said', async () => {
+    const record = await runtime.run({ ...nginxKill, target: { labels: { app: 'nginx' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 0.5 }, ai_enabled: false });
+    const reading = {
+      toolCall: {
+        name: 'report_analysis',
+        input: { summary: 'Claude: nginx rode it out.', hypothesis: { statement: 's', held: true, verdict: 'held' }, findings: [], recommendations: ['add a probe'] },
+      },
+    };
+    fake.reply(reading);
+    const analysed = await call('POST', `/api/analysis/experiment/${record.id}`);
+    fake.reply(reading);
+    const report = await call('POST', '/api/analysis/report', { experiments: [record.id] });
+
+    expect(analysed.body).toMatchObject({ source: 'claude', analysis: { summary: 'Claude: nginx rode it out.', score: { score: 100 } } });
+    expect(report.body).toMatchObject({ source: 'claude', model: DEFAULT_CLAUDE_MODEL, usage: { input_tokens: 1200, output_tokens: 300 } });
+    expect(report.body.markdown).toContain('Claude: nginx rode it out.');
+    expect(report.body.recommendations).toEqual(['add a probe']);
+  });
+
+  it('the report says when the offline analyst stood in for Claude', async () => {
+    const record = await runtime.run({ ...nginxKill, name: 'offline-report', target: { labels: { app: 'nginx' } }, parameters: { duration_seconds: 0 }, safety: { max_blast_radius: 0.5 }, ai_enabled: false });
+    fake.reply({ status: 500 }, { status: 500 });
+
+    const report = await call('POST', '/api/analysis/report', { experiments: [record.id] });
+
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ source: 'rules', usage: null, note: expect.stringContaining('Claude could not be reached (500') });
   });
 
   it('shows every problem of a proposal that does not validate as an experiment, and plans nothing', async () => {
