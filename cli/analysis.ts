@@ -32,7 +32,8 @@ async function withAnalysis<T>(dataDir: string, context: AnalysisCommandContext,
   try {
     const runtime = await context.startRuntime(dataDir, [sandbox.driver], { sweep: false });
     try {
-      return await work({ store: runtime.store, analyst: analystFromEnv(), dryRun: (experiment) => runtime.dryRun(experiment), topology: () => runtimeTopology(runtime) }, core);
+      const deps = { store: runtime.store, analyst: analystFromEnv(), dryRun: (experiment: unknown) => runtime.dryRun(experiment), topology: () => runtimeTopology(runtime), runtime: 'local' as const, guardrails: runtime.deps.guardrails };
+      return await work(deps, core);
     } finally {
       await runtime.stop();
     }

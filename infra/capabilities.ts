@@ -2,6 +2,7 @@
  * Applies a function's access from the catalogue: each branch sets the environment variable that names a resource
  * and grants exactly the use the function makes of it, so the two never come apart.
  */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -45,6 +46,8 @@ export interface ControlPlaneResources {
   readonly apiFunction: IFunction;
   /** The Secrets Manager secret holding the Anthropic API key; unset: the analysis answers offline. */
   readonly anthropicSecretArn?: string;
+  /** The analysis function's (fixed) name, which the HYPOTHESIS task asks for Claude's prediction when there is a key. */
+  readonly analysisFunctionName: string;
 }
 
 export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resources: ControlPlaneResources): void {
@@ -101,10 +104,15 @@ export function applyAccess(fn: ControlPlaneFunction, spec: FunctionSpec, resour
     new EksAccess(fn, 'Kubernetes', { role: fn.role, clusters: resources.eksClusters });
     if (spec.faults && resources.agentImage) fn.addEnvironment('CHAOSDUCK_AGENT_IMAGE', resources.agentImage);
   }
+  // The functions themselves, unqualified: grantInvoke would add their versions and aliases (`:*`), which nothing uses.
+  const mayInvoke = (functionArn: string) => fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn] }));
   if (spec.invokesApi) {
     fn.addEnvironment('API_FUNCTION_NAME', resources.apiFunction.functionName);
-    // The function itself, unqualified: grantInvoke would add its versions and aliases (`:*`), which nothing uses.
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [resources.apiFunction.functionArn] }));
+    mayInvoke(resources.apiFunction.functionArn);
+  }
+  if (spec.invokesAnalysis && resources.anthropicSecretArn) {
+    fn.addEnvironment('ANALYSIS_FUNCTION_NAME', resources.analysisFunctionName);
+    mayInvoke(Stack.of(fn).formatArn({ service: 'lambda', resource: 'function', resourceName: resources.analysisFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
   }
   if (spec.anthropicSecret && resources.anthropicSecretArn) {
     fn.addEnvironment('ANTHROPIC_SECRET_ARN', resources.anthropicSecretArn);

@@ -130,6 +130,7 @@ export class ChaosDuckStack extends Stack {
           timeout: Duration.seconds('timeoutSeconds' in spec ? spec.timeoutSeconds : 30),
           memorySize: 'memoryMb' in spec ? spec.memoryMb : 512,
           logRetention: props.logRetention,
+          ...(name === 'analysis' ? { functionName: analysisFunctionName(this.stackName) } : {}),
           ...(spec.invokedBy === 'event-rule'
             ? { deadLetterQueue: this.bus.deadLetterQueue }
             : { syncInvocationReason: SYNC_INVOCATION[spec.invokedBy] }),
@@ -208,6 +209,7 @@ export class ChaosDuckStack extends Stack {
       eksClusters,
       agentImage: props.agentImage,
       apiFunction: fn('api'),
+      analysisFunctionName: analysisFunctionName(this.stackName),
       anthropicSecretArn: props.anthropicSecretArn,
     };
     for (const name of FUNCTION_NAMES) applyAccess(this.required(name), FUNCTIONS[name], resources);
@@ -237,3 +239,9 @@ export function assertSecretArn(arn: string, where: string): void {
     throw new Error(`${where}: ${arn} is not the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)`);
   }
 }
+
+/**
+ * The analysis function's name, fixed: the HYPOTHESIS task invokes it, and naming it by reference would close a cycle
+ * (analysis → API function → state machines → HYPOTHESIS task → analysis).
+ */
+export const analysisFunctionName = (stackName: string): string => `${stackName.slice(0, 55)}-analysis`;

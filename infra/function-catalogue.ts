@@ -67,6 +67,11 @@ export interface FunctionSpec {
    * (`chaosduck:anthropicSecretArn`): the key that lets the function ask Claude. Without it, the offline analyst answers.
    */
   readonly anthropicSecret?: boolean;
+  /**
+   * When the deployer gives Claude a key (`chaosduck:anthropicSecretArn`): `ANALYSIS_FUNCTION_NAME` and
+   * lambda:InvokeFunction on the analysis function, which the HYPOTHESIS task asks for Claude's prediction.
+   */
+  readonly invokesAnalysis?: boolean;
 }
 
 const LIFECYCLE: readonly EventSource[] = [PROGRESS_SOURCE];
@@ -97,6 +102,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     table: 'items',
     bus: LIFECYCLE,
+    invokesAnalysis: true,
   },
   inject: {
     description: 'Lifecycle INJECT: guardrails and leases, then write-ahead rollback and apply each fault',
@@ -146,6 +152,8 @@ export const FUNCTIONS = {
     // API Gateway gives up on an integration after 29 seconds; Claude's requests are bounded below that.
     timeoutSeconds: 29,
     table: 'with-indexes',
+    // POST /api/analysis/predict validates an experiment as the API does.
+    guardrails: true,
     invokesApi: true,
     anthropicSecret: true,
   },

@@ -79,6 +79,8 @@ export class LocalRuntime {
   readonly runtimeId = `local-${randomUUID()}`;
   readonly bus = new LocalEventBus();
   readonly store: SqliteStore;
+  /** Who answers analysis questions (and predicts in HYPOTHESIS): Claude when configured, the rules otherwise. */
+  readonly analyst: Analyst;
   /** The WebSocket gateway's connections and subscriptions. */
   readonly connections: ConnectionStore;
   readonly deps: LifecycleDeps;
@@ -98,6 +100,7 @@ export class LocalRuntime {
     options: RuntimeOptions,
   ) {
     this.store = new SqliteStore(db);
+    this.analyst = options.analyst ?? analystFromEnv();
     this.connections = new SqliteConnectionStore(db);
     this.deps = {
       store: this.store,
@@ -110,7 +113,7 @@ export class LocalRuntime {
       random: Math.random,
       ...(options.aws?.clients ? { aws: options.aws.clients } : {}),
       ...(options.kube ? { kube: options.kube } : {}),
-      analyst: options.analyst ?? analystFromEnv(),
+      ...(this.analyst.source === 'claude' ? { predict: (spec, rules) => this.analyst.predict(spec, rules) } : {}),
     };
     // Executions run here, and a raised emergency stop fans out here, with the same fan-out code the AWS rule runs.
     const runner: ExecutionRunner = {

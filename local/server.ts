@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
 import type { Analyst } from '../shared/analysis/analyst.js';
-import { analystFromEnv } from '../shared/analysis/configure.js';
 import { readTopology } from '../functions/api/core.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { SANDBOX_PROVIDER } from './defaults.js';
@@ -37,7 +36,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.deps.analyst ?? analystFromEnv(), sandboxUrl }: ServerOptions): Promise<LocalServer> {
+export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.analyst, sandboxUrl }: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: runtime.topology });
   const analysis = createAnalysisHandler({
     store: runtime.store,
@@ -45,6 +44,8 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
     dryRun: (experiment) => runtime.dryRun(experiment),
     // What this runtime can target: its topology sources, and the sandbox when it has one.
     topology: () => runtimeTopology(runtime, sandboxUrl),
+    runtime: 'local',
+    guardrails: runtime.deps.guardrails,
   });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);

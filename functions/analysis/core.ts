@@ -12,6 +12,9 @@ import type { Analyst, TokenUsage } from '../../shared/analysis/analyst.js';
 import { renderReport } from '../../shared/analysis/report.js';
 import { CorruptRecordError } from '../../shared/store/records.js';
 import { parseExperiment } from '../../shared/model/parse.js';
+import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
+import { validateExperiment } from '../../shared/lifecycle/control.js';
+import { ruleBasedHypothesis } from '../../shared/analysis/prediction.js';
 
 export interface AnalysisDeps {
   store: ExperimentStore;
@@ -20,6 +23,9 @@ export interface AnalysisDeps {
   dryRun: (experiment: unknown) => Promise<JsonObject>;
   /** What this control plane can target now (the topology routes' answers, and the sandbox where there is one). */
   topology: () => Promise<JsonObject>;
+  /** Where experiments run and the guardrails they are checked against, as `POST /api/chaos/experiments` checks them. */
+  runtime: LifecycleDeps['runtime'];
+  guardrails: LifecycleDeps['guardrails'];
 }
 
 /** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
@@ -312,4 +318,14 @@ export async function report(body: unknown, deps: AnalysisDeps): Promise<ApiResu
     experiments: parsed.data.experiments,
     ...rendered,
   });
+}
+
+/**
+ * `POST /api/analysis/predict` (an experiment, as `POST /api/chaos/experiments` takes it): the hypothesis it would run
+ * with, and the impact predicted while its fault is in place, without running it. The HYPOTHESIS phase in AWS asks this.
+ */
+export async function predictExperiment(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
+  const spec = validateExperiment(body, deps);
+  const { result, ...by } = await deps.analyst.predict(spec, ruleBasedHypothesis(spec));
+  return ok({ ...by, hypothesis: result });
 }

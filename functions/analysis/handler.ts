@@ -12,6 +12,7 @@ export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
     { method: 'POST', path: '/api/analysis/hypotheses', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.hypotheses(parseBody(e, false), deps)) },
     { method: 'POST', path: '/api/analysis/generate-experiments', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.generateExperiments(parseBody(e, false), deps)) },
     { method: 'POST', path: '/api/analysis/report', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.report(parseBody(e, true), deps)) },
+    { method: 'POST', path: '/api/analysis/predict', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.predictExperiment(parseBody(e, true), deps)) },
     { method: 'POST', path: '/api/analysis/nl-experiment', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.nlExperiment(parseBody(e, true), deps)) },
     { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },

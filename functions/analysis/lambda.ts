@@ -8,56 +8,18 @@
  *   function carries neither the fault drivers nor the Kubernetes client, and every plan is the API's own.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Analyst } from '../../shared/analysis/analyst.js';
 import { analystFor } from '../../shared/analysis/configure.js';
 import { rulesAnalyst } from '../../shared/analysis/rules.js';
-import { ChaosDuckError } from '../../shared/errors.js';
 import type { ApiHandler } from '../../shared/http/rest.js';
-import type { JsonObject } from '../../shared/journal/activity.js';
+import { guardrailsFromEnv } from '../../shared/lifecycle/config.js';
+import { routeInvoker } from '../../shared/lifecycle/lambda-invoke.js';
 import { required } from '../../shared/lifecycle/lambda-entry.js';
 import { DynamoDbStore } from '../../shared/store/dynamodb.js';
 import type { AnalysisDeps } from './core.js';
 import { createHandler } from './handler.js';
-
-/** What the API function answered with an error: its status, code and message, as the API would have said them. */
-export class ApiAnswerError extends ChaosDuckError {
-  override readonly name = 'ApiAnswerError';
-  constructor(
-    readonly status: number,
-    private readonly answerCode: string,
-    message: string,
-  ) {
-    super(message);
-  }
-  override get code(): string {
-    return this.answerCode;
-  }
-}
-
-/** Asks the API function a route, with an API Gateway proxy event, and returns its JSON body (or throws its error). */
-export function apiInvoker(client: LambdaClient, functionName: string) {
-  return async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<JsonObject> => {
-    const event = {
-      httpMethod: method,
-      path,
-      resource: '/{proxy+}',
-      headers: { 'content-type': 'application/json' },
-      queryStringParameters: null,
-      pathParameters: { proxy: path.replace(/^\//, '') },
-      body: body === undefined ? null : JSON.stringify(body),
-      isBase64Encoded: false,
-      requestContext: { requestId: 'analysis-function', httpMethod: method, path, resourcePath: '/{proxy+}' },
-    };
-    const { Payload, FunctionError } = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
-    const answer = JSON.parse(new TextDecoder().decode(Payload ?? new Uint8Array())) as { statusCode?: number; body?: string; errorMessage?: string };
-    if (FunctionError) throw new Error(`the API function failed (${FunctionError}): ${answer.errorMessage ?? 'no message'}`);
-    const parsed = JSON.parse(answer.body ?? '{}') as JsonObject & { error?: { code?: string; message?: string } };
-    if ((answer.statusCode ?? 500) >= 300) throw new ApiAnswerError(answer.statusCode ?? 500, parsed.error?.code ?? 'API_ERROR', parsed.error?.message ?? 'the API function answered an error');
-    return parsed;
-  };
-}
 
 /** The key from the secret: the whole secret string, or its `ANTHROPIC_API_KEY` / `api_key` field when it is JSON. */
 export function keyOf(secret: string): string {
@@ -96,12 +58,14 @@ export const handler: ApiHandler = async (event, context) => {
 };
 
 async function build(): Promise<ApiHandler> {
-  const api = apiInvoker(new LambdaClient({}), required('API_FUNCTION_NAME'));
+  const api = routeInvoker(new LambdaClient({}), required('API_FUNCTION_NAME'));
   const deps: AnalysisDeps = {
     store: new DynamoDbStore({ client: new DynamoDBClient({}), tableName: required('TABLE_NAME') }),
     analyst: await lambdaAnalyst(new SecretsManagerClient({}), process.env.ANTHROPIC_SECRET_ARN, process.env.CHAOSDUCK_ANTHROPIC_MODEL),
     dryRun: (experiment) => api('POST', '/api/chaos/dry-run', experiment),
     topology: () => api('GET', '/api/topology/combined'),
+    runtime: 'lambda',
+    guardrails: guardrailsFromEnv(),
   };
   return createHandler(deps);
 }

@@ -39,6 +39,12 @@ export interface ControlPlaneFunctionProps {
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
   /**
+   * A physical name, for a function others must name before it exists (to keep the template free of a reference
+   * cycle); at most 64 characters.
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+  /**
    * What happens to the log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -76,6 +82,7 @@ export class ControlPlaneFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       deadLetterQueue: props.deadLetterQueue,
       environment: {
         // Stack traces of the minified bundle point at the TypeScript sources.

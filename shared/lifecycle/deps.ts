@@ -36,8 +36,11 @@ export interface LifecycleDeps {
   aws?: AwsClientFactory;
   /** Kubernetes clients for `k8s` probes; the default kubeconfig (by context) if absent. */
   kube?: KubeClientResolver;
-  /** Who states the HYPOTHESIS phase's prediction when an experiment has `ai_enabled`: the rules if absent. */
-  analyst?: Analyst;
+  /**
+   * Claude's prediction for the HYPOTHESIS phase of an `ai_enabled` experiment, where Claude is configured (the local
+   * analyst; in AWS, the analysis function asked through Lambda); absent, the rule-based hypothesis stands.
+   */
+  predict?: Analyst['predict'];
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailConfig = {

@@ -262,6 +262,16 @@ describe('analysis API on the local server', () => {
     expect(body.error.fields).toEqual([{ field: 'experiments[1]', message: 'experiment exp-nobody not found' }]);
   });
 
+  it('predicts what an experiment would do, without running it; a bad one is refused naming its fields', async () => {
+    const { status, body } = await call('POST', '/api/analysis/predict', { name: 'web-latency', chaos_type: 'network_latency', target: { provider: 'memory', labels: { app: 'web' } }, parameters: { latency_ms: 250 } });
+    const bad = await call('POST', '/api/analysis/predict', { name: 'x', chaos_type: 'network_latency', target: { labels: {} } });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'rules', hypothesis: { statement: expect.stringContaining('250 ms of latency'), predicted_impact: expect.arrayContaining(['responses from the targets take 250 ms longer']) } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0].field).toBe('target.labels');
+  });
+
   it('answers an unknown analysis route with 404', async () => {
     const { status, body } = await call('GET', '/api/analysis/nothing-here');
 

@@ -58,6 +58,21 @@ describe('the analysis function', () => {
     }
   });
 
+  it('lets the HYPOTHESIS task ask it for Claude\'s prediction only where there is a key', () => {
+    const formHypothesis = (s: Synthesized) => s.stack.functions.get('form-hypothesis')!;
+    const variables = (s: Synthesized) =>
+      (s.template.toJSON().Resources[logicalId(formHypothesis(s).function)] as { Properties: { Environment: { Variables: Json } } }).Properties.Environment.Variables;
+    const invoking = (s: Synthesized) => statementsOfRole(s.template, logicalId(formHypothesis(s).role)).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+
+    expect(variables(plain).ANALYSIS_FUNCTION_NAME).toBeUndefined();
+    expect(invoking(plain)).toEqual([]);
+    // By its fixed name: a reference would close a cycle through the state machines.
+    expect(variables(withKey).ANALYSIS_FUNCTION_NAME).toBe('ChaosDuck-analysis');
+    expect((withKey.template.toJSON().Resources[logicalId(analysis(withKey).function)] as { Properties: Json }).Properties.FunctionName).toBe('ChaosDuck-analysis');
+    expect(invoking(withKey)).toHaveLength(1);
+    expect(JSON.stringify(resourcesOf(invoking(withKey)[0]!))).toContain(':function:ChaosDuck-analysis');
+  });
+
   it('refuses a secret ARN that is not complete, from the context too, naming what to give', () => {
     expect(() => synthControlPlane({ props: { anthropicSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chaosduck/anthropic' } })).toThrow(
       /anthropicSecretArn: .* is not the complete ARN of a Secrets Manager secret/,

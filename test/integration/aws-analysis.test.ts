@@ -10,10 +10,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler as createAnalysisHandler } from '../../functions/analysis/handler.js';
-import { ApiAnswerError, apiInvoker, keyOf, lambdaAnalyst } from '../../functions/analysis/lambda.js';
+import { keyOf, lambdaAnalyst } from '../../functions/analysis/lambda.js';
+import { ApiAnswerError, routeInvoker as apiInvoker } from '../../shared/lifecycle/lambda-invoke.js';
 import { createHandler as createApiHandler } from '../../functions/api/handler.js';
 import { LocalRuntime } from '../../local/runtime.js';
 import { rulesAnalyst } from '../../shared/analysis/rules.js';
+import { ruleBasedHypothesis } from '../../shared/analysis/prediction.js';
+import { validateExperiment } from '../../shared/lifecycle/control.js';
+import { remotePredictor } from '../../functions/form-hypothesis/lambda.js';
 import { MemoryDriver } from '../support/memory-driver.js';
 import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
 
@@ -105,7 +109,14 @@ describe('dry runs asked of the API function', () => {
 
   it('serves the natural-language route in AWS shape: the plan from the API function, or what it refused', async () => {
     const ask = apiInvoker(lambda, 'chaosduck-api');
-    const handler = createAnalysisHandler({ store: runtime.store, analyst: rulesAnalyst, dryRun: (e) => ask('POST', '/api/chaos/dry-run', e), topology: () => ask('GET', '/api/topology/combined') });
+    const handler = createAnalysisHandler({
+      store: runtime.store,
+      analyst: rulesAnalyst,
+      dryRun: (e) => ask('POST', '/api/chaos/dry-run', e),
+      topology: () => ask('GET', '/api/topology/combined'),
+      runtime: 'lambda',
+      guardrails: runtime.deps.guardrails,
+    });
     const event = (prompt: string) =>
       ({ httpMethod: 'POST', path: '/api/analysis/nl-experiment', resource: '/api/analysis/{proxy+}', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }), isBase64Encoded: false, queryStringParameters: null, pathParameters: null }) as never;
 
@@ -114,6 +125,34 @@ describe('dry runs asked of the API function', () => {
 
     expect(planned.dry_run).toMatchObject({ dry_run: true });
     expect(refused.refused.message).toContain('require_confirmation');
+  });
+
+  it('gives the HYPOTHESIS task the analysis function\'s prediction, asked through Lambda', async () => {
+    // The analysis function behind a second FAKE Lambda endpoint, offline here: the answer's shape is what matters.
+    const analysisHandler = createAnalysisHandler({
+      store: runtime.store,
+      analyst: rulesAnalyst,
+      dryRun: async () => ({}),
+      topology: async () => ({}),
+      runtime: 'lambda',
+      guardrails: runtime.deps.guardrails,
+    });
+    const analysisLambda = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => res.writeHead(200).end(JSON.stringify(await analysisHandler(JSON.parse(Buffer.concat(chunks).toString('utf8')), {} as never))));
+    });
+    await new Promise<void>((resolve) => analysisLambda.listen(0, '127.0.0.1', resolve));
+    try {
+      const predict = remotePredictor(new LambdaClient(motoClientConfig(`http://127.0.0.1:${(analysisLambda.address() as AddressInfo).port}`)), 'chaosduck-analysis');
+      const spec = validateExperiment({ name: 'nginx-kill', chaos_type: 'pod_delete', target: { labels: { app: 'nginx' } } }, { runtime: 'lambda', guardrails: runtime.deps.guardrails });
+
+      const answer = await predict(spec, ruleBasedHypothesis(spec));
+
+      expect(answer).toMatchObject({ source: 'rules', model: null, result: { statement: expect.stringContaining('selected replicas are deleted'), predicted_impact: expect.arrayContaining([expect.any(String)]) } });
+    } finally {
+      await new Promise((resolve) => analysisLambda.close(resolve));
+    }
   });
 
   it('says when the API function itself failed', async () => {
@@ -125,7 +164,7 @@ describe('dry runs asked of the API function', () => {
     await new Promise<void>((resolve) => crashing.listen(0, '127.0.0.1', resolve));
     try {
       const client = new LambdaClient(motoClientConfig(`http://127.0.0.1:${(crashing.address() as AddressInfo).port}`));
-      await expect(apiInvoker(client, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow('the API function failed (Unhandled): boom');
+      await expect(apiInvoker(client, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow('chaosduck-api failed (Unhandled): boom');
       expect(InvokeCommand).toBeDefined();
     } finally {
       await new Promise((resolve) => crashing.close(resolve));

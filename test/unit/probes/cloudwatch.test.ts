@@ -5,7 +5,7 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import { ruleBasedHypothesis } from '../../../functions/form-hypothesis/core.js';
+import { ruleBasedHypothesis } from '../../../shared/analysis/prediction.js';
 import { ValidationError } from '../../../shared/errors.js';
 import type { AwsClientFactory, AwsClients } from '../../../shared/faults/aws/clients.js';
 import { probesFor } from '../../../shared/lifecycle/events.js';
