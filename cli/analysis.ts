@@ -6,6 +6,7 @@
 import type { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { stringify } from 'yaml';
 import type { AnalysisDeps } from '../functions/analysis/core.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import type { LocalRuntime } from '../local/runtime.js';
@@ -101,7 +102,6 @@ export function registerAnalysisCommands(program: Command, context: AnalysisComm
       const answer = body as Answer;
       if (options.output && answer.valid) writeFileSync(options.output, `${JSON.stringify(answer.experiment, null, 2)}\n`);
       if (options.json) return void console.log(JSON.stringify(answer, null, 2));
-      const { stringify } = await import('yaml');
       for (const line of answer.understood) console.log(`# read:    ${line}`);
       for (const line of answer.assumptions) console.log(`# assumed: ${line}`);
       if (!answer.valid) {

@@ -56,6 +56,9 @@ const { metafile } = await build({
   splitting: true,
   metafile: true,
   plugins: [leaveOutUnused],
+  // Loaded from node_modules, where it is (only when a cluster is used): bundled, its old dependencies' use of Node's
+  // deprecated punycode module would print a DeprecationWarning that Node keeps quiet for code inside node_modules.
+  external: ['@kubernetes/client-node'],
   // CommonJS dependencies inside an ES module bundle still call `require` (for Node's own modules).
   banner: { js: "import { createRequire as __chaosduckRequire } from 'node:module'; const require = __chaosduckRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -259,8 +259,13 @@ describe('chaosduck analysis commands', () => {
     writeFileSync(topology, JSON.stringify({ kubernetes: { deployments: [{ kind: 'Deployment', namespace: 'shop', name: 'cart', selector: { app: 'cart' }, replicas: 1, ready_replicas: 1 }] } }));
 
     const result = await runCli(['hypotheses', '--topology', topology], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+    // This machine's own topology: no cluster configured, so the Kubernetes client loads and says so, quietly.
+    const own = await runCli(['hypotheses'], { cwd, env: { ANTHROPIC_API_KEY: '', KUBECONFIG: '' } });
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(' 1. [high likelihood, high impact] cart has a single replica');
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('the sandbox service loses a replica');
+    expect(own.stderr).not.toMatch(/Warning/);
   });
 });
