@@ -46,6 +46,8 @@ const LOCAL_RUNTIME_ERRORS = ['DataDirectoryInUseError', 'ExecutionFailedError']
 
 interface RunOptions extends ChaosToolkitOptions {
   dryRun: boolean;
+  junit?: string;
+  output: 'text' | 'json';
   journal: string;
   journalPath?: string;
   dataDir: string;
@@ -86,10 +88,14 @@ program
   .option('--hypothesis-frequency <seconds>', 'Chaos Toolkit: seconds between checks while the method runs (default 1)')
   .option('--fail-fast', 'Chaos Toolkit: stop the method the first time the hypothesis does not hold while it runs', false)
   .addOption(new Option('--dry <what>', 'Chaos Toolkit: run without executing these').choices(DRY_MODES))
+  .option('--junit <path>', 'also write the outcome as JUnit XML, for CI pipelines')
+  .addOption(new Option('--output <format>', 'json: print one verdict object on stdout (progress goes to stderr)').choices(['text', 'json']).default('text'))
   .addOption(dataDirOption)
   .addOption(sandboxReplicasOption())
   .addOption(sandboxPortOption())
   .action(async (file: string, options: RunOptions) => {
+    // With --output json, stdout carries the verdict alone: everything else this command prints goes to stderr.
+    if (options.output === 'json') console.log = console.error;
     process.exitCode = await run(file, options);
   });
 
@@ -297,12 +303,48 @@ async function runExperiment(
       console.log(JSON.stringify(await runtime.dryRun(input), null, 2));
       return EXIT_OK;
     }
-    const code = verdict(await runToEnd(runtime, input, options.journalPath ?? options.journal, interruption));
-    return interruption.signal ? (interruption.exitCode() ?? EXIT_INTERRUPTED) : code;
+    const journalPath = options.journalPath ?? options.journal;
+    const ended = await runToEnd(runtime, input, journalPath, interruption);
+    const verdictCode = verdict(ended);
+    const code = interruption.signal ? (interruption.exitCode() ?? EXIT_INTERRUPTED) : verdictCode;
+    await report(ended, { ...options, journalPath, exitCode: code }, runtime);
+    return code;
   } finally {
     await runtime?.stop();
     await sandbox.stop();
     interruption.dispose();
+  }
+}
+
+/** What `--junit` and `--output json` ask for, once the experiment has ended. */
+async function report(
+  { record, journal }: { record: ExperimentRecord; journal: JsonObject | undefined },
+  options: { junit?: string; output: 'text' | 'json'; journalPath: string; exitCode: number },
+  runtime: LocalRuntime,
+): Promise<void> {
+  if (options.junit && journal) {
+    const { junitXml } = await import('../shared/journal/junit.js');
+    writeFileSync(options.junit, junitXml([journal]));
+    console.log(`junit      ${resolve(options.junit)}`);
+  }
+  if (options.output === 'json') {
+    const score = await runtime.store.getScore(record.id);
+    const verdict = {
+      experiment_id: record.id,
+      name: record.spec.name,
+      format: isChaosToolkitSpec(record.spec) ? 'chaostoolkit' : 'chaosduck',
+      status: String(journal?.status ?? record.status),
+      deviated: journal?.deviated === true || record.deviated === true,
+      reason: record.reason ?? null,
+      error: record.error ?? null,
+      resilience_score: score?.score ?? null,
+      started_at: record.startedAt ?? record.createdAt,
+      ended_at: record.endedAt ?? null,
+      journal: journal ? resolve(options.journalPath) : null,
+      ...(options.junit ? { junit: resolve(options.junit) } : {}),
+      exit_code: options.exitCode,
+    };
+    process.stdout.write(`${JSON.stringify(verdict)}\n`);
   }
 }
 

@@ -239,6 +239,20 @@ describe('chaosduck analysis commands', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ source: 'rules', analysis: { experiment_id: id, hypothesis: { held: true } } });
   });
 
+  it('writes JUnit XML for CI pipelines, and with --output json prints one verdict object on stdout alone', async () => {
+    const file = quick();
+
+    const result = await runCli(['run', file, '--junit', 'results.xml', '--output', 'json'], { cwd, env: { ANTHROPIC_API_KEY: '' } });
+
+    expect(result.code).toBe(0);
+    const verdict = JSON.parse(result.stdout);
+    expect(verdict).toMatchObject({ name: 'quick', format: 'chaostoolkit', status: 'completed', deviated: false, resilience_score: 100, exit_code: 0, junit: join(cwd, 'results.xml') });
+    expect(result.stderr).toContain('STEADY_STATE');
+    const xml = readFileSync(join(cwd, 'results.xml'), 'utf8');
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="chaosduck" tests="\d+" failures="0" errors="0"/);
+    expect(xml).toContain(`<property name="experiment_id" value="${verdict.experiment_id}"/>`);
+  });
+
   it('turns a sentence into the experiment file it would run, which then validates', async () => {
     const nl = await runCli(['nl', 'nginx pod 하나를 랜덤으로 죽이고 복구 시간 관찰', '-o', 'nginx.json'], { cwd, env: { ANTHROPIC_API_KEY: '', KUBECONFIG: join(cwd, 'none') } });
     const validate = await runCli(['validate', 'nginx.json'], { cwd });
