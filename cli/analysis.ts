@@ -27,7 +27,7 @@ async function withAnalysis<T>(dataDir: string, context: AnalysisCommandContext,
   const [core, { analystFromEnv }, { runtimeTopology }] = await Promise.all([
     import('../functions/analysis/core.js'),
     import('../shared/analysis/configure.js'),
-    import('../local/server.js'),
+    import('../local/topology.js'),
   ]);
   const sandbox = context.sandbox();
   try {

@@ -9,10 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
 import type { Analyst } from '../shared/analysis/analyst.js';
-import { readTopology } from '../functions/api/core.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
-import { SANDBOX_PROVIDER } from './defaults.js';
-import type { JsonObject } from '../shared/journal/activity.js';
+import { LocalMetrics } from './metrics.js';
+import { runtimeTopology } from './topology.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
 import { attachWebSocketGateway } from './ws-gateway.js';
@@ -49,8 +48,9 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
   });
   // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
   const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
+  const metrics = new LocalMetrics(runtime.bus);
   const server = createServer((req, res) => {
-    void serve(req, res, api, token).catch((error: unknown) => {
+    void serve(req, res, api, token, metrics).catch((error: unknown) => {
       console.error(error);
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
@@ -85,7 +85,7 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler, token: string): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler, token: string, metrics: LocalMetrics): Promise<void> {
   const url = requestUrl(req);
   if (!url) {
     send(res, 400, { error: { code: 'VALIDATION', message: 'the request target is not a valid URL path', fields: [{ field: 'path', message: 'not a valid URL path' }] } });
@@ -94,6 +94,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler,
   const method = req.method ?? 'GET';
   if (!(method === 'GET' && url.pathname === '/health') && !bearerMatches(req.headers.authorization, token)) {
     send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required (Authorization: Bearer <token>)' } }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  if (method === 'GET' && url.pathname === '/metrics') {
+    const { contentType, body } = await metrics.exposition();
+    res.writeHead(200, { 'content-type': contentType }).end(body);
     return;
   }
   if (declaredLength(req) > MAX_BODY_BYTES) {
@@ -204,10 +209,4 @@ function localContext(): Context {
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-/** What a runtime can target: its topology sources, and the sandbox when it has one (with its address, once it runs). */
-export async function runtimeTopology(runtime: LocalRuntime, sandboxUrl?: string): Promise<JsonObject> {
-  const sandbox = runtime.deps.drivers.has(SANDBOX_PROVIDER) ? { sandbox: { available: true, ...(sandboxUrl ? { url: sandboxUrl } : {}) } } : {};
-  return { ...(await readTopology(runtime.topology)), ...sandbox } as JsonObject;
 }

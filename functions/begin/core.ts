@@ -3,6 +3,7 @@
  * spec, the deadline and the timeouts they need. In `rollback` mode (manual rollback, emergency stop, recovery sweep)
  * it only claims the experiment; the orchestrator then goes straight to ROLLBACK.
  */
+import { chaosTypeOf } from '../../shared/model/experiment.js';
 import type { BeginInput, ExperimentRef } from '../../shared/lifecycle/contract.js';
 import { emit, type LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { event } from '../../shared/lifecycle/events.js';
@@ -39,7 +40,7 @@ export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<Beg
       claimed.id,
       input.mode === 'run' ? 'experiment.started' : 'rollback.started',
       undefined,
-      { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name },
+      { mode: input.mode, reason: input.reason, executionArn: input.executionArn, name: spec.name, chaos_type: chaosTypeOf(spec) },
       now,
     ),
   ]);

@@ -11,7 +11,7 @@ import { buildJournal, fitJournal } from '../../shared/journal/journal.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import { scoreIfTested } from '../../shared/analysis/score.js';
 import { isSettled, type FinalStatus, type PhaseResult, type RollbackEntry } from '../../shared/model/lifecycle.js';
-import { isChaosToolkitSpec } from '../../shared/model/experiment.js';
+import { chaosTypeOf, isChaosToolkitSpec } from '../../shared/model/experiment.js';
 import { chaosToolkitStatus } from '../../shared/ctk/outcome.js';
 import { leaseKey } from '../../shared/lifecycle/guardrails.js';
 
@@ -77,7 +77,15 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
         }
       : undefined;
   const failedRollbacks = stack.filter((e) => !isSettled(e)).map((e) => e.seq);
-  const finished = event(id, 'experiment.finished', undefined, { ...decision, failedRollbacks, ...(error ? { error } : {}) }, deps.clock());
+  // After an emergency stop: how long from the stop to this experiment being safe again (a metric, and the journal's).
+  const safeAfterMs = decision.reason === 'emergency_stop' ? await msSinceStop(deps) : undefined;
+  const finished = event(
+    id,
+    'experiment.finished',
+    undefined,
+    { ...decision, failedRollbacks, chaos_type: chaosTypeOf(record.spec), ...(safeAfterMs === undefined ? {} : { safe_after_ms: safeAfterMs }), ...(error ? { error } : {}) },
+    deps.clock(),
+  );
   const full = buildJournal({ record, ...decision, ...(isChaosToolkitSpec(record.spec) ? { chaostoolkit: chaosToolkitStatus(record.spec, input) } : {}), error, phases: rollback ? [...phases, rollback] : phases, events: [...events, finished], stack, end, unreadable });
   // Scored from the whole journal, before a long one is cut down to fit; the journal says its score too.
   const score = scoreIfTested(full);
@@ -90,4 +98,11 @@ export async function finish(input: FinishInput, deps: LifecycleDeps): Promise<F
   await deps.store.finishExperiment(id, decision.status, { reason: decision.reason, deviated: decision.deviated, ...(error ? { error } : {}) });
   await deps.events.publish([finished]);
   return { id, ...decision, failedRollbacks };
+}
+
+/** Milliseconds since the emergency stop was raised, when it still is (its `since`). */
+async function msSinceStop(deps: LifecycleDeps): Promise<number | undefined> {
+  const stop = await deps.store.getEmergencyStop();
+  const since = stop.active && stop.since ? Date.parse(stop.since) : Number.NaN;
+  return Number.isNaN(since) ? undefined : Math.max(0, deps.clock() - since);
 }

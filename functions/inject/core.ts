@@ -120,7 +120,7 @@ export async function applyFault(
       deps.clock,
     );
     actions.push(record);
-    events.push(event(id, 'fault.applied', 'INJECT', { target: intent.target.id, rollbackSeq: entry.seq, record: asJson(record) }, deps.clock()));
+    events.push(event(id, 'fault.applied', 'INJECT', { target: intent.target.id, rollbackSeq: entry.seq, chaos_type: spec.chaos_type, record: asJson(record) }, deps.clock()));
     if (record.status === 'failed') {
       halt = new InjectionFailedError(`${record.activity.name} failed: ${record.exception?.join(' ') ?? 'unknown error'}`);
       break;

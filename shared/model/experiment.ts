@@ -396,6 +396,9 @@ export type ChaosToolkitSpec = z.infer<typeof chaosToolkitSpecSchema>;
 /** A ChaosDuck request (one fault) or a Chaos Toolkit experiment (a method); told apart by `format`. */
 export type ExperimentSpec = FaultSpec | ChaosToolkitSpec;
 
+/** The experiment's chaos type as progress events, metrics and scores name it: a Chaos Toolkit experiment's is `chaostoolkit`. */
+export const chaosTypeOf = (spec: ExperimentSpec): string => ('chaos_type' in spec ? spec.chaos_type : 'chaostoolkit');
+
 export function isChaosToolkitSpec(spec: ExperimentSpec): spec is ChaosToolkitSpec {
   return (spec as { format?: unknown }).format === 'chaostoolkit';
 }
