@@ -249,11 +249,13 @@ describe('kubernetes agent faults against a fake API server and kubelet', () => 
     fake.beforeNext('PUT', path, () => fake.addEphemeralContainer('shop', 'web-0', { name: 'debugger', image: 'busybox', command: ['sleep', '30'] }));
     await driver.apply(spec, intent, context());
     const puts = fake.requests.filter((r) => r.method === 'PUT' && r.path === path && r.query.dryRun === undefined);
-    expect(puts).toHaveLength(2);
-    // The second write carries the newer resourceVersion and keeps the other client's container.
+    // At least one retry; on a busy machine the fake kubelet's status update of the debugger can bump the version
+    // once more between a re-read and its write, and the driver rightly retries again.
+    expect(puts.length).toBeGreaterThanOrEqual(2);
+    // Each retry carries a newer resourceVersion, and the one that landed keeps the other client's container.
     const versions = puts.map((r) => Number((r.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion));
-    expect(versions[1]).toBeGreaterThan(versions[0]!);
-    expect((puts[1]!.body as { spec: { ephemeralContainers: { name: string }[] } }).spec.ephemeralContainers.map((c) => c.name)).toEqual(['debugger', intent.params.agent]);
+    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
+    expect((puts.at(-1)!.body as { spec: { ephemeralContainers: { name: string }[] } }).spec.ephemeralContainers.map((c) => c.name)).toEqual(['debugger', intent.params.agent]);
     const names = fake.get('pods', 'shop', 'web-0')!.spec.ephemeralContainers.map((c: { name: string }) => c.name);
     expect(names).toEqual(['debugger', intent.params.agent]);
     await driver.revert(intent, context());
