@@ -53,10 +53,24 @@ interface Mutation {
   value: Json;
 }
 
+/**
+ * A deep copy that keeps RawJson (structuredClone would turn it into a plain object) and `__proto__` keys. Values are
+ * copied as they go in: fast-check shares generated objects between mutations, and a later mutation that adds into a
+ * shared object could otherwise make it contain itself (seen in CI: a cycle, and serialize recursing without end).
+ */
+function copy(value: Json): Json {
+  if (value instanceof RawJson || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copy);
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) define(out, key, copy(item));
+  return out;
+}
+
 /** Applies each mutation where the (already mutated) body still has an object to apply it to. */
 function mutate(base: JsonObject, mutations: readonly Mutation[]): Json {
-  let root: Json = structuredClone(base);
-  for (const { op, path, key, value } of mutations) {
+  let root: Json = copy(base);
+  for (const { op, path, key, value: shared } of mutations) {
+    const value = copy(shared);
     if (path.length === 0 && op !== 'add') {
       root = op === 'set' ? value : op === 'wrap' ? [root] : new RawJson('');
       continue;
