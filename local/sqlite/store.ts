@@ -22,7 +22,7 @@ import {
   type RollbackState,
 } from '../../shared/model/lifecycle.js';
 import type { ResilienceScore } from '../../shared/analysis/score.js';
-import { CorruptRecordError, readEvent, readExperiment, readPhase, readRollbackEntry, readScore, unreadableEntry } from '../../shared/store/records.js';
+import { CorruptRecordError, readEvent, readExperiment, readPage, readPhase, readRollbackEntry, readScore, unreadableEntry } from '../../shared/store/records.js';
 import {
   IDEMPOTENCY_TTL_S,
   invalidCursor,
@@ -137,18 +137,8 @@ export class SqliteStore implements ExperimentStore {
       });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const records: ExperimentRecord[] = [];
-    const corrupt: CorruptRecordError[] = [];
-    for (const row of page) {
-      try {
-        records.push(readExperiment(item(keys.experiment(String(row.id)), 'META', row.record)));
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        corrupt.push(error);
-      }
-    }
     const next = rows.length > limit && last ? encodeCursor({ createdAt: String(last.created_at), id: String(last.id), status }) : undefined;
-    return { items: records, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
+    return { ...readPage(page, (row) => readExperiment(item(keys.experiment(String(row.id)), 'META', row.record))), ...(next ? { cursor: next } : {}) };
   }
 
   // ---- phases, events, journal -------------------------------------------------------------------------------------
@@ -260,19 +250,9 @@ export class SqliteStore implements ExperimentStore {
         limit: limit + 1,
       });
     const page = rows.slice(0, limit);
-    const items: ResilienceScore[] = [];
-    const corrupt: CorruptRecordError[] = [];
-    for (const row of page) {
-      try {
-        items.push(readScore(item(keys.experiment(String(row.experiment_id)), 'SCORE', row.score)));
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        corrupt.push(error);
-      }
-    }
     const last = page.at(-1);
     const next = rows.length > limit && last ? encodeScoreCursor(String(last.ended_at), String(last.experiment_id), filter) : undefined;
-    return { items, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
+    return { ...readPage(page, (row) => readScore(item(keys.experiment(String(row.experiment_id)), 'SCORE', row.score))), ...(next ? { cursor: next } : {}) };
   }
 
   // ---- the rollback stack ------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import {
 import { PHASES } from '../model/lifecycle.js';
 import { GSI1, GSI2 } from './table.js';
 import type { ResilienceScore } from '../analysis/score.js';
-import { CorruptRecordError, idempotencyRecord, journalRecord, readAs, readEvent, readExperiment, readLease, readPhase, readRollbackEntry, readScore, readStop } from './records.js';
+import { CorruptRecordError, idempotencyRecord, journalRecord, readAs, readEvent, readExperiment, readLease, readPage, readPhase, readRollbackEntry, readScore, readStop } from './records.js';
 import {
   IDEMPOTENCY_TTL_S,
   invalidCursor,
@@ -208,18 +208,7 @@ export class DynamoDbStore implements ExperimentStore {
       more && last
         ? encodeCursor({ pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.pk.replace('pk', 'sk')]: last[index.pk.replace('pk', 'sk')] })
         : undefined;
-    // A corrupt record is reported beside the page, not in it: one bad item must not hide every other experiment.
-    const records: ExperimentRecord[] = [];
-    const corrupt: CorruptRecordError[] = [];
-    for (const item of items) {
-      try {
-        records.push(readExperiment(item));
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        corrupt.push(error);
-      }
-    }
-    return { items: records, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
+    return { ...readPage(items, readExperiment), ...(next ? { cursor: next } : {}) };
   }
 
   // ---- phases, events, journal -------------------------------------------------------------------------------------
@@ -362,19 +351,9 @@ export class DynamoDbStore implements ExperimentStore {
       startKey = page.LastEvaluatedKey;
       more = startKey !== undefined;
     }
-    const scores: ResilienceScore[] = [];
-    const corrupt: CorruptRecordError[] = [];
-    for (const item of items) {
-      try {
-        scores.push(readScore(scoreFields(item)));
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        corrupt.push(error);
-      }
-    }
     const last = items.at(-1);
     const next = more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi2pk: last.gsi2pk, gsi2sk: last.gsi2sk, filter }) : undefined;
-    return { items: scores, ...(next ? { cursor: next } : {}), ...(corrupt.length > 0 ? { corrupt } : {}) };
+    return { ...readPage(items, (item) => readScore(scoreFields(item))), ...(next ? { cursor: next } : {}) };
   }
 
   // ---- the rollback stack ------------------------------------------------------------------------------------------

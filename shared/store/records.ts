@@ -151,3 +151,21 @@ export function readStop(item: Record<string, unknown>): EmergencyStop {
 export function readScore(item: Record<string, unknown>): ResilienceScore {
   return readAs<ResilienceScore>(resilienceScoreSchema, item);
 }
+
+/**
+ * A page of stored items read one by one: the ones that read, and beside them the ones that do not, each naming its
+ * key. One bad item must not hide every other one (a listing serves the rest and reports it).
+ */
+export function readPage<T>(items: readonly Record<string, unknown>[], read: (item: Record<string, unknown>) => T): { items: T[]; corrupt?: CorruptRecordError[] } {
+  const good: T[] = [];
+  const corrupt: CorruptRecordError[] = [];
+  for (const item of items) {
+    try {
+      good.push(read(item));
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      corrupt.push(error);
+    }
+  }
+  return { items: good, ...(corrupt.length > 0 ? { corrupt } : {}) };
+}
