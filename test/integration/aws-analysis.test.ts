@@ -4,7 +4,7 @@
  * of the API function through Lambda's Invoke, here a FAKE Lambda endpoint (real HTTP, the Invoke wire format) that
  * runs the real API handler over an embedded runtime, since moto runs Lambda code only in Docker.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -160,12 +160,17 @@ describe('dry runs asked of the API function', () => {
 
     await expect(apiInvoker(failing, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow();
     // A FunctionError (the handler threw) is named as such.
-    const crashing = createServer((_req, res) => res.writeHead(200, { 'x-amz-function-error': 'Unhandled' }).end(JSON.stringify({ errorMessage: 'boom' })));
+    const asked: string[] = [];
+    const crashing = createServer((req, res) => {
+      asked.push(`${req.method} ${decodeURIComponent(req.url ?? '')}`);
+      res.writeHead(200, { 'x-amz-function-error': 'Unhandled' }).end(JSON.stringify({ errorMessage: 'boom' }));
+    });
     await new Promise<void>((resolve) => crashing.listen(0, '127.0.0.1', resolve));
     try {
       const client = new LambdaClient(motoClientConfig(`http://127.0.0.1:${(crashing.address() as AddressInfo).port}`));
       await expect(apiInvoker(client, 'chaosduck-api')('GET', '/api/topology/combined')).rejects.toThrow('chaosduck-api failed (Unhandled): boom');
-      expect(InvokeCommand).toBeDefined();
+      // One Invoke of the named function, not retried: a handler that threw is an answer, not a transport failure.
+      expect(asked).toEqual(['POST /2015-03-31/functions/chaosduck-api/invocations']);
     } finally {
       await new Promise((resolve) => crashing.close(resolve));
     }
