@@ -160,8 +160,9 @@ describe('the seed README examples, as written', () => {
       expect(redis).toMatchObject({ status: 409, body: { error: { code: 'BLAST_RADIUS_EXCEEDED' } } });
       expect(redis.body.error.message).toContain('raise safety.max_blast_radius to at least 0.50');
       expect(cpu).toMatchObject({ status: 409, body: { error: { code: 'BLAST_RADIUS_EXCEEDED' } } });
-      // 0.34 of three Running nginx pods, or 0.50 of two while a killed one is being replaced.
-      expect(cpu.body.error.message).toMatch(/raise safety\.max_blast_radius to at least 0\.(34|50)/);
+      // 0.34 of three Running nginx pods, 0.50 of two while a killed one is being replaced, or 1.00 of one while two
+      // are (the seed's pod kills ran just before; seen in CI on a busy machine).
+      expect(cpu.body.error.message).toMatch(/max_blast_radius 0\.3 of (3|2|1) matching target\(s\) allows none; raise safety\.max_blast_radius to at least (0\.34|0\.50|1\.00)$/);
       expect(dryRunNoWeb).toMatchObject({ status: 409, body: { error: { code: 'NO_TARGETS' } } });
       expect(dryRunNoWeb.body.error.message).toContain('"labels":{"app":"web"}');
       // With web deployed (4 replicas), the dry run plans one pod of four, and writes nothing but dry runs.
