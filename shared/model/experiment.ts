@@ -360,6 +360,9 @@ export type HypothesisStrategy = (typeof HYPOTHESIS_STRATEGIES)[number];
 export const DRY_MODES = ['probes', 'actions', 'activities', 'pause'] as const;
 export type DryMode = (typeof DRY_MODES)[number];
 
+/** Any JSON value: one schema, so the OpenAPI document names it once (`JsonValue`) instead of once per use. */
+const jsonValue = z.json().meta({ id: 'JsonValue' });
+
 /**
  * How a Chaos Toolkit experiment is run: `chaos run`'s options. `rollback_strategy` left out means ChaosDuck's own,
  * safer default: the declared rollbacks play whenever a method action started (Chaos Toolkit's `default` skips them
@@ -372,8 +375,8 @@ export const chaosToolkitSettingsSchema = z.strictObject({
   hypothesis_frequency: z.number().min(0).max(3600).default(1),
   fail_fast: z.boolean().default(false),
   dry: z.enum(DRY_MODES).optional(),
-  configuration: boundedRecord(z.string().min(1).max(256), z.json()).default({}),
-  secrets: boundedRecord(z.string().min(1).max(256), boundedRecord(z.string().min(1).max(256), z.json())).default({}),
+  configuration: boundedRecord(z.string().min(1).max(256), jsonValue).default({}),
+  secrets: boundedRecord(z.string().min(1).max(256), boundedRecord(z.string().min(1).max(256), jsonValue)).default({}),
 });
 export type ChaosToolkitSettings = z.infer<typeof chaosToolkitSettingsSchema>;
 
@@ -388,7 +391,7 @@ export const chaosToolkitSpecSchema = z.strictObject({
   description: z.string().max(4096).default(''),
   safety: safetySchema.default(safetySchema.parse({})),
   ai_enabled: z.boolean().default(false),
-  experiment: z.record(z.string(), z.json()),
+  experiment: z.record(z.string(), jsonValue),
   settings: chaosToolkitSettingsSchema.default(chaosToolkitSettingsSchema.parse({})),
 });
 export type ChaosToolkitSpec = z.infer<typeof chaosToolkitSpecSchema>;
