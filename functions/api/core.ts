@@ -19,7 +19,20 @@ import {
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
 import { CHAOS_TYPES, isChaosToolkitSpec } from '../../shared/model/experiment.js';
 import { chaosToolkitWarnings } from '../../shared/ctk/spec.js';
-import { FINAL_STATUSES, type ExperimentRecord } from '../../shared/model/lifecycle.js';
+import { FINAL_STATUSES, isFinal, type ExperimentRecord } from '../../shared/model/lifecycle.js';
+import {
+  awsSignals,
+  eventReadings,
+  experimentTarget,
+  journalReadings,
+  kubernetesSignals,
+  latestProbes,
+  targetMatches,
+  type ExperimentReadings,
+  type TargetFilter,
+} from '../../shared/observability/steady-state.js';
+import type { ExperimentStore } from '../../shared/store/store.js';
+import { CorruptRecordError } from '../../shared/store/records.js';
 
 /** What the topology routes read; a control plane without AWS (Kubernetes) access leaves `aws` (`k8s`) out. */
 export interface TopologySources {
@@ -172,6 +185,103 @@ export async function readTopology(sources: TopologySources, { region, cluster }
   const { aws, k8s } = sources;
   const [awsResult, kubernetes] = await Promise.all([read(aws && (() => aws(region))), read(k8s && (() => k8s(cluster)))]);
   return { aws: awsResult, kubernetes };
+}
+
+const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-03-01T10:00:00Z' });
+
+/** The most experiments one answer reads probe results from; and how many listed ones it looks through to find them. */
+export const MAX_STEADY_STATE_EXPERIMENTS = 50;
+const MAX_EXPERIMENTS_SCANNED = 500;
+const READS_AT_ONCE = 8;
+
+export const steadyStateQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_STEADY_STATE_EXPERIMENTS).default(20),
+  since: isoTime.optional(),
+  target: z.string().min(1).max(1024).optional(),
+  namespace: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').optional(),
+  region: topologyQuery.shape.region,
+  cluster: clusterParam,
+});
+
+/**
+ * The steady-state signals as last seen: the latest value of each probe per target, from the newest `limit`
+ * experiments whose target matches the filters (created since `since`), and what the topology sources read now
+ * (ready replicas per workload, instance and DB cluster states; a source that is not configured or fails is
+ * reported unavailable, with the reason). Stored items that cannot be read are named under `corrupt`.
+ */
+export async function steadyState(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
+  const parsed = steadyStateQuery.safeParse(query);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'query');
+  const { limit, since, target, namespace, region, cluster } = parsed.data;
+  // Stored times are UTC (`…Z`); a time given with an offset is compared in the same terms.
+  const after = since === undefined ? undefined : new Date(since).toISOString();
+  const corrupt = new Map<string, string>();
+  const [records, sources] = await Promise.all([
+    recentExperiments(deps.store, { limit, since: after, filter: { target, namespace, region, cluster } }, corrupt),
+    readTopology(deps.topology, { region, cluster }),
+  ]);
+  const experiments: ExperimentReadings[] = new Array(records.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < records.length) {
+      const index = next++;
+      experiments[index] = await probeReadingsOf(records[index] as ExperimentRecord, deps.store, corrupt);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, records.length) }, worker));
+  const { targets, unreadable } = latestProbes(experiments);
+  for (const { experimentId, count, problem } of unreadable) corrupt.set(`EXP#${experimentId}`, `${count} probe result(s) could not be read (${problem})`);
+  return ok({
+    generated_at: new Date(deps.clock()).toISOString(),
+    experiments_read: { count: records.length, limit, since: after ?? null },
+    targets,
+    kubernetes: kubernetesSignals(sources.kubernetes, { namespace }),
+    aws: awsSignals(sources.aws),
+    ...(corrupt.size > 0 ? { corrupt: [...corrupt].map(([key, message]) => ({ key, message })) } : {}),
+  });
+}
+
+/** The newest experiments whose target matches, up to `limit`; a listed item that cannot be read is noted in `corrupt`. */
+async function recentExperiments(
+  store: ExperimentStore,
+  { limit, since, filter }: { limit: number; since?: string; filter: TargetFilter },
+  corrupt: Map<string, string>,
+): Promise<ExperimentRecord[]> {
+  const found: ExperimentRecord[] = [];
+  let scanned = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.listExperiments({ limit, cursor, newestFirst: true });
+    for (const error of page.corrupt ?? []) corrupt.set(error.key, error.message);
+    for (const record of page.items) {
+      if (since !== undefined && record.createdAt < since) return found;
+      if (targetMatches(experimentTarget(record.spec), filter)) found.push(record);
+      if (found.length === limit) return found;
+    }
+    scanned += page.items.length + (page.corrupt?.length ?? 0);
+    cursor = page.cursor;
+  } while (cursor !== undefined && scanned < MAX_EXPERIMENTS_SCANNED);
+  return found;
+}
+
+/**
+ * An ended experiment's probe results are in its journal, one item; a running one's (or one whose journal was cut
+ * down to fit, or cannot be read) are in its events.
+ */
+async function probeReadingsOf(record: ExperimentRecord, store: ExperimentStore, corrupt: Map<string, string>): Promise<ExperimentReadings> {
+  const unreadable = (error: unknown): undefined => {
+    if (!(error instanceof CorruptRecordError)) throw error;
+    corrupt.set(error.key, error.message);
+    return undefined;
+  };
+  if (isFinal(record.status)) {
+    const journal = await store.getJournal(record.id).catch(unreadable);
+    const compacted = (journal?.chaosduck as JsonObject | undefined)?.journal_compacted !== undefined;
+    if (journal && !compacted) return { record, readings: journalReadings(journal, record.spec) };
+  }
+  const bundle = await store.loadExperiment(record.id).catch(unreadable);
+  for (const key of bundle?.unreadable ?? []) if (!corrupt.has(key)) corrupt.set(key, `stored item ${key} could not be read; it is left out`);
+  return { record, readings: bundle ? eventReadings(bundle.events) : [] };
 }
 
 function summary(record: ExperimentRecord): JsonObject {

@@ -44,6 +44,11 @@ export function createHandler(deps: api.ApiDeps): ApiHandler {
       path: '/api/topology/combined',
       handler: async (e: APIGatewayProxyEvent) => respond(await api.combinedTopology(queryOf(e), deps)),
     },
+    {
+      method: 'GET',
+      path: '/api/topology/steady-state',
+      handler: async (e: APIGatewayProxyEvent) => respond(await api.steadyState(queryOf(e), deps)),
+    },
     { method: 'POST', path: '/api/chaos/dry-run', handler: async (e: APIGatewayProxyEvent) => respond(await api.dryRunExperiment(parseBody(e, true), deps)) },
   ] as const;
   return restHandler(routes);

@@ -2,7 +2,15 @@
  * GET /api/topology/aws against moto server: only what is tagged for chaos is listed, through the same API function
  * and the SDK's own AWS_ENDPOINT_URL support.
  */
-import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, AssociateRouteTableCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AssociateRouteTableCommand,
+  CreateRouteTableCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
@@ -58,6 +66,31 @@ describe('AWS topology over the API, against moto', () => {
     expect(body.vpcs?.map((v) => v.vpc_id)).toEqual([vpc]);
     expect(body.subnets?.map((s) => s.subnet_id)).toEqual([subnet]);
     expect(body.route_tables).toEqual([expect.objectContaining({ route_table_id: table, subnet_ids: [subnet] })]);
+    ec2.destroy();
+    rds.destroy();
+  });
+
+  it('GET /api/topology/steady-state gives the state of each instance and the status of each DB cluster tagged for chaos', async () => {
+    const config = motoClientConfig(moto.endpoint);
+    const ec2 = new EC2Client(config);
+    const rds = new RDSClient(config);
+    await rds.send(new CreateDBClusterCommand({ DBClusterIdentifier: 'ledger', Engine: 'aurora-postgresql', MasterUsername: 'admin', MasterUserPassword: 'password123', Tags: chaos }));
+    const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 2, MaxCount: 2, TagSpecifications: [{ ResourceType: 'instance', Tags: [...chaos, { Key: 'tier', Value: 'steady' }] }] }));
+    const [stopped, running] = (run.Instances ?? []).map((i) => i.InstanceId as string);
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [stopped as string] }));
+
+    const here = await fetch(`${server.url}/api/topology/steady-state`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const elsewhere = await fetch(`${server.url}/api/topology/steady-state?region=eu-west-1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = (await here.json()) as { aws: { available: boolean; region: string; instances: { instance_id: string; state: string }[]; db_clusters: { db_cluster_identifier: string; status: string }[] }; kubernetes: unknown };
+    const other = (await elsewhere.json()) as typeof body;
+
+    expect(here.status).toBe(200);
+    expect(body.aws).toMatchObject({ available: true, region: 'us-east-1' });
+    const states = Object.fromEntries(body.aws.instances.map((i) => [i.instance_id, i.state]));
+    expect([states[stopped as string], states[running as string]]).toEqual(['stopped', 'running']);
+    expect(body.aws.db_clusters.find((c) => c.db_cluster_identifier === 'ledger')).toMatchObject({ status: 'available' });
+    expect(body.kubernetes).toMatchObject({ available: false, error: { code: 'NOT_CONFIGURED' } });
+    expect(other.aws).toEqual({ available: true, tag: 'chaosduck:target=true', region: 'eu-west-1', instances: [], db_clusters: [] });
     ec2.destroy();
     rds.destroy();
   });

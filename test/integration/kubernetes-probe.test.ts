@@ -238,6 +238,29 @@ describe('topology routes on the local server', () => {
     expect(invalid.status).toBe(400);
   });
 
+  it('GET /api/topology/steady-state gives ready against desired replicas per workload of the namespace asked for', async () => {
+    runtime = await LocalRuntime.start({ kube });
+    server = await startServer({ runtime, token: TOKEN, port: 0 });
+    const restore = await notReady('shop', 'web', async () => (await admin.apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' })).status?.readyReplicas, 3);
+
+    const degraded = await call('/api/topology/steady-state?namespace=shop');
+    await restore();
+    const whole = await call('/api/topology/steady-state?namespace=data');
+
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.kubernetes).toEqual({
+      available: true,
+      cluster: null,
+      deployments: [
+        { namespace: 'shop', name: 'api', protected: false, replicas: 1, ready_replicas: 1, available_replicas: 1, all_ready: true },
+        { namespace: 'shop', name: 'web', protected: false, replicas: 3, ready_replicas: 2, available_replicas: 2, all_ready: false },
+      ],
+      statefulsets: [],
+    });
+    expect(degraded.body.aws).toMatchObject({ available: false, error: { code: 'NOT_CONFIGURED' } });
+    expect(whole.body.kubernetes).toMatchObject({ deployments: [], statefulsets: [{ namespace: 'data', name: 'db', replicas: 2, ready_replicas: 2, all_ready: true }] });
+  });
+
   it('without Kubernetes access: /k8s is 404 and /combined has both null', async () => {
     runtime = await LocalRuntime.start({});
     server = await startServer({ runtime, token: TOKEN, port: 0 });
