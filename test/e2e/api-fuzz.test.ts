@@ -175,11 +175,14 @@ const cursor = fc.oneof(
 );
 const limit = fc.oneof(fc.constantFrom('', '0', '-0', '-1', '1', '100', '101', '1e308', '1e2', 'NaN', 'Infinity', '0x10', ' 5', '5.5', '１０', 'null'), fc.integer().map(String));
 const queryKey = fc.oneof(
-  fc.constantFrom('status', 'chaos_type', 'region', 'cluster', '__proto__', 'constructor', 'toString', 'hasOwnProperty'),
+  fc.constantFrom('status', 'chaos_type', 'region', 'cluster', 'since', 'target', 'namespace', '__proto__', 'constructor', 'toString', 'hasOwnProperty'),
   fc.constantFrom('__proto__[polluted]', 'constructor[prototype][polluted]'),
   fc.string({ unit: 'grapheme-ascii', maxLength: 10 }),
 );
-const queryValue = fc.oneof(fc.constantFrom('pending', 'completed', 'pod_delete', 'eu-west-1', 'us-gov-west-1', 'kind-chaos'), fc.string({ unit: 'grapheme', maxLength: 30 }));
+const queryValue = fc.oneof(
+  fc.constantFrom('pending', 'completed', 'pod_delete', 'eu-west-1', 'us-gov-west-1', 'kind-chaos', 'default', 'memory:default/slot=1', '2026-03-01T10:00:00Z', '2026-02-30T25:00:00+14:00'),
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+);
 const queryPair = fc.oneof(fc.tuple(fc.constant('cursor'), cursor), fc.tuple(fc.constant('limit'), limit), fc.tuple(queryKey, queryValue));
 /** Repeated keys and all; each pair percent-encoded or sent raw (a stray `%`, `&` or `#` included). */
 const query = fc
@@ -199,7 +202,7 @@ const experimentId = fc.oneof(
 const ROUTES = [
   ['GET', '/health'], ['POST', '/emergency-stop'], ['DELETE', '/emergency-stop'], ['POST', '/api/chaos/experiments'], ['GET', '/api/chaos/experiments'],
   ['GET', '/api/chaos/experiments/{id}'], ['POST', '/api/chaos/experiments/{id}/rollback'], ['POST', '/api/chaos/dry-run'],
-  ['GET', '/api/topology/aws'], ['GET', '/api/topology/k8s'], ['GET', '/api/topology/combined'],
+  ['GET', '/api/topology/aws'], ['GET', '/api/topology/k8s'], ['GET', '/api/topology/combined'], ['GET', '/api/topology/steady-state'],
 ] as const;
 const segment = fc.oneof(
   fc.constantFrom('api', 'chaos', 'experiments', 'health', 'emergency-stop', 'topology', 'dry-run', '{id}', '..', '.', ''),
