@@ -474,5 +474,27 @@ describe('Kubernetes through the EKS resolver, every token checked as EKS checks
       expect(unknown.statusCode).toBe(400);
       expect(JSON.parse(unknown.body).error.fields).toEqual([{ field: 'target.cluster', message: expect.stringContaining('no EKS cluster "ghost"') }]);
     });
+
+    it('api: GET /api/topology/steady-state reads the EKS cluster named; without one, its Kubernetes part says why and the rest answers', async () => {
+      fake.addDeployment({ namespace: 'shop', name: 'web', replicas: 2, labels: { app: 'web' } });
+      const deps = withKubernetes(lambdaControl(), { describeCluster: viaFake });
+      const handler = api.createHandler({ ...deps, topology: { k8s: eksTopology(deps.kube) } });
+
+      const named = await handler(get('/api/topology/steady-state', { cluster: 'shop', namespace: 'shop' }), context);
+      const unnamed = await apiLambda.handler(get('/api/topology/steady-state', null), context);
+
+      expect(named.statusCode).toBe(200);
+      expect(JSON.parse(named.body).kubernetes).toEqual({
+        available: true,
+        cluster: 'shop',
+        deployments: [{ namespace: 'shop', name: 'web', protected: false, replicas: 2, ready_replicas: 2, available_replicas: 2, all_ready: true }],
+        statefulsets: [],
+      });
+      expect(unnamed.statusCode).toBe(200);
+      const body = JSON.parse(unnamed.body);
+      expect(body.kubernetes).toEqual({ available: false, error: { code: 'VALIDATION', message: expect.stringContaining('no default cluster') } });
+      expect(body.aws).toMatchObject({ available: true, region: 'us-east-1', instances: expect.any(Array) });
+      expect(body.experiments_read).toEqual({ count: expect.any(Number), limit: 20, since: null });
+    });
   });
 });
