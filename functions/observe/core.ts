@@ -4,8 +4,9 @@
  * the experiment. When the observation window (`parameters.duration_seconds`) is over, the last tick checks the
  * steady state again (`eot` and `continuous` probes) and says whether the system deviated.
  *
- * Stop conditions (`cloudwatch_alarm` probes with `stop_condition: true`) run on every tick whatever their mode; one
- * whose alarm reads ALARM halts the experiment on that tick, without waiting for the threshold, as AWS FIS does.
+ * Stop conditions (`cloudwatch_alarm` and `prometheus` probes with `stop_condition: true`) run on every tick whatever
+ * their mode; one whose alarm reads ALARM, or whose value is out of tolerance, halts the experiment on that tick,
+ * without waiting for the threshold, as AWS FIS does.
  */
 import { EmergencyStopActiveError, ExperimentTimeoutError, HealthCheckThresholdError, StopConditionError } from '../../shared/errors.js';
 import type { ObserveInput, ObserveState } from '../../shared/lifecycle/contract.js';
@@ -17,7 +18,7 @@ import { isChaosToolkitSpec, type ChaosToolkitSpec, type FaultSpec } from '../..
 import { checkHypothesis } from '../../shared/ctk/activities.js';
 import { hypothesisChecks, hypothesisStrategy, methodOf } from '../../shared/ctk/method.js';
 import { activityEnvironment } from '../../shared/ctk/run.js';
-import { allMet, firedStopConditions, runProbes } from '../../shared/probes/index.js';
+import { allMet, describeStopConditions, firedStopConditions, runProbes } from '../../shared/probes/index.js';
 
 export async function observeTick(input: ObserveInput, deps: LifecycleDeps, signal: AbortSignal): Promise<ObserveState> {
   const { spec } = input.experiment;
@@ -120,8 +121,7 @@ async function observeFault({ experiment, observe }: ObserveInput, spec: FaultSp
     const stopCondition = asJson(fired);
     events.push(event(id, 'phase.failed', 'OBSERVE', { halted: true, consecutiveFailures, stop_condition: stopCondition }, end));
     await emit(deps, events, phase('failed', { ticks: tick, failedTicks, halted: true, deviated: true, stop_condition: stopCondition }), signal);
-    const alarms = fired.map((f) => `"${f.alarm_name}" (probe ${f.probe})`).join(', ');
-    throw new StopConditionError(`stop condition fired: CloudWatch alarm ${alarms} is in ALARM; halting`);
+    throw new StopConditionError(`stop condition fired: ${describeStopConditions(fired)}; halting`);
   }
   const threshold = spec.safety.health_check_failure_threshold;
   if (consecutiveFailures >= threshold) {

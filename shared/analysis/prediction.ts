@@ -6,6 +6,7 @@
 import { probesFor } from '../lifecycle/events.js';
 import { hypothesisStrategy, methodOf } from '../ctk/method.js';
 import { isChaosToolkitSpec, type ChaosToolkitSpec, type ExperimentSpec, type FaultSpec, type Probe } from '../model/experiment.js';
+import { describeTolerance } from '../probes/value-tolerance.js';
 import type { StatedHypothesis } from './analyst.js';
 
 const FAULT_WORDS: Record<FaultSpec['chaos_type'], (p: Record<string, unknown>) => string> = {
@@ -41,6 +42,12 @@ function expectationOf(probe: Probe): string {
     }
     const min = p.min_ready_replicas === undefined ? 'all desired' : `at least ${p.min_ready_replicas}`;
     return `${probe.name}: ${p.kind} ${p.namespace}/${p.name} keeps ${min} replicas ready`;
+  }
+  if (probe.type === 'prometheus') {
+    const p = probe.properties;
+    const empty = p.allow_empty ? ', or no series' : '';
+    const stop = p.stop_condition ? ' (stop condition: a value out of tolerance halts the experiment)' : '';
+    return `${probe.name}: Prometheus query ${p.query} stays ${describeTolerance(p.tolerance)} in every series${empty}${stop}`;
   }
   return `${probe.name}: command exits ${probe.properties.expected_exit_code}`;
 }

@@ -16,8 +16,8 @@ export function event(
 /**
  * Which probes run when, following the probe modes ChaosDuck shares with Litmus: `sot` before the fault, `eot` after
  * the observation, `on_chaos` while the fault is in place, `continuous` all three. Stop conditions
- * (`cloudwatch_alarm` with `stop_condition: true`) run on every OBSERVE tick whatever their mode, as FIS watches its
- * stop conditions for the whole experiment; their mode only adds the check before or after.
+ * (`cloudwatch_alarm` and `prometheus` probes with `stop_condition: true`) run on every OBSERVE tick whatever their
+ * mode, as FIS watches its stop conditions for the whole experiment; their mode only adds the check before or after.
  */
 export function probesFor(spec: FaultSpec, when: 'before' | 'during' | 'after'): Probe[] {
   const modes = { before: ['sot', 'continuous'], during: ['on_chaos', 'continuous'], after: ['eot', 'continuous'] }[when];

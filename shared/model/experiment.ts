@@ -282,17 +282,82 @@ export const k8sProbeProperties = z
     }
   });
 
+/**
+ * A tolerance on a number: `equals`, `lt`, `gt` (both together: strictly between) or `range: [min, max]` (both ends
+ * included). Only a finite number can be within one; bounds that no number could meet are refused, naming the field.
+ */
+export const valueToleranceSchema = z
+  .strictObject({
+    equals: z.number().optional(),
+    lt: z.number().optional(),
+    gt: z.number().optional(),
+    range: z.tuple([z.number(), z.number()]).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+    if (t.equals === undefined && t.lt === undefined && t.gt === undefined && t.range === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give the value\'s tolerance: equals, lt, gt (one or both) or range: [min, max]' });
+    }
+    if (t.equals !== undefined) {
+      for (const field of ['lt', 'gt', 'range'] as const) if (t[field] !== undefined) issue(field, `equals already fixes the value; ${field} cannot be added to it`);
+    } else if (t.range !== undefined) {
+      for (const field of ['lt', 'gt'] as const) if (t[field] !== undefined) issue(field, `range already gives both bounds; put this one in range, or use lt and gt alone`);
+    }
+    if (t.lt !== undefined && t.gt !== undefined && t.gt >= t.lt) issue('lt', `no value is both greater than ${t.gt} (gt) and less than ${t.lt} (lt)`);
+    if (t.range && t.range[0] > t.range[1]) issue('range', `the range's minimum ${t.range[0]} is above its maximum ${t.range[1]}; write it as [min, max]`);
+  });
+export type ValueTolerance = z.infer<typeof valueToleranceSchema>;
+
+/** A base URL: the probe adds the API path itself, so a path into the API or a query string would be a mistake. */
+function prometheusBaseUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined; // the URL check itself says so
+  }
+  if (/\/api\/v1(\/|$)/.test(parsed.pathname)) return 'give the server\'s base URL (such as http://prometheus:9090): the probe adds /api/v1/query itself';
+  if (parsed.search !== '' || parsed.hash !== '') return 'a Prometheus base URL takes no query string or fragment (such as http://prometheus:9090)';
+  return undefined;
+}
+
+/**
+ * The `prometheus` probe runs one PromQL instant query (`<url>/api/v1/query`) and judges the value it returns against
+ * `tolerance`. A vector of several series is within tolerance only when every series is. A query that returns no
+ * series fails, unless `allow_empty` says that is fine (`sum(rate(errors[1m]))` with no error yet returns nothing).
+ * With `stop_condition: true` it is also a stop condition, like the `cloudwatch_alarm` probe: a value out of tolerance
+ * during OBSERVE halts the experiment at once and rolls it back.
+ */
+export const prometheusProbeProperties = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(2048)
+    .superRefine((url, ctx) => {
+      const problem = prometheusBaseUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  query: z.string().max(8192).regex(/\S/, 'an empty query'),
+  method: z.enum(['GET', 'POST']).default('GET'),
+  headers: boundedRecord(z.string().min(1).max(256), z.string().max(8192)).default({}),
+  timeout_ms: z.number().int().min(1).max(300_000).default(5000),
+  tolerance: valueToleranceSchema,
+  allow_empty: z.boolean().default(false),
+  stop_condition: z.boolean().default(false),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...probeCommon, type: z.literal('http'), properties: httpProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('cmd'), properties: cmdProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('cloudwatch_alarm'), properties: cloudwatchAlarmProbeProperties }),
   z.strictObject({ ...probeCommon, type: z.literal('k8s'), properties: k8sProbeProperties }),
+  z.strictObject({ ...probeCommon, type: z.literal('prometheus'), properties: prometheusProbeProperties }),
 ]);
 export type Probe = z.infer<typeof probeSchema>;
 export type HttpProbe = Extract<Probe, { type: 'http' }>;
 export type CmdProbe = Extract<Probe, { type: 'cmd' }>;
 export type CloudWatchAlarmProbe = Extract<Probe, { type: 'cloudwatch_alarm' }>;
 export type K8sProbe = Extract<Probe, { type: 'k8s' }>;
+export type PrometheusProbe = Extract<Probe, { type: 'prometheus' }>;
 
 // ---- the experiment ------------------------------------------------------------------------------------------------
 

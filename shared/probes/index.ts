@@ -6,10 +6,11 @@ import { recordActivity, type ActivityRecord, type JsonObject, type JsonValue } 
 import type { Probe } from '../model/experiment.js';
 import { runCmdProbe } from './cmd.js';
 import { runHttpProbe } from './http.js';
+import { runPrometheusProbe } from './prometheus.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
 
 export { assertProbesAllowed } from './cmd.js';
-export { firedStopConditions, isStopCondition, type FiredStopCondition } from './stop-condition.js';
+export { describeStopConditions, firedStopConditions, isStopCondition, type FiredStopCondition } from './stop-condition.js';
 
 /** Stands in for values that may hold credentials (headers, request bodies, env, URL passwords) in the journal. */
 export const REDACTED = '***';
@@ -39,6 +40,8 @@ async function measure(probe: Probe, env: ProbeEnvironment): Promise<ProbeOutcom
       return (await import('./cloudwatch.js')).runCloudWatchAlarmProbe(probe, env);
     case 'k8s':
       return (await import('./k8s.js')).runK8sProbe(probe, env);
+    case 'prometheus':
+      return runPrometheusProbe(probe, env);
   }
 }
 
@@ -96,6 +99,20 @@ function provider(probe: Probe): JsonObject {
         min_ready_replicas: p.min_ready_replicas,
         expected_phase: p.expected_phase,
         min_pods: p.min_pods,
+      });
+    }
+    case 'prometheus': {
+      const p = probe.properties;
+      return defined({
+        type: 'prometheus',
+        url: redactUrl(p.url),
+        query: p.query,
+        method: p.method,
+        headers: redactValues(p.headers),
+        timeout_ms: p.timeout_ms,
+        tolerance: p.tolerance,
+        allow_empty: p.allow_empty,
+        stop_condition: p.stop_condition,
       });
     }
   }

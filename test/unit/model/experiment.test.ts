@@ -798,7 +798,7 @@ describe('probes', () => {
 
   it('names an unknown probe type and lists the known ones', () => {
     // Prepare
-    const body = withProbes([httpProbe('web'), { name: 'pods', type: 'prometheus', properties: {} }]);
+    const body = withProbes([httpProbe('web'), { name: 'pods', type: 'graphite', properties: {} }]);
 
     // Act
     const error = invalid(body);
