@@ -248,10 +248,12 @@ async function recentExperiments(
   corrupt: Map<string, string>,
 ): Promise<ExperimentRecord[]> {
   const found: ExperimentRecord[] = [];
+  // Unfiltered, the newest `limit` are the ones; filtered, the matches may be far apart: larger pages, fewer calls.
+  const pageSize = Object.values(filter).some((value) => value !== undefined) ? 100 : limit;
   let scanned = 0;
   let cursor: string | undefined;
   do {
-    const page = await store.listExperiments({ limit, cursor, newestFirst: true });
+    const page = await store.listExperiments({ limit: pageSize, cursor, newestFirst: true });
     for (const error of page.corrupt ?? []) corrupt.set(error.key, error.message);
     for (const record of page.items) {
       if (since !== undefined && record.createdAt < since) return found;
