@@ -9,7 +9,7 @@ import { ok, type ApiResult } from '../../shared/http/rest.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
 import type { Analyst, TokenUsage } from '../../shared/analysis/analyst.js';
-import { renderReport } from '../../shared/analysis/report.js';
+import { renderReport, type Report, type ReportInput } from '../../shared/analysis/report.js';
 import { CorruptRecordError } from '../../shared/store/records.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
@@ -279,13 +279,13 @@ const reportBody = z.strictObject({ experiments: z.array(experimentId).min(1).ma
 
 /**
  * `POST /api/analysis/report` (`{experiments: [ids]}`): a narrative report of finished experiments — conclusions,
- * each experiment's reading, recommendations — as Markdown and as a self-contained HTML page.
+ * each experiment's reading and charts, their comparison, recommendations — as Markdown and as a self-contained HTML
+ * page.
  */
 export async function report(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
   const parsed = reportBody.safeParse(body);
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
-  const items = [];
-  const by: { source: string; model: string | null; notes: string[]; usage: TokenUsage } = { source: 'rules', model: null, notes: [], usage: { input_tokens: 0, output_tokens: 0 } };
+  const journals = [];
   for (const [index, id] of parsed.data.experiments.entries()) {
     const journal = await deps.store.getJournal(id);
     if (!journal) {
@@ -295,29 +295,68 @@ export async function report(body: unknown, deps: AnalysisDeps): Promise<ApiResu
       });
       throw new ValidationError([{ field: `experiments[${index}]`, message: `experiment ${id} is still ${record.status}; report on it once it has ended` }], 'request');
     }
-    const answer = await deps.analyst.analyzeExperiment(journal);
+    journals.push(journal);
+  }
+  const { by, ...rendered } = await reportOn(journals, deps.analyst);
+  return ok({ ...by, experiments: parsed.data.experiments, ...rendered });
+}
+
+/**
+ * `GET /api/chaos/experiments/{id}/report`: one finished experiment's report, as the HTML page itself (its charts
+ * inline, nothing to fetch). An unknown experiment is a 404, one still running a 409, as for its analysis.
+ */
+export async function experimentReport(id: string, deps: AnalysisDeps): Promise<Report> {
+  if (!experimentId.safeParse(id).success) throw new NotFoundError(`experiment ${id.slice(0, 64)} not found`);
+  const journal = await deps.store.getJournal(id);
+  if (!journal) {
+    const record = await deps.store.getExperiment(id); // NotFoundError for an unknown one
+    throw new ConflictError(`experiment ${id} is still ${record.status}: its report can be made once it has ended`);
+  }
+  return await reportOn([journal], deps.analyst);
+}
+
+/** Who wrote a report's readings: the rules, or Claude (its model and the tokens used), and why the rules stood in. */
+export interface ReportAuthors {
+  source: string;
+  model: string | null;
+  usage: TokenUsage | null;
+  note?: string;
+}
+
+/**
+ * The report on finished experiments' journals (the API's, or files a user gives the CLI): each read by the analyst,
+ * then rendered with its charts.
+ */
+export async function reportOn(journals: readonly JsonObject[], analyst: Analyst): Promise<Report & { by: ReportAuthors }> {
+  const items: ReportInput[] = [];
+  const by: { source: string; model: string | null; notes: string[]; usage: TokenUsage } = { source: 'rules', model: null, notes: [], usage: { input_tokens: 0, output_tokens: 0 } };
+  for (const journal of journals) {
+    const answer = await analyst.analyzeExperiment(journal);
     if (answer.source === 'claude') Object.assign(by, { source: 'claude', model: answer.model });
     if (answer.note) by.notes.push(answer.note);
     by.usage.input_tokens += answer.usage?.input_tokens ?? 0;
     by.usage.output_tokens += answer.usage?.output_tokens ?? 0;
     const experiment = (journal.experiment ?? {}) as JsonObject;
+    const duck = (journal.chaosduck ?? {}) as JsonObject;
     items.push({
       analysis: answer.result,
-      name: String(experiment.name ?? experiment.title ?? id),
+      journal,
+      name: String(experiment.name ?? experiment.title ?? duck.id ?? 'experiment'),
       chaosType: String(experiment.chaos_type ?? 'chaostoolkit'),
       status: String(journal.status ?? ''),
       endedAt: String(journal.end ?? ''),
     });
   }
   const rendered = renderReport(items, new Date().toISOString());
-  return ok({
-    source: by.source,
-    model: by.model,
-    usage: by.source === 'claude' ? by.usage : null,
-    ...(by.notes.length > 0 ? { note: [...new Set(by.notes)].join('; ') } : {}),
-    experiments: parsed.data.experiments,
+  return {
     ...rendered,
-  });
+    by: {
+      source: by.source,
+      model: by.model,
+      usage: by.source === 'claude' ? by.usage : null,
+      ...(by.notes.length > 0 ? { note: [...new Set(by.notes)].join('; ') } : {}),
+    },
+  };
 }
 
 /**

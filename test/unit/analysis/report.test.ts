@@ -1,10 +1,14 @@
 /**
- * The narrative report: conclusions across experiments, one recommendation for the same advice, and user text
- * escaped in the HTML page.
+ * The narrative report: conclusions across experiments, one recommendation for the same advice, user text escaped in
+ * the HTML page, and its charts drawn from the journals real runs wrote — each experiment's timeline, probes and
+ * recovery, and for several their comparison and trend — in a page that loads nothing.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ExperimentAnalysis } from '../../../shared/analysis/findings.js';
-import { renderReport } from '../../../shared/analysis/report.js';
+import { analyzeJournal, type ExperimentAnalysis } from '../../../shared/analysis/findings.js';
+import { REPORT_CSP, renderReport, type ReportInput } from '../../../shared/analysis/report.js';
+import type { JsonObject } from '../../../shared/journal/activity.js';
 
 const analysis = (held: boolean, recommendation: string): ExperimentAnalysis => ({
   experiment_id: 'exp-1',
@@ -20,8 +24,8 @@ describe('the report', () => {
   it('concludes across experiments, puts what did not hold first, and gives the same advice once', () => {
     const report = renderReport(
       [
-        { analysis: analysis(true, 'widen the experiment'), name: 'web-kill', chaosType: 'pod_delete', status: 'completed', endedAt: '2026-03-01T10:01:00Z' },
-        { analysis: analysis(false, 'widen the experiment'), name: 'api-kill', chaosType: 'pod_delete', status: 'failed', endedAt: '2026-03-01T11:01:00Z' },
+        { analysis: analysis(true, 'widen the experiment'), journal: {}, name: 'web-kill', chaosType: 'pod_delete', status: 'completed', endedAt: '2026-03-01T10:01:00Z' },
+        { analysis: analysis(false, 'widen the experiment'), journal: {}, name: 'api-kill', chaosType: 'pod_delete', status: 'failed', endedAt: '2026-03-01T11:01:00Z' },
       ],
       '2026-03-02T00:00:00Z',
     );
@@ -33,7 +37,7 @@ describe('the report', () => {
 
   it('escapes what users wrote in the HTML page', () => {
     const report = renderReport(
-      [{ analysis: analysis(true, 'x'), name: '<img src=x onerror=alert(1)>', chaosType: 'pod_delete', status: 'completed', endedAt: 'now' }],
+      [{ analysis: analysis(true, 'x'), journal: {}, name: '<img src=x onerror=alert(1)>', chaosType: 'pod_delete', status: 'completed', endedAt: 'now' }],
       'now',
     );
 
@@ -41,3 +45,87 @@ describe('the report', () => {
     expect(report.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../support/fixtures/journals/${name}.json`, import.meta.url), 'utf8')) as JsonObject;
+/** An item as the analysis function makes it from a journal, read by the offline analyst. */
+const item = (journal: JsonObject): ReportInput => {
+  const experiment = journal.experiment as JsonObject;
+  return { analysis: analyzeJournal(journal), journal, name: String(experiment.name ?? experiment.title), chaosType: String(experiment.chaos_type ?? 'chaostoolkit'), status: String(journal.status), endedAt: String(journal.end) };
+};
+
+/** Each chart on the page (id and its data points), as a real XML parser reads the page's SVGs. */
+function charts(html: string): { id: string; points: number; tolerance: boolean }[] {
+  const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+  const script = [
+    'import sys, json, xml.etree.ElementTree as ET',
+    'out = []',
+    'for svg in json.load(sys.stdin):',
+    '    root = ET.fromstring(svg)',
+    '    out.append({"id": root.get("id"), "points": len([e for e in root.iter() if "data-point" in e.attrib]), "tolerance": any("data-tolerance" in e.attrib for e in root.iter())})',
+    'print(json.dumps(out))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(svgs), encoding: 'utf8' }));
+}
+
+describe('the report page', () => {
+  it("draws one experiment's timeline, its probe against the tolerance, and its recovery, each with its points", () => {
+    const { html } = renderReport([item(fixture('sandbox-pod-delete'))], '2026-12-03T00:00:00Z');
+
+    expect(charts(html)).toEqual([
+      // 5 phases, 1 fault, 5 probe checks, 1 rollback step, 1 recovery.
+      { id: 'x1-timeline', points: 13, tolerance: false },
+      { id: 'x1-probe-1', points: 5, tolerance: true },
+      { id: 'x1-recovery', points: 1, tolerance: false },
+    ]);
+    expect(html).toContain('at most 500 ms');
+    expect(html).toContain('258 ms (expected within 4 s)');
+    expect(html).not.toContain('id="compare-score"');
+  });
+
+  it('compares several experiments, the real Chaos Toolkit\'s too, and draws the trend of their scores', () => {
+    const { html, markdown } = renderReport([item(fixture('sandbox-pod-delete')), item(fixture('sandbox-latency-deviated')), item(fixture('chaostoolkit'))], '2026-12-03T00:00:00Z');
+    const drawn = new Map(charts(html).map((chart) => [chart.id, chart]));
+
+    expect([...drawn.keys()].slice(0, 3)).toEqual(['compare-score', 'compare-recovery', 'trend']);
+    expect(drawn.get('compare-score')?.points).toBe(3);
+    expect(drawn.get('trend')?.points).toBe(3);
+    expect([...drawn.values()].every((chart) => chart.points > 0)).toBe(true);
+    // The deviated run's probe: its failed checks marked, against the 500 ms it tolerates; it never recovered.
+    expect(drawn.get('x2-probe-1')?.tolerance).toBe(true);
+    expect(html.match(/<svg id="x2-probe-1"[\s\S]*?<\/svg>/)?.[0].match(/data-point="failed"/g)).toHaveLength(3);
+    expect(html).toMatch(/<svg id="x2-recovery"[\s\S]*?data-point="missing"[\s\S]*?did not recover/);
+    expect(markdown).toContain('| sandbox-slow-replicas | network_latency | 2026-12-02T05:39:47.251Z | rolled_back | did not hold | 20/100 | did not recover (expected within 3 s) |');
+    // The Chaos Toolkit run: its phases worked out from what ran, its method's probe charted too.
+    expect([...drawn.keys()].filter((id) => id.startsWith('x3-'))).toEqual(['x3-timeline', 'x3-probe-1', 'x3-probe-2', 'x3-probe-3', 'x3-recovery']);
+  });
+
+  it('loads nothing: no script, no link, no source, no style from anywhere, and says so in its policy', () => {
+    const { html } = renderReport([item(fixture('sandbox-pod-delete')), item(fixture('chaostoolkit'))], 'now');
+
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref=|url\(|@import/i);
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`);
+    expect(REPORT_CSP).toBe("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'");
+  });
+
+  it('escapes what users wrote inside the charts: probe, fault and experiment names', () => {
+    const evil = '</svg><script>alert(1)</script>';
+    const journal = fixture('sandbox-latency-deviated');
+    const renamed = JSON.parse(JSON.stringify(journal).replaceAll('demo-answers', evil.replace(/"/g, '\\"')).replaceAll('sandbox/demo/replica-1', evil)) as JsonObject;
+    (renamed.experiment as JsonObject).name = evil;
+
+    const { html } = renderReport([item(renamed)], 'now');
+
+    expect(html).not.toContain('<script');
+    expect(html).toContain('&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(charts(html).map((chart) => chart.id)).toEqual(['x1-timeline', 'x1-probe-1', 'x1-recovery']);
+  });
+
+  it('says why a chart is missing instead of drawing an empty one', () => {
+    const { html } = renderReport([item({ experiment: { name: 'refused' }, status: 'failed', deviated: false, steady_states: { before: null, after: null, during: [] }, run: [], rollbacks: [] })], 'now');
+
+    expect(charts(html)).toEqual([]);
+    expect(html).toContain('The journal records no timed activity to draw.');
+    expect(html).toContain('No fault was applied, so there was nothing to recover from.');
+  });
+});
+
