@@ -6,9 +6,10 @@ const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
 function activityLine(record: ActivityRecord): string {
   const ok = record.status === 'succeeded' && record.tolerance_met !== false;
-  const output = record.output as { failures?: string[]; status?: number; latency_ms?: number; recovered_after_ms?: number | null } | undefined;
+  const output = record.output as { failures?: string[]; status?: number; latency_ms?: number; value?: number | null; recovered_after_ms?: number | null } | undefined;
   const facts = [
     output?.status !== undefined ? `status ${output.status}` : '',
+    typeof output?.value === 'number' ? `value ${output.value}` : '',
     output?.latency_ms !== undefined ? `${Math.round(output.latency_ms)} ms` : '',
     typeof output?.recovered_after_ms === 'number' ? `replica replaced ${output.recovered_after_ms} ms after the kill` : '',
     ...(output?.failures ?? []),

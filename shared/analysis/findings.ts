@@ -5,6 +5,9 @@
  */
 import * as z from 'zod';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
+import { valueToleranceSchema, type ValueTolerance } from '../model/experiment.js';
+import { describeStopConditions, type FiredStopCondition } from '../probes/stop-condition.js';
+import { breach, describeTolerance, withinTolerance } from '../probes/value-tolerance.js';
 import { NoScoreError, resilienceScore, resilienceScoreSchema } from './score.js';
 
 const latencyStats = z.object({ min: z.number(), median: z.number(), p95: z.number(), max: z.number() });
@@ -66,8 +69,18 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
     const probe = String(obj(record.activity).name ?? '');
     byProbe.set(probe, [...(byProbe.get(probe) ?? []), record]);
   }
+  // Probes that measure a value against a tolerance (prometheus): the worst value each one read.
+  const worstValues = new Map<string, { value: number; tolerance: ValueTolerance; at: string }>();
   const probes = [...byProbe].map(([probe, list]) => {
     const ordered = [...list].sort((a, b) => String(a.start).localeCompare(String(b.start)));
+    for (const check of ordered) {
+      const output = obj(check.output);
+      const value = num(output.value);
+      const tolerance = valueToleranceSchema.safeParse(output.tolerance);
+      const worst = worstValues.get(probe);
+      if (value === undefined || !tolerance.success || (worst && breach(value, tolerance.data) <= breach(worst.value, worst.tolerance))) continue;
+      worstValues.set(probe, { value, tolerance: tolerance.data, at: String(check.start ?? '') });
+    }
     let streak = 0;
     let longest = 0;
     for (const check of ordered) {
@@ -110,6 +123,18 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
       about: 'steady_state',
       text: `${probe.name} failed ${probe.failed} of ${probe.checks} checks under the fault (at most ${probe.longest_failing_streak} in a row), first at ${probe.first_failure_at}`,
     });
+    const worst = worstValues.get(probe.name);
+    if (worst && !withinTolerance(worst.value, worst.tolerance)) {
+      findings.push({
+        severity: deviated ? 'critical' : 'warning',
+        about: 'steady_state',
+        text: `${probe.name} read ${worst.value} at worst under the fault, against a tolerance of ${describeTolerance(worst.tolerance)} (at ${worst.at})`,
+      });
+    }
+  }
+  const fired = stopConditionsFired(journal);
+  if (fired.length > 0) {
+    findings.push({ severity: 'critical', about: 'steady_state', text: `a stop condition halted the experiment under the fault: ${describeStopConditions(fired)}` });
   }
   for (const probe of probes.filter((p) => p.latency_ms && p.latency_ms.p95 > 2 * p.latency_ms.median && p.latency_ms.p95 >= 100)) {
     findings.push({ severity: 'warning', about: 'steady_state', text: `${probe.name}'s latency spread under the fault: median ${probe.latency_ms?.median} ms, p95 ${probe.latency_ms?.p95} ms, max ${probe.latency_ms?.max} ms` });
@@ -157,6 +182,14 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
     recommendations,
     score,
   };
+}
+
+/** The stop conditions OBSERVE recorded as fired, as `firedStopConditions` wrote them. */
+function stopConditionsFired(journal: JsonObject): FiredStopCondition[] {
+  const observe = arr(obj(journal.chaosduck).phases).map(obj).find((phase) => phase.phase === 'OBSERVE');
+  return arr(obj(observe?.detail).stop_condition)
+    .map(obj)
+    .filter((f) => typeof f.probe === 'string' && (typeof f.alarm_name === 'string' || typeof f.query === 'string')) as unknown as FiredStopCondition[];
 }
 
 function stats(values: number[]): { min: number; median: number; p95: number; max: number } {

@@ -4,7 +4,7 @@
  * then runs the probe. The last tests run whole experiments on the embedded runtime against the sandbox: a probe in
  * every mode, and a Prometheus stop condition that halts OBSERVE and rolls the fault back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import {
   type MetricsEndpoint,
   type PrometheusServer,
 } from '../support/prometheus.js';
+import { runCli } from '../support/cli.js';
 import { nextEvent } from '../statemachines/support.js';
 
 const binary = prometheusBinary();
@@ -242,6 +243,43 @@ describe.skipIf(skip !== undefined)('prometheus probe against a real Prometheus'
       expect(JSON.stringify(record)).not.toMatch(/quack-quack|tenant-pond/);
     } finally {
       prometheus.requireBasicAuth(undefined);
+    }
+  });
+
+  it('is validated by the chaosduck command, naming each bad field, and run by it, printing the value read', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'chaosduck-prometheus-cli-'));
+    try {
+      // Prepare
+      const experimentFile = (file: string, properties: Record<string, unknown>) => {
+        const experiment = {
+          name: 'prometheus-cli',
+          chaos_type: 'network_latency',
+          target: { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' },
+          parameters: { latency_ms: 20, duration_seconds: 1 },
+          safety: { max_blast_radius: 0.5, health_check_interval: 1 },
+          probes: [{ name: 'level', type: 'prometheus', properties: { url: '${PROMETHEUS_URL}', ...properties } }],
+        };
+        writeFileSync(join(cwd, file), JSON.stringify(experiment));
+        return join(cwd, file);
+      };
+      const env = { PROMETHEUS_URL: prometheus.url };
+      const bad = experimentFile('bad.json', { url: '${PROMETHEUS_URL}/api/v1/query', query: ' ', tolerance: { gt: 1, lt: 0 } });
+      const good = experimentFile('good.json', { query: 'chaosduck_test_level', tolerance: { equals: 0.5 } });
+
+      // Act
+      const invalid = await runCli(['validate', bad], { cwd, env });
+      const run = await runCli(['run', good], { cwd, env });
+
+      // Assess
+      expect(invalid.code).toBe(2);
+      expect(invalid.stderr).toContain("probes[0].properties.url: give the server's base URL");
+      expect(invalid.stderr).toContain('probes[0].properties.query: an empty query');
+      expect(invalid.stderr).toContain('probes[0].properties.tolerance.lt: no value is both greater than 1 (gt) and less than 0 (lt)');
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/✓ probe level \(value 0\.5\) \[before\]/);
+      expect(run.stdout).toMatch(/✓ probe level \(value 0\.5\) \[tick 1\]/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 

@@ -65,4 +65,25 @@ describe('analysing a journal offline', () => {
     expect(untested.score).toBeNull();
     expect(untested.recommendations).toEqual(['fix what the probe reports (or the probe itself) before running this experiment again']);
   });
+
+  it('says how far a measured value went past its tolerance, and which stop condition halted the run', () => {
+    // A prometheus probe's checks: its value against its tolerance, as the probe records them.
+    const value = (met: boolean, s: number, v: number) => ({ activity: { type: 'probe', name: 'errors' }, start: at(s), tolerance_met: met, output: { value: v, tolerance: { lt: 0.05 }, failures: [] } });
+    const fired = { probe: 'errors', query: 'sum(rate(errors_total[1m]))', value: 0.4, reason: '{} = 0.4, expected < 0.05' };
+    const analysis = analyzeJournal(
+      journal({
+        status: 'rolled_back',
+        deviated: true,
+        steady_states: { before: { steady_state_met: true, probes: [] }, during: [{ probes: [value(true, 10, 0.01)] }, { probes: [value(false, 20, 0.4)] }, { probes: [value(false, 30, 0.2)] }] },
+        chaosduck: { id: 'exp-3', phases: [{ phase: 'OBSERVE', status: 'failed', detail: { halted: true, stop_condition: [fired] } }] },
+      }),
+    );
+
+    expect(analysis.findings.slice(0, 3)).toEqual([
+      { severity: 'critical', about: 'steady_state', text: `errors failed 2 of 3 checks under the fault (at most 2 in a row), first at ${at(20)}` },
+      { severity: 'critical', about: 'steady_state', text: `errors read 0.4 at worst under the fault, against a tolerance of < 0.05 (at ${at(20)})` },
+      { severity: 'critical', about: 'steady_state', text: 'a stop condition halted the experiment under the fault: Prometheus probe errors: {} = 0.4, expected < 0.05' },
+    ]);
+    expect(analysis.probes[0]).toMatchObject({ name: 'errors', latency_ms: null });
+  });
 });
