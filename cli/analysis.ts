@@ -1,16 +1,22 @@
 /**
- * The analysis commands: `chaosduck analyze <id>`, `chaosduck hypotheses`, `chaosduck nl "<prompt>"` and `chaosduck
- * score`. Each asks the same cores as the `/api/analysis/*` routes, on the embedded runtime's data, with Claude when
- * `ANTHROPIC_API_KEY` is set and the offline analyst otherwise; `--json` prints the route's answer as it is.
+ * The analysis commands: `chaosduck analyze <id>`, `chaosduck hypotheses`, `chaosduck nl "<prompt>"`, `chaosduck
+ * score` and `chaosduck report <journals...>`. Each asks the same cores as the `/api/analysis/*` routes, on the
+ * embedded runtime's data (the report: on journal files), with Claude when `ANTHROPIC_API_KEY` is set and the
+ * offline analyst otherwise; `--json` prints the route's answer as it is.
  */
 import type { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnalysisDeps } from '../functions/analysis/core.js';
 import type { FaultDriver } from '../shared/faults/driver.js';
 import type { LocalRuntime } from '../local/runtime.js';
+import { ValidationError, errorMessage } from '../shared/errors.js';
+import type { JsonObject } from '../shared/journal/activity.js';
 import { readExperimentFile } from './experiment-file.js';
+
+const EXIT_INVALID = 2;
+const EXIT_FAILED = 1;
 
 type Answer = Record<string, any>;
 
@@ -136,4 +142,58 @@ export function registerAnalysisCommands(program: Command, context: AnalysisComm
       if (summary && summary.count > 0) console.log(`${summary.count} scored; latest ${summary.latest.score}, mean ${summary.mean}, change ${summary.change ?? '—'}, worst ${summary.worst.score} (${summary.worst.experiment_id})`);
       if (rows.length === 0 && (first.unscored ?? []).length === 0) console.log('no scores yet: an experiment is scored when it ends, if it applied a fault');
     });
+
+  program
+    .command('report')
+    .description("an HTML page with charts of finished experiments' journals (chaosduck run's or Chaos Toolkit's): timeline, probes, recovery; for several, their comparison and trend")
+    .argument('<journals...>', 'journal files, as `chaosduck run` or `chaos run` writes them')
+    .option('-o, --output <file>', 'where to write the HTML page', 'report.html')
+    .option('--pdf <file>', 'also print the page to a PDF file, through Chromium (CHAOSDUCK_CHROMIUM names it if it is not on PATH)')
+    .action(async (files: string[], options: { output: string; pdf?: string }) => {
+      const journals = await readJournals(files);
+      if (!journals) return void (process.exitCode = EXIT_INVALID);
+      const [{ reportOn }, { analystFromEnv }] = await Promise.all([import('../functions/analysis/core.js'), import('../shared/analysis/configure.js')]);
+      const report = await reportOn(journals, analystFromEnv());
+      writeFileSync(options.output, report.html);
+      console.log(`report     ${resolve(options.output)} (${report.title})`);
+      if (options.pdf) {
+        const { printPdf, BrowserUnavailableError } = await import('./pdf.js');
+        try {
+          await printPdf(report.html, options.pdf);
+          console.log(`pdf        ${resolve(options.pdf)}`);
+        } catch (error) {
+          if (!(error instanceof BrowserUnavailableError)) throw error;
+          console.error(`no PDF: ${error.message} (the HTML page was written)`);
+          process.exitCode = EXIT_FAILED;
+        }
+      }
+      console.log(by(report.by as Answer));
+    });
+}
+
+/** Each file's journal; undefined (each problem printed, naming its file and field) when any is not one. */
+async function readJournals(files: string[]): Promise<JsonObject[] | undefined> {
+  const { parseJournal } = await import('../shared/journal/read.js');
+  const read = (file: string): JsonObject | string[] => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      return [`cannot read it: ${errorMessage(error)}`];
+    }
+    try {
+      return parseJournal(JSON.parse(text));
+    } catch (error) {
+      if (error instanceof SyntaxError) return [`not JSON: ${error.message}`];
+      if (!(error instanceof ValidationError)) throw error;
+      return error.issues.map((issue) => (issue.field ? `${issue.field}: ${issue.message}` : issue.message));
+    }
+  };
+  const journals: JsonObject[] = [];
+  for (const file of files) {
+    const journal = read(file);
+    if (Array.isArray(journal)) console.error(`${file} is not a journal:\n${journal.map((problem) => `  ${problem}`).join('\n')}`);
+    else journals.push(journal);
+  }
+  return journals.length === files.length ? journals : undefined;
 }

@@ -58,7 +58,9 @@ const { metafile } = await build({
   plugins: [leaveOutUnused],
   // Loaded from node_modules, where it is (only when a cluster is used): bundled, its old dependencies' use of Node's
   // deprecated punycode module would print a DeprecationWarning that Node keeps quiet for code inside node_modules.
-  external: ['@kubernetes/client-node'],
+  // playwright-core (only `chaosduck report --pdf` loads it) stays in node_modules too: it finds its own files beside
+  // itself, which a bundle would not have.
+  external: ['@kubernetes/client-node', 'playwright-core'],
   // CommonJS dependencies inside an ES module bundle still call `require` (for Node's own modules).
   banner: { js: "import { createRequire as __chaosduckRequire } from 'node:module'; const require = __chaosduckRequire(import.meta.url);" },
   logLevel: 'warning',
