@@ -3,7 +3,6 @@
  * returning a status and a JSON body. The handler maps routes to them; errors are thrown as the catalogue's classes.
  */
 import { ok, type ApiResult } from '../../shared/http/rest.js';
-import * as z from 'zod';
 import { ChaosDuckError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import {
@@ -17,9 +16,10 @@ import {
   type ControlDeps,
 } from '../../shared/lifecycle/control.js';
 import type { LifecycleDeps } from '../../shared/lifecycle/deps.js';
-import { CHAOS_TYPES, isChaosToolkitSpec } from '../../shared/model/experiment.js';
+import { isChaosToolkitSpec } from '../../shared/model/experiment.js';
 import { chaosToolkitWarnings } from '../../shared/ctk/spec.js';
-import { FINAL_STATUSES, isFinal, type ExperimentRecord } from '../../shared/model/lifecycle.js';
+import { combinedTopologyQuery, IDEMPOTENCY_KEY, k8sTopologyQuery, listQuery, steadyStateQuery, stopBody, topologyQuery } from './routes.js';
+import { isFinal, type ExperimentRecord } from '../../shared/model/lifecycle.js';
 import {
   awsSignals,
   eventReadings,
@@ -50,8 +50,6 @@ export async function health(deps: ApiDeps): Promise<ApiResult> {
   return ok({ status: 'ok', runtime: deps.runtime, emergency_stop: stop });
 }
 
-/** As Stripe's: up to 255 visible ASCII characters, so any key fits the store's key-size limit with room to spare. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export async function createExperiment(body: unknown, idempotencyKey: string | undefined, deps: ApiDeps): Promise<ApiResult> {
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -76,12 +74,6 @@ export async function createExperiment(body: unknown, idempotencyKey: string | u
   );
 }
 
-const listQuery = z.strictObject({
-  status: z.enum(['pending', 'running', ...FINAL_STATUSES]).optional(),
-  chaos_type: z.enum(CHAOS_TYPES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
 
 export async function listExperiments(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
   const parsed = listQuery.safeParse(query);
@@ -127,7 +119,6 @@ export async function dryRunExperiment(body: unknown, deps: ApiDeps): Promise<Ap
   return ok(await dryRun(body, deps));
 }
 
-const stopBody = z.strictObject({ reason: z.string().max(1024).default('') });
 
 export async function emergencyStop(body: unknown, deps: ApiDeps): Promise<ApiResult> {
   const parsed = stopBody.safeParse(body ?? {});
@@ -139,7 +130,6 @@ export async function liftStop(deps: ApiDeps): Promise<ApiResult> {
   return ok(await liftEmergencyStop(deps));
 }
 
-const topologyQuery = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'not an AWS region such as eu-west-1').optional() });
 
 export async function awsTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
   const parsed = topologyQuery.safeParse(query);
@@ -148,8 +138,6 @@ export async function awsTopology(query: Record<string, string | undefined>, dep
   return ok(await deps.topology.aws(parsed.data.region));
 }
 
-const clusterParam = z.string().min(1).max(256).regex(/^[\w.:@/-]+$/, 'not a cluster name (a kubeconfig context, or an EKS cluster name or ARN)').optional();
-const k8sTopologyQuery = z.strictObject({ cluster: clusterParam });
 
 export async function k8sTopology(query: Record<string, string | undefined>, deps: ApiDeps): Promise<ApiResult> {
   const parsed = k8sTopologyQuery.safeParse(query);
@@ -158,7 +146,6 @@ export async function k8sTopology(query: Record<string, string | undefined>, dep
   return ok(await deps.topology.k8s(parsed.data.cluster));
 }
 
-const combinedTopologyQuery = z.strictObject({ region: topologyQuery.shape.region, cluster: clusterParam });
 
 /**
  * Both sources at once. A source that is not configured is `null`; one that fails is reported in its place as
@@ -187,21 +174,11 @@ export async function readTopology(sources: TopologySources, { region, cluster }
   return { aws: awsResult, kubernetes };
 }
 
-const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-03-01T10:00:00Z' });
 
-/** The most experiments one answer reads probe results from; and how many listed ones it looks through to find them. */
-export const MAX_STEADY_STATE_EXPERIMENTS = 50;
+/** How many listed experiments one steady-state answer looks through to find `limit` that match. */
 const MAX_EXPERIMENTS_SCANNED = 500;
 const READS_AT_ONCE = 8;
 
-export const steadyStateQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_STEADY_STATE_EXPERIMENTS).default(20),
-  since: isoTime.optional(),
-  target: z.string().min(1).max(1024).optional(),
-  namespace: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a valid namespace name').optional(),
-  region: topologyQuery.shape.region,
-  cluster: clusterParam,
-});
 
 /**
  * The steady-state signals as last seen: the latest value of each probe per target, from the newest `limit`

@@ -9,6 +9,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ChaosDuckError, ValidationError } from '../errors.js';
 import { CorruptRecordError } from '../store/records.js';
+import type { RouteDoc } from './openapi.js';
 
 /** What a route's core answers: a status, a JSON body, and headers. */
 export interface ApiResult {
@@ -99,6 +100,14 @@ export function pathId(event: APIGatewayProxyEvent): string {
 export const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   Object.fromEntries(Object.entries(event.queryStringParameters ?? {}));
 
+
+/**
+ * The function for described routes (shared/http/openapi.ts): one handler per description, under the same name, so
+ * the compiler holds a route to being both described and answered, and the OpenAPI document to the router.
+ */
+export function describedHandler<D extends Record<string, RouteDoc>>(docs: D, handlers: { [K in keyof D]: Route['handler'] }): ApiHandler {
+  return restHandler(Object.entries(docs).map(([name, { method, path }]) => ({ method, path, handler: handlers[name as keyof D] })));
+}
 
 /** The function for a list of routes: errors mapped to JSON, headers normalised, then the route. */
 export function restHandler(routes: readonly Route[]): ApiHandler {
