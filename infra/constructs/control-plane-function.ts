@@ -4,6 +4,7 @@
  * retention. Its role starts empty (no managed policy): it may write its own log group and X-Ray traces, and every
  * other permission is granted by whoever wires the function, next to the environment variable that names the resource.
  */
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,6 +16,14 @@ import { cfnOf } from './cfn-of.js';
 
 /** The modules the Lambda Node.js runtime provides; bundling them would only grow every cold start. */
 export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'];
+
+/**
+ * Packages bundled as a module of ours instead: dead weight that a dependency imports but never uses on Node 22
+ * (each replacement says why).
+ */
+export const BUNDLE_ALIASES: Record<string, string> = {
+  'whatwg-url': fileURLToPath(new URL('../bundling/whatwg-url.ts', import.meta.url)),
+};
 
 export interface ControlPlaneFunctionProps {
   /** Absolute path of the handler module; it must export `handler`. */
@@ -98,6 +107,7 @@ export class ControlPlaneFunction extends Construct {
         // The map only needs positions; the sources themselves would double the asset for nothing.
         sourcesContent: false,
         externalModules: RUNTIME_PROVIDED_MODULES,
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, path]) => `${name}=${path}`) },
         // CommonJS dependencies bundled into ESM keep their `require` calls for Node built-ins, and an ES module has
         // no `require`: without this, adding such a dependency would break the function at cold start.
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

@@ -112,6 +112,9 @@ describe('bundles', () => {
     expect(code).toMatch(/from"@aws-sdk\/client-dynamodb"/);
     // Strings only the SDK's own code carries (service target prefixes): present if a client were bundled.
     for (const marker of ['DynamoDB_20120810', 'AWSEvents', 'AWSStepFunctions']) expect(code).not.toContain(marker);
+    // whatwg-url is bundled as Node's own URL (BUNDLE_ALIASES): its tr46 would load the deprecated punycode module at
+    // cold start, a DeprecationWarning in the function's logs.
+    expect(code).not.toContain('"punycode"');
     // The budgets of BENCHMARKS.md: 250 KB; 2 MB for the functions that talk to Kubernetes and so carry its client;
     // 600 KB for the analysis function, which carries the Anthropic SDK.
     const carriesKubernetes = code.includes(KUBERNETES_CLIENT_MARKER);
