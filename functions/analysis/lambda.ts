@@ -17,6 +17,8 @@ import type { ApiHandler } from '../../shared/http/rest.js';
 import { guardrailsFromEnv } from '../../shared/lifecycle/config.js';
 import { routeInvoker } from '../../shared/lifecycle/lambda-invoke.js';
 import { required } from '../../shared/lifecycle/lambda-entry.js';
+import { log } from '../../shared/observability/log.js';
+import { observedRest } from '../../shared/observability/lambda.js';
 import { DynamoDbStore } from '../../shared/store/dynamodb.js';
 import type { AnalysisDeps } from './core.js';
 import { createHandler } from './handler.js';
@@ -41,21 +43,24 @@ export async function lambdaAnalyst(secrets: SecretsManagerClient, secretArn: st
     if (!SecretString) throw new Error('the secret has no string value');
     return analystFor({ apiKey: keyOf(SecretString), model, timeoutMs: 10_000, maxRetries: 1 });
   } catch (error) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'the Anthropic key could not be read; the offline analyst answers', secret: secretArn, error: error instanceof Error ? error.name : 'unknown' }));
+    log.error('the Anthropic key could not be read; the offline analyst answers', { secret: secretArn, error: error instanceof Error ? error.name : 'unknown' });
     return rulesAnalyst;
   }
 }
 
 let built: Promise<ApiHandler> | undefined;
 
-/** Built on the first invocation (the key read once) and kept for the container; a failed build is tried again next time. */
-export const handler: ApiHandler = async (event, context) => {
+/**
+ * Built on the first invocation (the key read once) and kept for the container; a failed build is tried again next
+ * time. Each request is logged (`observedRest`).
+ */
+export const handler: ApiHandler = observedRest(async (event, context) => {
   built ??= build().catch((error: unknown) => {
     built = undefined;
     throw error;
   });
   return (await built)(event, context);
-};
+});
 
 async function build(): Promise<ApiHandler> {
   const api = routeInvoker(new LambdaClient({}), required('API_FUNCTION_NAME'));

@@ -52,6 +52,7 @@ export async function begin(input: BeginInput, deps: LifecycleDeps): Promise<Beg
       phaseTimeoutSeconds: spec.safety.timeout_seconds + PHASE_MARGIN_SECONDS,
       rollbackTimeoutSeconds: Math.max(MIN_ROLLBACK_SECONDS, spec.safety.timeout_seconds + PHASE_MARGIN_SECONDS),
       mode: input.mode,
+      executionArn: input.executionArn,
     },
     mode: input.mode,
     reason: input.reason,

@@ -2,4 +2,4 @@
 import { lambdaHandler } from '../../shared/lifecycle/lambda-deps.js';
 import { createHandler } from './handler.js';
 
-export const handler = lambdaHandler(createHandler);
+export const handler = lambdaHandler('FINISH', createHandler);

@@ -6,8 +6,7 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Analyst, AnalystAnswer, Prediction } from '../../shared/analysis/analyst.js';
-import { lambdaDeps } from '../../shared/lifecycle/lambda-deps.js';
-import { builtOnFirstCall } from '../../shared/lifecycle/lambda-entry.js';
+import { lambdaDeps, lambdaTask } from '../../shared/lifecycle/lambda-deps.js';
 import { routeInvoker } from '../../shared/lifecycle/lambda-invoke.js';
 import { createHandler } from './handler.js';
 
@@ -20,7 +19,7 @@ export function remotePredictor(client: LambdaClient, functionName: string): Ana
   };
 }
 
-export const handler = builtOnFirstCall(() => {
+export const handler = lambdaTask('HYPOTHESIS', () => {
   const analysis = process.env.ANALYSIS_FUNCTION_NAME;
   return createHandler({ ...lambdaDeps(), ...(analysis ? { predict: remotePredictor(new LambdaClient({}), analysis) } : {}) });
 });

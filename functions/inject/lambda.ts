@@ -2,4 +2,4 @@
 import { lambdaKubernetesHandler } from '../../shared/lifecycle/lambda-kubernetes.js';
 import { createHandler } from './handler.js';
 
-export const handler = lambdaKubernetesHandler(createHandler);
+export const handler = lambdaKubernetesHandler('INJECT', createHandler);

@@ -5,6 +5,7 @@
 import middy from '@middy/core';
 import { findOrphans } from '../../shared/lifecycle/recovery.js';
 import type { AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
+import { log } from '../../shared/observability/log.js';
 
 /** An experiment with no execution yet is left alone this long: its start may simply be in flight. */
 const START_GRACE_MS = 5 * 60_000;
@@ -16,7 +17,7 @@ export async function sweep(deps: AwsControlDeps): Promise<{ recovered: string[]
       : deps.clock() - Date.parse(record.createdAt) > START_GRACE_MS,
   );
   // Logged on every sweep until someone repairs them: such a record may stand for a fault still in place.
-  for (const error of corrupt) console.error(JSON.stringify({ level: 'ERROR', message: error.message, key: error.key }));
+  for (const error of corrupt) log.error(error.message, { key: error.key });
   for (const record of orphans) await deps.runner.start(record.id, 'rollback', 'recovered_after_crash');
   return { recovered: orphans.map((record) => record.id), unreadable: corrupt.map((error) => error.key) };
 }

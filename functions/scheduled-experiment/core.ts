@@ -7,15 +7,11 @@
 import { EmergencyStopActiveError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import { submitExperiment, type ControlDeps } from '../../shared/lifecycle/control.js';
 import { gameDayIdempotencyKey, scheduledExperimentEventSchema } from '../../shared/model/game-day.js';
+import { log } from '../../shared/observability/log.js';
 
 export type ScheduledRunResult = { id: string; executionArn: string; replayed: boolean } | { skipped: 'emergency_stop' };
 
-export type Log = (entry: Record<string, unknown>) => void;
-
-/** One JSON line per entry, which CloudWatch Logs Insights reads field by field. */
-export const jsonLog: Log = (entry) => console.warn(JSON.stringify(entry));
-
-export async function runScheduledExperiment(event: unknown, deps: ControlDeps, log: Log = jsonLog): Promise<ScheduledRunResult> {
+export async function runScheduledExperiment(event: unknown, deps: ControlDeps): Promise<ScheduledRunResult> {
   const parsed = scheduledExperimentEventSchema.safeParse(event);
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'scheduled game day');
   const { game_day: gameDay, scheduled_at: scheduledAt, experiment } = parsed.data;
@@ -26,7 +22,7 @@ export async function runScheduledExperiment(event: unknown, deps: ControlDeps, 
     return { id, executionArn, replayed };
   } catch (error) {
     if (!(error instanceof EmergencyStopActiveError)) throw error;
-    log({ level: 'WARN', message: 'game day skipped: the emergency stop is on', reason: 'emergency_stop', game_day: gameDay, scheduled_at: scheduledAt, detail: error.message });
+    log.warn('game day skipped: the emergency stop is on', { reason: 'emergency_stop', game_day: gameDay, scheduled_at: scheduledAt, detail: error.message });
     return { skipped: 'emergency_stop' };
   }
 }

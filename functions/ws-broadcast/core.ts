@@ -11,6 +11,7 @@
  */
 import type { SQSBatchResponse } from 'aws-lambda';
 import { errorMessage } from '../../shared/errors.js';
+import { log } from '../../shared/observability/log.js';
 import type { BroadcastInput, ProgressEvent, QueuedProgressEvent } from '../../shared/websocket/events.js';
 import type { WebSocketDeps } from '../../shared/websocket/handler.js';
 
@@ -32,7 +33,10 @@ export async function broadcast(events: readonly ProgressEvent[], deps: WebSocke
           if (outcome === 'gone') await deps.connections.delete(connectionId, topics);
           return outcome;
         } catch (error) {
-          console.error(`progress event ${event.type} of ${event.experimentId} not delivered to connection ${connectionId}: ${errorMessage(error)}`);
+          log.error(`progress event ${event.type} of ${event.experimentId} not delivered to connection ${connectionId}: ${errorMessage(error)}`, {
+            experiment_id: event.experimentId,
+            connection_id: connectionId,
+          });
           return 'failed' as const;
         }
       }),
@@ -48,7 +52,10 @@ export async function broadcastBatch(records: readonly QueuedProgressEvent[], de
     try {
       await broadcast([event], deps);
     } catch (error) {
-      console.error(`progress event ${event.type} of ${event.experimentId} (message ${messageId}) not broadcast, retrying it and the ${records.length - index - 1} after it: ${errorMessage(error)}`);
+      log.error(`progress event ${event.type} of ${event.experimentId} (message ${messageId}) not broadcast, retrying it and the ${records.length - index - 1} after it: ${errorMessage(error)}`, {
+        experiment_id: event.experimentId,
+        message_id: messageId,
+      });
       return { batchItemFailures: records.slice(index).map((record) => ({ itemIdentifier: record.messageId })) };
     }
   }

@@ -19,6 +19,7 @@
  */
 import * as z from 'zod';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
+import { log } from '../observability/log.js';
 
 export const SCORE_WEIGHTS = { steady_state: 0.4, hypothesis: 0.2, recovery: 0.2, rollback: 0.2 } as const;
 
@@ -139,7 +140,7 @@ export function scoreIfTested(journal: JsonObject): ResilienceScore | undefined 
   try {
     return resilienceScore(journal);
   } catch (error) {
-    if (!(error instanceof NoScoreError)) console.error(`resilience score: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof NoScoreError)) log.error(`resilience score: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }

@@ -31,6 +31,11 @@ export const experimentRefSchema = z.object({
   rollbackTimeoutSeconds: z.number().int().min(1),
   /** `rollback` when this execution is a rollback run (abort, emergency stop, recovery), which Begin already marked. */
   mode: z.enum(['run', 'rollback']).default('run'),
+  /**
+   * The orchestrator execution running the experiment, set by Begin: every task's log lines carry it as `execution`.
+   * Absent in an execution begun before it travelled here.
+   */
+  executionArn: z.string().optional(),
 });
 export type ExperimentRef = z.infer<typeof experimentRefSchema>;
 

@@ -12,6 +12,7 @@ import { inFileTerms, nativeFaults } from '../ctk/native.js';
 import { chaosToolkitSpec, isChaosToolkitInput } from '../ctk/spec.js';
 import { isFinal, type ExperimentRecord } from '../model/lifecycle.js';
 import { parseExperiment } from '../model/parse.js';
+import { log } from '../observability/log.js';
 import { assertProbesAllowed } from '../probes/cmd.js';
 import type { EmergencyStop } from '../store/store.js';
 import type { LifecycleDeps } from './deps.js';
@@ -184,7 +185,7 @@ export async function liftEmergencyStop(deps: Pick<ControlDeps, 'store'>): Promi
 /** The fan-out: every pending or running experiment is stopped and rolled back, a bounded number at a time. */
 export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): Promise<{ rolledBack: string[]; unreadable: string[] }> {
   const { records: active, corrupt } = await listActive(deps.store);
-  for (const error of corrupt) console.error(`emergency stop: ${error.message}`);
+  for (const error of corrupt) log.error(`emergency stop: ${error.message}`, { key: error.key });
   const rolledBack: string[] = [];
   let next = 0;
   const worker = async () => {

@@ -6,6 +6,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { builtOnFirstCall, required } from '../lifecycle/lambda-entry.js';
+import { observed, stringAt } from '../observability/lambda.js';
 import { DynamoDbConnectionStore } from '../store/dynamodb-connections.js';
 import type { LambdaHandler, WebSocketDeps } from './handler.js';
 import { apiGatewaySender, type ConnectionSender } from './sender.js';
@@ -25,6 +26,10 @@ function lambdaWebSocketDeps(): WebSocketDeps {
   };
 }
 
+/** A WebSocket function: the route's log lines carry the connection and API Gateway's request id (the broadcast's, none). */
 export function lambdaWebSocketHandler<O>(create: (deps: WebSocketDeps) => LambdaHandler<O>): LambdaHandler<O> {
-  return builtOnFirstCall(() => create(lambdaWebSocketDeps()));
+  return observed(builtOnFirstCall(() => create(lambdaWebSocketDeps())), (event) => ({
+    connection_id: stringAt(event, 'requestContext', 'connectionId'),
+    request_id: stringAt(event, 'requestContext', 'requestId'),
+  }));
 }

@@ -17,6 +17,8 @@ import { LocalRuntime } from '../../local/runtime.js';
 import { rulesAnalyst } from '../../shared/analysis/rules.js';
 import { ruleBasedHypothesis } from '../../shared/analysis/prediction.js';
 import { validateExperiment } from '../../shared/lifecycle/control.js';
+import { logger, powertoolsLog } from '../../shared/observability/lambda.js';
+import { setLogSink } from '../../shared/observability/log.js';
 import { remotePredictor } from '../../functions/form-hypothesis/lambda.js';
 import { MemoryDriver } from '../support/memory-driver.js';
 import { MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto } from '../support/moto.js';
@@ -47,17 +49,23 @@ describe('the Anthropic key from Secrets Manager', () => {
   });
 
   it('answers offline, logging the failure by name and never the secret, when the secret cannot be read', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // As in Lambda: the log port onto Powertools Logger, whose lines are read from the process's output.
+    const previous = setLogSink(powertoolsLog(logger));
+    const lines: string[] = [];
+    const written = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0),
+    );
     try {
       const analyst = await lambdaAnalyst(secrets, 'arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbC123', undefined);
 
       expect(analyst).toBe(rulesAnalyst);
-      expect(logged).toHaveBeenCalledTimes(1);
-      const line = JSON.parse(String(logged.mock.calls[0]?.[0])) as Record<string, string>;
-      expect(line).toMatchObject({ level: 'ERROR', error: 'ResourceNotFoundException' });
-      expect(JSON.stringify(line)).not.toContain('sk-ant');
+      const logged = lines.filter((text) => text.includes('the Anthropic key could not be read'));
+      expect(logged).toHaveLength(1);
+      expect(JSON.parse(String(logged[0]))).toMatchObject({ level: 'ERROR', error: 'ResourceNotFoundException', secret: expect.stringContaining(':secret:missing-') });
+      expect(lines.join('')).not.toContain('sk-ant');
     } finally {
-      logged.mockRestore();
+      for (const spy of written) spy.mockRestore();
+      setLogSink(previous);
     }
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScheduledExperiment } from '../../../functions/scheduled-experiment/core.js';
 import { LocalRuntime } from '../../../local/runtime.js';
+import { captureLog } from '../../support/log.js';
 import { MemoryDriver } from '../../support/memory-driver.js';
 
 describe('scheduled game day', () => {
@@ -45,14 +46,21 @@ describe('scheduled game day', () => {
   it('skips the run, logging why, while the emergency stop is on', async () => {
     await runtime.emergencyStop('drill');
     await runtime.settleFanOuts();
-    const logged: Record<string, unknown>[] = [];
+    const logged = captureLog();
     try {
-      const result = await runScheduledExperiment(event('2026-03-05T02:00:00Z', 1), runtime.control, (entry) => logged.push(entry));
+      const result = await runScheduledExperiment(event('2026-03-05T02:00:00Z', 1), runtime.control);
       expect(result).toEqual({ skipped: 'emergency_stop' });
-      expect(logged).toEqual([expect.objectContaining({ reason: 'emergency_stop', game_day: 'nightly', scheduled_at: '2026-03-05T02:00:00Z' })]);
+      expect(logged.lines).toEqual([
+        {
+          level: 'warn',
+          message: 'game day skipped: the emergency stop is on',
+          fields: expect.objectContaining({ reason: 'emergency_stop', game_day: 'nightly', scheduled_at: '2026-03-05T02:00:00Z' }),
+        },
+      ]);
       const { items } = await runtime.store.listExperiments({ limit: 100 });
       expect(items.filter((record) => record.spec.name === 'nightly-1')).toEqual([]);
     } finally {
+      logged.restore();
       await runtime.liftEmergencyStop();
     }
   });
