@@ -8,6 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ChaosDuckError, ValidationError } from '../errors.js';
+import { log } from '../observability/log.js';
 import { CorruptRecordError } from '../store/records.js';
 import type { RouteDoc } from './openapi.js';
 
@@ -42,7 +43,7 @@ const jsonErrors: middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResul
     } else if ((error as { statusCode?: number } | null)?.statusCode === 404) {
       request.response = json(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
     } else {
-      console.error(error);
+      log.error('internal error, answered as a generic 500', { error, path: request.event.path, experiment_id: request.event.pathParameters?.id });
       request.response = json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
     }
   },
