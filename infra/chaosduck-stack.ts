@@ -152,7 +152,12 @@ export class ChaosDuckStack extends Stack {
     if (props.anthropicSecretArn !== undefined) assertSecretArn(props.anthropicSecretArn, 'anthropicSecretArn');
     this.restApi = new ControlPlaneRestApi(this, 'RestApi', {
       handler: fn('api'),
-      routes: [{ path: 'api/analysis', handler: fn('analysis') }],
+      // The analysis function answers its API and an experiment's report page (its renderer is the analysis', and the
+      // API function's bundle is near its budget); local/server.ts dispatches the same paths to it.
+      routes: [
+        { path: 'api/analysis/{proxy+}', handler: fn('analysis') },
+        { path: 'api/chaos/experiments/{id}/report', handler: fn('analysis') },
+      ],
       logRetention: props.logRetention,
       loggingDependency: logging,
     });

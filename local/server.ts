@@ -18,6 +18,8 @@ import { attachWebSocketGateway } from './ws-gateway.js';
 import type { LocalRuntime } from './runtime.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** What the analysis function answers: `/api/analysis/*`, and an experiment's report page. */
+const ANALYSIS_PATHS = [/^\/api\/analysis\//, /^\/api\/chaos\/experiments\/[^/]+\/report\/?$/];
 
 export interface ServerOptions {
   runtime: LocalRuntime;
@@ -46,8 +48,9 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
     runtime: 'local',
     guardrails: runtime.deps.guardrails,
   });
-  // As in AWS, where `/api/analysis/*` is integrated with the analysis function and every other path with the API's.
-  const api: ApiHandler = (event, context) => (event.path.startsWith('/api/analysis/') ? analysis : control)(event, context);
+  // As in AWS (infra/chaosduck-stack.ts), where the analysis function's paths are integrated with it and every other
+  // path with the API's.
+  const api: ApiHandler = (event, context) => (ANALYSIS_PATHS.some((path) => path.test(event.path)) ? analysis : control)(event, context);
   const metrics = new LocalMetrics(runtime.bus);
   const server = createServer((req, res) => {
     void serve(req, res, api, token, metrics).catch((error: unknown) => {

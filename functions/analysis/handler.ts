@@ -1,9 +1,11 @@
 /**
- * The analysis API (`/api/analysis/*`): its own function behind API Gateway, as its answers may call Claude, and the
- * same function behind the local server.
+ * The analysis API (`/api/analysis/*`) and an experiment's report page (`/api/chaos/experiments/{id}/report`): its own
+ * function behind API Gateway, as its answers may call Claude (and the report's renderer stays out of the API
+ * function's bundle, which carries the Kubernetes client), and the same function behind the local server.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { parseBody, pathId, queryOf, respond, restHandler, type ApiHandler } from '../../shared/http/rest.js';
+import { REPORT_CSP } from '../../shared/analysis/report.js';
+import { html, parseBody, pathId, queryOf, respond, restHandler, type ApiHandler } from '../../shared/http/rest.js';
 import * as analysis from './core.js';
 
 export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
@@ -17,5 +19,6 @@ export function createHandler(deps: analysis.AnalysisDeps): ApiHandler {
     { method: 'POST', path: '/api/analysis/resilience-score', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.scoreExperiments(parseBody(e, true), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trend(queryOf(e), deps)) },
     { method: 'GET', path: '/api/analysis/resilience-trend/summary', handler: async (e: APIGatewayProxyEvent) => respond(await analysis.trendSummary(queryOf(e), deps)) },
+    { method: 'GET', path: '/api/chaos/experiments/{id}/report', handler: async (e: APIGatewayProxyEvent) => html(200, (await analysis.experimentReport(pathId(e), deps)).html, REPORT_CSP) },
   ]);
 }

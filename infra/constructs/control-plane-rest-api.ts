@@ -1,8 +1,8 @@
 /**
- * The REST API: every route goes to one function through the proxy integration, which routes by itself (path prefixes
- * with functions of their own aside: `/api/analysis/*`), and every route needs SigV4 (IAM) authorization except
- * `GET /health`. The stage is throttled, traced and logged (JSON access
- * logs, execution logs without request data).
+ * The REST API: every route goes to one function through the proxy integration, which routes by itself (paths with
+ * functions of their own aside: `/api/analysis/*`, an experiment's report page), and every route needs SigV4 (IAM)
+ * authorization except `GET /health`. The stage is throttled, traced and logged (JSON access logs, execution logs
+ * without request data).
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
@@ -29,7 +29,10 @@ export interface ThrottleLimits {
 export interface ControlPlaneRestApiProps {
   /** The function that serves every route but `routes`. */
   readonly handler: IFunction;
-  /** Path prefixes (`api/analysis`) served by functions of their own: the prefix and everything beneath it. */
+  /**
+   * Paths served by functions of their own, as API Gateway resource paths: `api/analysis/{proxy+}` (everything beneath
+   * `api/analysis`), `api/chaos/experiments/{id}/report` (that path alone).
+   */
   readonly routes?: readonly { path: string; handler: IFunction }[];
   /**
    * The one path served without authorization, for GET only.
@@ -103,11 +106,13 @@ export class ControlPlaneRestApi extends Construct {
       requestParameters: { 'method.request.path.proxy': true },
       requestValidator: validator,
     });
-    // A more specific path wins over the root's greedy {proxy+}, in API Gateway as in the local server.
+    // A more specific path wins over the root's greedy {proxy+}, in API Gateway as in the local server. The resources
+    // made on the way to one (`api/chaos/experiments/{id}`) have no method, so API Gateway passes their requests on to
+    // the root's {proxy+}: it picks a resource by its path and method together.
     const routed = (props.routes ?? []).map(({ path, handler }) => {
-      const prefix = path.split('/').filter(Boolean).reduce((resource, part) => resource.getResource(part) ?? resource.addResource(part), this.api.root);
-      return prefix.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(handler), {
-        requestParameters: { 'method.request.path.proxy': true },
+      const resource = this.api.root.resourceForPath(path);
+      return resource.addMethod('ANY', new LambdaIntegration(handler), {
+        requestParameters: Object.fromEntries([...resource.path.matchAll(/\{(\w+)\+?\}/g)].map(([, name]) => [`method.request.path.${name}`, true])),
         requestValidator: validator,
       });
     });

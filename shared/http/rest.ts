@@ -53,6 +53,19 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
+/**
+ * An HTML page as the answer: its content type, and a Content-Security-Policy made of what the page itself allows
+ * (`csp`; for the report, nothing but its inline styles: its charts are inline SVG, no script, nothing to fetch) and
+ * `frame-ancestors 'none'`, which only a header can say, so no other site can frame it.
+ */
+export function html(statusCode: number, body: string, csp: string): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': `${csp}; frame-ancestors 'none'`, 'x-content-type-options': 'nosniff' },
+    body,
+  };
+}
+
 export function parseBody(event: APIGatewayProxyEvent, required: boolean): unknown {
   const text = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
   if (!text.trim()) {

@@ -23,19 +23,31 @@ const fnOf = (name: ControlPlaneFunctionName) => {
 const fnArn = (name: ControlPlaneFunctionName) => logicalId(fnOf(name).function);
 
 describe('REST API', () => {
-  it('has three methods: GET /health without authorization and ANY /{proxy+} with IAM to the api function, ANY /api/analysis/{proxy+} with IAM to the analysis function', () => {
+  it('has four methods: GET /health without authorization, ANY /{proxy+} to the api function, and to the analysis function ANY /api/analysis/{proxy+} and /api/chaos/experiments/{id}/report, with IAM', () => {
     const methods = resources('AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(3);
+    expect(methods).toHaveLength(4);
     const health = methods.filter((m) => m.Properties.HttpMethod === 'GET');
     const proxies = methods.filter((m) => m.Properties.HttpMethod === 'ANY');
     expect(health.map((m) => m.Properties.AuthorizationType)).toEqual(['NONE']);
-    expect(proxies.map((m) => m.Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM']);
+    expect(proxies.map((m) => m.Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM', 'AWS_IAM']);
     for (const method of methods) expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
     const integrated = methods.map((m) => JSON.stringify(m.Properties.Integration));
     expect(integrated.filter((text) => text.includes(fnArn('api')))).toHaveLength(2);
-    expect(integrated.filter((text) => text.includes(fnArn('analysis')))).toHaveLength(1);
+    expect(integrated.filter((text) => text.includes(fnArn('analysis')))).toHaveLength(2);
     const paths = resources('AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
-    expect(paths.sort()).toEqual(['analysis', 'api', 'health', '{proxy+}', '{proxy+}']);
+    expect(paths.sort()).toEqual(['analysis', 'api', 'chaos', 'experiments', 'health', 'report', '{id}', '{proxy+}', '{proxy+}']);
+  });
+
+  it('sends an experiment\'s report page to the analysis function, its id validated as a path parameter', () => {
+    const [report] = resources('AWS::ApiGateway::Method').filter((m) => m.Properties.RequestParameters && 'method.request.path.id' in (m.Properties.RequestParameters as Json));
+    expect(report?.Properties).toMatchObject({ HttpMethod: 'ANY', AuthorizationType: 'AWS_IAM', RequestParameters: { 'method.request.path.id': true }, RequestValidatorId: expect.anything() });
+    expect(JSON.stringify(report?.Properties.Integration)).toContain(fnArn('analysis'));
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnArn('analysis'), 'Arn'] },
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/api/chaos/experiments/*/report'])] },
+    });
   });
 
   it('validates the proxy path parameter', () => {
