@@ -272,6 +272,25 @@ describe('analysis API on the local server', () => {
     expect(bad.body.error.fields[0].field).toBe('target.labels');
   });
 
+  it("serves an experiment's report page through the analysis function, and refuses one still running with 409", async () => {
+    const page = await fetch(`${server.url}/api/chaos/experiments/${ran[0]?.id}/report`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { id } = await runtime.submit({
+      name: 'still-running',
+      chaos_type: 'pod_delete',
+      target: { provider: 'memory', labels: { app: 'web' }, selection: 'COUNT(1)' },
+      parameters: { duration_seconds: 60 },
+      safety: { max_blast_radius: 1 },
+    });
+    const running = await call('GET', `/api/chaos/experiments/${id}/report`);
+    await runtime.abort(id, 'test_done');
+
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<svg id="x1-timeline"');
+    expect(running.status).toBe(409);
+    expect(running.body.error).toEqual({ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`^experiment ${id} is still (pending|running): its report can be made once it has ended$`)) });
+  });
+
   it('answers an unknown analysis route with 404', async () => {
     const { status, body } = await call('GET', '/api/analysis/nothing-here');
 
