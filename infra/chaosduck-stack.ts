@@ -29,6 +29,7 @@ import { loadGameDays } from './game-days.js';
 import { guardrailsFromEnv } from '../shared/lifecycle/config.js';
 import { type ControlPlaneFunctionName, FUNCTIONS, FUNCTION_NAMES, SYNC_INVOCATION, entryOf } from './function-catalogue.js';
 import { pascal } from './pascal.js';
+import { pathsOf } from '../functions/rest.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -152,12 +153,9 @@ export class ChaosDuckStack extends Stack {
     if (props.anthropicSecretArn !== undefined) assertSecretArn(props.anthropicSecretArn, 'anthropicSecretArn');
     this.restApi = new ControlPlaneRestApi(this, 'RestApi', {
       handler: fn('api'),
-      // The analysis function answers its API and an experiment's report page (its renderer is the analysis', and the
-      // API function's bundle is near its budget); local/server.ts dispatches the same paths to it.
-      routes: [
-        { path: 'api/analysis/{proxy+}', handler: fn('analysis') },
-        { path: 'api/chaos/experiments/{id}/report', handler: fn('analysis') },
-      ],
+      // The analysis function answers the paths of its routes (functions/rest.ts): its API, an experiment's report page
+      // and the OpenAPI document; local/server.ts dispatches the same paths to it.
+      routes: pathsOf('analysis').map((path) => ({ path, handler: fn('analysis') })),
       logRetention: props.logRetention,
       loggingDependency: logging,
     });

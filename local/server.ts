@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createHandler as createAnalysisHandler } from '../functions/analysis/handler.js';
 import type { Analyst } from '../shared/analysis/analyst.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
+import { restFunctionOf } from '../functions/rest.js';
 import { LocalMetrics } from './metrics.js';
 import { runtimeTopology } from './topology.js';
 import { bearerMatches } from './auth.js';
@@ -18,8 +19,6 @@ import { attachWebSocketGateway } from './ws-gateway.js';
 import type { LocalRuntime } from './runtime.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
-/** What the analysis function answers: `/api/analysis/*`, and an experiment's report page. */
-const ANALYSIS_PATHS = [/^\/api\/analysis\//, /^\/api\/chaos\/experiments\/[^/]+\/report\/?$/];
 
 export interface ServerOptions {
   runtime: LocalRuntime;
@@ -49,8 +48,8 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
     guardrails: runtime.deps.guardrails,
   });
   // As in AWS (infra/chaosduck-stack.ts), where the analysis function's paths are integrated with it and every other
-  // path with the API's.
-  const api: ApiHandler = (event, context) => (ANALYSIS_PATHS.some((path) => path.test(event.path)) ? analysis : control)(event, context);
+  // path with the API's: one list says which (functions/rest.ts).
+  const api: ApiHandler = (event, context) => (restFunctionOf(event.path) === 'analysis' ? analysis : control)(event, context);
   const metrics = new LocalMetrics(runtime.bus);
   const server = createServer((req, res) => {
     void serve(req, res, api, token, metrics).catch((error: unknown) => {

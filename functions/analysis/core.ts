@@ -2,7 +2,8 @@
  * The analysis routes' cores (`/api/analysis/*`): what each answers, from the store and the analyst, whatever serves
  * it (the analysis Lambda function, or the local server).
  */
-import * as z from 'zod';
+import { apiDocument } from '../rest.js';
+import { experimentId, nlBody, reportBody, scoreBody, topologyBody, trendQuery } from './routes.js';
 import { NoScoreError, resilienceScore, type ResilienceScore } from '../../shared/analysis/score.js';
 import { ChaosDuckError, ConflictError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
 import { ok, type ApiResult } from '../../shared/http/rest.js';
@@ -27,18 +28,6 @@ export interface AnalysisDeps {
   runtime: LifecycleDeps['runtime'];
   guardrails: LifecycleDeps['guardrails'];
 }
-
-/** Experiment ids are `exp-<uuid>`; anything far from that shape names no experiment, and never reaches the store. */
-const experimentId = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,127}$/, 'not an experiment id');
-const journalLike = z.looseObject({ steady_states: z.looseObject({}), run: z.array(z.unknown()) });
-const recordLike = z.looseObject({ id: experimentId, status: z.string() });
-
-const scoreBody = z.strictObject({
-  experiments: z
-    .array(z.union([experimentId, journalLike, recordLike], { error: 'an experiment id, an experiment record (with its id), or a journal' }))
-    .min(1)
-    .max(100),
-});
 
 /**
  * `POST /api/analysis/resilience-score`: the score of each experiment named by id or given as a record or a journal,
@@ -78,16 +67,6 @@ async function storedScore(id: string, deps: AnalysisDeps): Promise<ResilienceSc
   return resilienceScore(journal);
 }
 
-const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-03-01T10:00:00Z' });
-const trendQuery = z.strictObject({
-  target: z.string().min(1).max(512).optional(),
-  service: z.string().min(1).max(256).optional(),
-  chaos_type: z.string().min(1).max(64).optional(),
-  since: isoTime.optional(),
-  until: isoTime.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().min(1).max(4096).optional(),
-});
 
 function scoreQuery(query: Record<string, string | undefined>): ScoreQuery & { limit: number } {
   const parsed = trendQuery.safeParse(query);
@@ -165,7 +144,6 @@ const point = ({ experiment_id, score, ended_at, target, service, chaos_type, co
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
-const nlBody = z.strictObject({ prompt: z.string().trim().min(1, 'describe the experiment in words').max(2000) });
 
 /**
  * `POST /api/analysis/nl-experiment`: a prompt in any language → the experiment it describes, validated by the same
@@ -225,11 +203,6 @@ export async function analyzeExperiment(id: string, deps: AnalysisDeps): Promise
   return ok({ ...by, analysis: result });
 }
 
-const topologyBody = z.strictObject({
-  topology: z.record(z.string(), z.unknown()).optional(),
-  steady_state: z.record(z.string(), z.unknown()).optional(),
-  limit: z.number().int().min(1).max(50).default(10),
-});
 
 /** The topology a request names, or this control plane's own. */
 async function topologyOf(body: unknown, deps: AnalysisDeps) {
@@ -275,7 +248,6 @@ export async function generateExperiments(body: unknown, deps: AnalysisDeps): Pr
   return ok({ ...by, topology_from: from, candidates: [...candidates].sort((a, b) => runnable(a) - runnable(b)), submitted: false });
 }
 
-const reportBody = z.strictObject({ experiments: z.array(experimentId).min(1).max(20) });
 
 /**
  * `POST /api/analysis/report` (`{experiments: [ids]}`): a narrative report of finished experiments — conclusions,
@@ -299,6 +271,11 @@ export async function report(body: unknown, deps: AnalysisDeps): Promise<ApiResu
   }
   const { by, ...rendered } = await reportOn(journals, deps.analyst);
   return ok({ ...by, experiments: parsed.data.experiments, ...rendered });
+}
+
+/** `GET /openapi.json`: every route this runtime serves, described as OpenAPI 3.1, with the address it was asked at. */
+export function openApi(serverUrl: string | undefined, deps: Pick<AnalysisDeps, 'runtime'>): ApiResult {
+  return ok(apiDocument(deps.runtime, serverUrl));
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The REST API: every route goes to one function through the proxy integration, which routes by itself (paths with
- * functions of their own aside: `/api/analysis/*`, an experiment's report page), and every route needs SigV4 (IAM)
+ * functions of their own aside: the analysis function's, one resource each), and every route needs SigV4 (IAM)
  * authorization except `GET /health`. The stage is throttled, traced and logged (JSON access logs, execution logs
  * without request data).
  */

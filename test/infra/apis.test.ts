@@ -5,6 +5,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CfnMethod } from 'aws-cdk-lib/aws-apigateway';
+import { pathsOf } from '../../functions/rest.js';
 import type { ControlPlaneFunctionName } from '../../infra/function-catalogue.js';
 import { type Json, type Synthesized, actionsOf, logicalId, resourcesOf, statementsOfRole, synthControlPlane } from './support.js';
 
@@ -23,25 +25,41 @@ const fnOf = (name: ControlPlaneFunctionName) => {
 const fnArn = (name: ControlPlaneFunctionName) => logicalId(fnOf(name).function);
 
 describe('REST API', () => {
-  it('has four methods: GET /health without authorization, ANY /{proxy+} to the api function, and to the analysis function ANY /api/analysis/{proxy+} and /api/chaos/experiments/{id}/report, with IAM', () => {
-    const methods = resources('AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(4);
-    const health = methods.filter((m) => m.Properties.HttpMethod === 'GET');
-    const proxies = methods.filter((m) => m.Properties.HttpMethod === 'ANY');
-    expect(health.map((m) => m.Properties.AuthorizationType)).toEqual(['NONE']);
-    expect(proxies.map((m) => m.Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM', 'AWS_IAM']);
-    for (const method of methods) expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
-    const integrated = methods.map((m) => JSON.stringify(m.Properties.Integration));
-    expect(integrated.filter((text) => text.includes(fnArn('api')))).toHaveLength(2);
-    expect(integrated.filter((text) => text.includes(fnArn('analysis')))).toHaveLength(2);
-    const paths = resources('AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
-    expect(paths.sort()).toEqual(['analysis', 'api', 'chaos', 'experiments', 'health', 'report', '{id}', '{proxy+}', '{proxy+}']);
+  /** Each method of the REST API: its resource path, HTTP method, authorization and the function it is integrated with. */
+  const methods = () =>
+    synth.stack.restApi.api.methods.map((method) => {
+      const cfnMethod = method.node.defaultChild as CfnMethod;
+      const cfn = ((synth.template.toJSON().Resources as Record<string, { Properties: Json }>)[synth.stack.getLogicalId(cfnMethod)]?.Properties ?? {}) as Json;
+      const integration = JSON.stringify(synth.stack.resolve(cfnMethod.integration));
+      return {
+        path: method.resource.path,
+        httpMethod: method.httpMethod,
+        auth: synth.stack.resolve(cfnMethod.authorizationType) as string,
+        fn: (['api', 'analysis'] as const).find((name) => integration.includes(fnArn(name))),
+        cfn,
+      };
+    });
+
+  it('integrates each path of the analysis function\'s routes with it (functions/rest.ts), every other path with the api function, with IAM everywhere but GET /health', () => {
+    const all = methods();
+    expect(all.filter((m) => m.fn === 'api').map(({ path, httpMethod, auth }) => ({ path, httpMethod, auth }))).toEqual(
+      expect.arrayContaining([
+        { path: '/health', httpMethod: 'GET', auth: 'NONE' },
+        { path: '/{proxy+}', httpMethod: 'ANY', auth: 'AWS_IAM' },
+      ]),
+    );
+    const analysis = all.filter((m) => m.fn === 'analysis');
+    expect(analysis.map((m) => m.path.slice(1)).sort()).toEqual(pathsOf('analysis').sort());
+    expect(pathsOf('analysis')).toEqual(expect.arrayContaining(['openapi.json', 'api/chaos/experiments/{id}/report', 'api/analysis/hypotheses']));
+    for (const method of analysis) expect(method).toMatchObject({ httpMethod: 'ANY', auth: 'AWS_IAM' });
+    expect(all).toHaveLength(2 + pathsOf('analysis').length);
+    for (const method of resources('AWS::ApiGateway::Method')) expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
   });
 
   it('sends an experiment\'s report page to the analysis function, its id validated as a path parameter', () => {
-    const [report] = resources('AWS::ApiGateway::Method').filter((m) => m.Properties.RequestParameters && 'method.request.path.id' in (m.Properties.RequestParameters as Json));
-    expect(report?.Properties).toMatchObject({ HttpMethod: 'ANY', AuthorizationType: 'AWS_IAM', RequestParameters: { 'method.request.path.id': true }, RequestValidatorId: expect.anything() });
-    expect(JSON.stringify(report?.Properties.Integration)).toContain(fnArn('analysis'));
+    const report = methods().find((m) => m.path === '/api/chaos/experiments/{id}/report');
+    expect(report?.fn).toBe('analysis');
+    expect(report?.cfn).toMatchObject({ RequestParameters: { 'method.request.path.id': true }, RequestValidatorId: expect.anything() });
     synth.template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'apigateway.amazonaws.com',
