@@ -18,8 +18,8 @@ import type { ActivityRecord } from '../../shared/journal/activity.js';
 import { prometheusProbeProperties, type PrometheusProbe } from '../../shared/model/experiment.js';
 import { REDACTED, runProbe } from '../../shared/probes/index.js';
 import type { ProbeEnvironment } from '../../shared/probes/probe.js';
+import { freePort } from '../support/net.js';
 import {
-  freePort,
   PROMETHEUS_START_TIMEOUT_MS,
   prometheusBinary,
   resultValue,

@@ -13,12 +13,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { freePort } from './net.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BUILD_SCRIPT = join(REPO, 'scripts/build-kube-control-plane.sh');
@@ -57,16 +58,6 @@ export function kubeBinaries(): string {
   return out.trim().split('\n').pop() as string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const TOKENS = { admin: 'admin-token', controllerManager: 'controller-manager-token', scheduler: 'scheduler-token', chaosduck: 'chaosduck-token' };
 
 function kubeConfigFor(url: string, caPem: string, user: string, token: string): KubeConfig {
@@ -91,7 +82,7 @@ async function awaitHealthy(url: string, token: string | undefined, what: string
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`${what} did not become healthy within ${timeoutMs} ms:\n${logs().slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

@@ -8,7 +8,8 @@
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './net.js';
 import { ensureVenv, REPO_ROOT, VENV_SETUP_TIMEOUT_MS } from './python-venv.js';
 
 export const MOTO_VERSION = '5.2.5';
@@ -134,20 +135,6 @@ async function ping(endpoint: string): Promise<boolean> {
     return false;
   }
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- SQS, for watching what EventBridge delivers ---------------------------------------------------------------------
 

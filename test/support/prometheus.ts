@@ -12,10 +12,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+import { freePort } from './net.js';
 
 /** First use may install the package with apt-get: give the hook (or the collection) that finds it this long. */
 export const PROMETHEUS_SETUP_TIMEOUT_MS = 5 * 60_000;
@@ -259,17 +261,3 @@ export async function serveMetrics(registry: Registry): Promise<MetricsEndpoint>
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
