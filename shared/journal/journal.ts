@@ -5,8 +5,9 @@
  * under `chaosduck`.
  */
 import { isSettled, type ExperimentRecord, type FinalStatus, type JournalEvent, type PhaseResult, type RollbackEntry } from '../model/lifecycle.js';
-import { isChaosToolkitSpec, type ChaosToolkitSpec } from '../model/experiment.js';
+import { isChaosToolkitSpec, type ChaosToolkitSpec, type FaultSpec } from '../model/experiment.js';
 import { DECLARED_ROLLBACK } from '../ctk/outcome.js';
+import { redactedProbe } from '../probes/redact.js';
 import { asJson, type ActivityRecord, type JsonObject, type JsonValue } from './activity.js';
 
 export interface JournalInput {
@@ -89,10 +90,12 @@ function faultJournal(input: JournalInput): JsonObject {
   const rollbacks = stack.filter((entry) => entry.outcome).map((entry) => asJson(entry.outcome as ActivityRecord));
 
   return {
+    // The experiment as submitted, but its probes as their activity records keep them: without the secrets they use.
     experiment: {
       title: record.spec.name,
       description: record.spec.description,
       ...asJson(record.spec),
+      probes: ((record.spec as FaultSpec).probes ?? []).map(redactedProbe),
     },
     status: input.status,
     deviated: input.deviated,

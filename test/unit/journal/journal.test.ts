@@ -151,6 +151,43 @@ describe('buildJournal', () => {
     });
   });
 
+  it('lists the experiment\'s probes without the secrets they use: URL credentials, header values, bodies, env values', () => {
+    const secret = parseExperiment({
+      ...spec,
+      probes: [
+        { name: 'api', type: 'http', properties: { url: 'https://ci-user:s3cret-pw@shop.example/health', headers: { Authorization: 'Bearer tok-123' }, body: '{"key":"body-secret"}' } },
+        { name: 'errors', type: 'prometheus', weight: 2, properties: { url: 'http://prom-user:prom-pw@prometheus:9090', query: 'up', headers: { 'X-Scope-OrgID': 'tenant-secret' }, tolerance: { equals: 1 } } },
+        { name: 'script', type: 'cmd', mode: 'sot', properties: { command: ['./check.sh'], env: { TOKEN: 'env-secret' } } },
+      ],
+    });
+    const journal = buildJournal(input({ record: record({ spec: secret }) }));
+
+    const text = JSON.stringify(journal);
+    for (const value of ['s3cret-pw', 'ci-user', 'tok-123', 'body-secret', 'prom-pw', 'tenant-secret', 'env-secret']) expect(text).not.toContain(value);
+    expect((journal.experiment as { probes: unknown[] }).probes).toEqual([
+      {
+        name: 'api',
+        type: 'http',
+        mode: 'continuous',
+        properties: { url: 'https://***:***@shop.example/health', method: 'GET', headers: { Authorization: '***' }, body: '***', timeout_ms: 5000, expected_status: 200 },
+      },
+      expect.objectContaining({
+        name: 'errors',
+        type: 'prometheus',
+        weight: 2,
+        properties: expect.objectContaining({ url: 'http://***:***@prometheus:9090/', query: 'up', headers: { 'X-Scope-OrgID': '***' }, tolerance: { equals: 1 } }),
+      }),
+      { name: 'script', type: 'cmd', mode: 'sot', properties: { command: ['./check.sh'], env: { TOKEN: '***' }, timeout_ms: 10_000, expected_exit_code: 0 } },
+    ]);
+  });
+
+  it('writes the journal of a stored probe it cannot read, keeping none of its properties', () => {
+    const odd = { ...spec, probes: [{ name: 'later', type: 'graphite', mode: 'continuous', properties: { url: 'http://u:pw@g' } }] } as unknown as typeof spec;
+    const journal = buildJournal(input({ record: record({ spec: odd }) }));
+
+    expect((journal.experiment as { probes: unknown[] }).probes).toEqual([{ name: 'later', type: 'graphite', mode: 'continuous', properties: '***' }]);
+  });
+
   it('takes the steady state before from STEADY_STATE and after from OBSERVE', () => {
     const journal = buildJournal(input());
 
