@@ -9,7 +9,7 @@
  * Its web configuration (`--web.config.file`, re-read on every request) starts empty; `requireBasicAuth` turns on
  * basic authentication for a test that needs it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,18 +17,13 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+import { debianPackage, type DebianExecutable } from './debian.js';
 import { freePort } from './net.js';
 
-/** First use may install the package with apt-get: give the hook (or the collection) that finds it this long. */
-export const PROMETHEUS_SETUP_TIMEOUT_MS = 5 * 60_000;
 /** Starting takes a few seconds on an idle machine; a busy one may take much longer. */
 export const PROMETHEUS_START_TIMEOUT_MS = 90_000;
 
 const READY_TIMEOUT_MS = 60_000;
-const APT_TIMEOUT_MS = 4 * 60_000;
-
-/** The binary, or why the tests that need it cannot run here. */
-export type PrometheusBinary = { path: string } | { skip: string };
 
 function onPath(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'].filter(Boolean);
@@ -36,28 +31,8 @@ function onPath(name: string): string | undefined {
 }
 
 /** Finds `prometheus`, installing Debian's package first when it is missing and this process may (root). */
-export function prometheusBinary(): PrometheusBinary {
-  const found = onPath('prometheus');
-  if (found) return { path: found };
-  if (process.getuid?.() !== 0) {
-    return { skip: 'prometheus is not installed and this user is not root, so it cannot be installed here; run: sudo apt-get install -y --no-install-recommends prometheus' };
-  }
-  const apt = (args: string[]) =>
-    execFileSync('apt-get', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: APT_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  try {
-    try {
-      apt(['install', '-y', '--no-install-recommends', 'prometheus']);
-    } catch {
-      // A fresh image has no package lists yet.
-      apt(['update']);
-      apt(['install', '-y', '--no-install-recommends', 'prometheus']);
-    }
-  } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join(' ');
-    return { skip: `prometheus is not installed and apt-get could not install it: ${stderr || String(error)}` };
-  }
-  const installed = onPath('prometheus');
-  return installed ? { path: installed } : { skip: 'apt-get installed the prometheus package, but no prometheus binary is on the PATH' };
+export function prometheusBinary(): DebianExecutable {
+  return debianPackage('prometheus', () => onPath('prometheus'));
 }
 
 export interface PrometheusServer {
