@@ -38,16 +38,21 @@ export function restFunctionOf(path: string): RestFunction {
   return (Object.keys(REST_FUNCTIONS) as RestFunction[]).find((fn) => fn !== 'api' && Object.values(REST_FUNCTIONS[fn]).some((route: RouteDoc) => matches(route.path))) ?? 'api';
 }
 
-const documents = new Map<string, Record<string, unknown>>();
+const documents = new Map<Runtime, Record<string, unknown>>();
 
-/** Every route `runtime` serves, described as OpenAPI 3.1; rendered once per runtime and address. */
+/**
+ * Every route `runtime` serves, described as OpenAPI 3.1: rendered once per runtime, with `servers` set per answer
+ * (the address a caller names is theirs to choose, so it is no key to keep documents by).
+ */
 export function apiDocument(runtime: Runtime, serverUrl?: string): Record<string, unknown> {
-  const key = `${runtime} ${serverUrl ?? ''}`;
-  let document = documents.get(key);
+  let document = documents.get(runtime);
   if (!document) {
     const routes: RouteDoc[] = [...Object.values(REST_FUNCTIONS).flatMap((routes) => Object.values(routes)), ...(runtime === 'local' ? Object.values(LOCAL_GATEWAY_ROUTES) : [])];
-    document = openApiDocument(routes, { runtime, version: pkg.version, serverUrl });
-    documents.set(key, document);
+    document = openApiDocument(routes, { runtime, version: pkg.version });
+    documents.set(runtime, document);
   }
-  return document;
+  if (!serverUrl) return document;
+  // `servers` comes right after `info`, where the document has it when rendered with one.
+  const { openapi, info, ...rest } = document;
+  return { openapi, info, servers: [{ url: serverUrl }], ...rest };
 }

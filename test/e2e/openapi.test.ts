@@ -21,7 +21,7 @@ interface Operation {
   requestBody?: { required?: boolean };
   responses: Record<string, { content?: Record<string, unknown> }>;
 }
-type Document = { openapi: string; paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>> };
+type Document = { openapi: string; servers?: { url: string }[]; paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>> };
 
 const experiment = (name: string, fields: Record<string, unknown> = {}) => ({
   name,
@@ -119,6 +119,8 @@ describe('GET /openapi.json', () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document.openapi).toBe('3.1.0');
+    // Where it was asked: a client resolves every path against it.
+    expect(document.servers).toEqual([{ url: server.url }]);
   });
 
   it('answers each documented operation as documented, for a request that follows the document', async () => {
