@@ -11,10 +11,13 @@ const CHROMIUM_PATHS = ['/usr/bin/chromium'];
 const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
 
 /**
- * Headless as a batch job: no sandbox (root in a container has none to give), no GPU, and nothing that reaches out
- * (no QUIC, first-run, background, component-update or sync traffic), so printing a page makes no request.
+ * Headless as a batch job: no GPU, and nothing that reaches out (no QUIC, first-run, background, component-update or
+ * sync traffic), so printing a page makes no request. Chromium's sandbox stays on, as the page holds text from the
+ * journals, except for root, for whom Chromium refuses to start with it (and a container has none to give).
  */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export function chromiumArgs(uid: number | undefined = process.getuid?.()): string[] {
+  return [...(uid === 0 ? ['--no-sandbox'] : []), '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+}
 
 export const INSTALL_CHROMIUM = 'install Chromium (Debian/Ubuntu: apt-get install chromium), or name its executable with CHAOSDUCK_CHROMIUM';
 
@@ -53,7 +56,7 @@ export async function launchChromium(env: NodeJS.ProcessEnv = process.env): Prom
     if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new BrowserUnavailableError('printing a PDF needs the playwright-core package, which is not installed: npm install playwright-core');
   }
-  return playwright.chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  return playwright.chromium.launch({ executablePath, args: chromiumArgs() });
 }
 
 /** Prints a self-contained page to a PDF file (A4, its colours kept). */
