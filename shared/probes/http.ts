@@ -23,27 +23,16 @@ const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
 
 export async function runHttpProbe(probe: HttpProbe, env: ProbeEnvironment): Promise<ProbeOutcome> {
   const props = probe.properties;
-  const timeout = AbortSignal.timeout(props.timeout_ms);
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
 
   const { url, headers } = moveCredentials(props.url, props.headers);
-  let status: number;
-  let body: string;
-  try {
-    const response = await fetch(url, {
-      method: props.method,
-      headers,
-      body: props.body,
-      signal: AbortSignal.any([env.signal, timeout]),
-    });
-    status = response.status;
-    body = await readBody(response);
-  } catch (error) {
-    env.signal.throwIfAborted();
-    const reason = timeout.aborted ? `timeout after ${props.timeout_ms} ms` : requestFailure(error);
+  const response = await boundedFetch(url, { method: props.method, headers, body: props.body }, props.timeout_ms, env.signal);
+  if ('error' in response) {
+    const reason = response.error === 'timeout' ? `timeout after ${props.timeout_ms} ms` : response.reason;
     return { ok: false, output: { status: null, latency_ms: elapsed(), body_excerpt: null, failures: [reason] } };
   }
+  const { status, body } = response;
   const latency = elapsed();
 
   const failures = [
@@ -54,6 +43,24 @@ export async function runHttpProbe(probe: HttpProbe, env: ProbeEnvironment): Pro
     ...textFailures('body', body, props.body_contains, props.body_matches),
   ];
   return { ok: failures.length === 0, output: { status, latency_ms: latency, body_excerpt: excerpt(body), failures } };
+}
+
+/** A response, its body read to the end and kept up to MAX_BODY_BYTES; or why there is none. */
+export type BoundedResponse = { status: number; body: string } | { error: 'timeout' } | { error: 'network'; reason: string };
+
+/**
+ * One request that gives up after `timeoutMs`. A timeout or a network failure (refused, reset, DNS…) is what a probe
+ * measures, so it comes back as an answer; only `signal` (cancelling the run) makes it throw, with the signal's reason.
+ */
+export async function boundedFetch(url: string | URL, init: Omit<RequestInit, 'signal'>, timeoutMs: number, signal: AbortSignal): Promise<BoundedResponse> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, timeout]) });
+    return { status: response.status, body: await readBody(response) };
+  } catch (error) {
+    signal.throwIfAborted();
+    return timeout.aborted ? { error: 'timeout' } : { error: 'network', reason: requestFailure(error) };
+  }
 }
 
 /** fetch refuses a URL with credentials in it; send them as Basic auth instead, as curl and browsers do. */
