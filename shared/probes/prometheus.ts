@@ -11,13 +11,16 @@
  * The output always has the same fields, so a report can chart `value` over time with `tolerance` drawn in:
  * `{result_type, value, series, series_count, tolerance, failures}` (and `warnings`, when Prometheus gave some).
  * `value` is the worst finite value (the one furthest past its bound, or nearest to it), null when there is none.
+ * JSON has no NaN or ±Inf: a series that read one has `value: null` and `non_finite` (`NaN`, `+Inf`, `-Inf`, as
+ * Prometheus writes them), and the output lists under `non_finite` the ones any series read, so a stop condition
+ * sees a +Inf that went past its bound (`outOfTolerance`) even when the series itself was not kept.
  */
 import * as z from 'zod';
 import type { PrometheusProbe, ValueTolerance } from '../model/experiment.js';
 import { excerpt } from './capture.js';
 import { boundedFetch, MAX_BODY_BYTES, moveCredentials } from './http.js';
 import type { ProbeEnvironment, ProbeOutcome } from './probe.js';
-import { breach, describeTolerance, withinTolerance } from './value-tolerance.js';
+import { breach, describeTolerance, nonFiniteText, outOfTolerance, withinTolerance, type NonFinite } from './value-tolerance.js';
 
 /** Every series is judged; this many are kept in the journal, worst first (a query can return thousands). */
 export const MAX_SERIES_KEPT = 20;
@@ -41,19 +44,23 @@ const prometheusAnswer = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
 ]);
 
-export type PrometheusSeries = { labels: Record<string, string>; value: number | null; within_tolerance: boolean };
+export type PrometheusSeries = { labels: Record<string, string>; value: number | null; within_tolerance: boolean; non_finite?: NonFinite };
 
 export async function runPrometheusProbe(probe: PrometheusProbe, env: ProbeEnvironment): Promise<ProbeOutcome> {
   const props = probe.properties;
-  const output = (resultType: string | null, judged: Judged[], failures: string[], warnings: string[] = []) => ({
-    result_type: resultType,
-    value: judged.find((s) => s.value !== null)?.value ?? null,
-    series: judged.slice(0, MAX_SERIES_KEPT).map(({ labels, value, within_tolerance }): PrometheusSeries => ({ labels, value, within_tolerance })),
-    series_count: judged.length,
-    tolerance: props.tolerance,
-    failures,
-    ...(warnings.length > 0 ? { warnings: warnings.slice(0, MAX_SERIES_FAILURES).map(excerpt) } : {}),
-  });
+  const output = (resultType: string | null, judged: Judged[], failures: string[], warnings: string[] = []) => {
+    const nonFinite = [...new Set(judged.flatMap((s) => (s.non_finite ? [s.non_finite] : [])))];
+    return {
+      result_type: resultType,
+      value: judged.find((s) => s.value !== null)?.value ?? null,
+      series: judged.slice(0, MAX_SERIES_KEPT).map(({ rank: _rank, failure: _failure, ...series }): PrometheusSeries => series),
+      series_count: judged.length,
+      tolerance: props.tolerance,
+      failures,
+      ...(nonFinite.length > 0 ? { non_finite: nonFinite } : {}),
+      ...(warnings.length > 0 ? { warnings: warnings.slice(0, MAX_SERIES_FAILURES).map(excerpt) } : {}),
+    };
+  };
   const failed = (reason: string): ProbeOutcome => ({ ok: false, output: output(null, [], [reason]) });
 
   const { url, headers } = moveCredentials(props.url, props.headers);
@@ -107,8 +114,14 @@ function judge(metric: Record<string, string> | null, text: string | undefined, 
   const base = { labels, value: null, within_tolerance: false, rank: Infinity };
   if (text === undefined) return { ...base, failure: `${series} is a native histogram, not a number: query one from it (histogram_quantile, histogram_count, histogram_sum)` };
   const value = sampleValue(text);
-  if (Number.isNaN(value)) return { ...base, failure: `${series} = NaN, which no tolerance accepts (0/0: often a ratio over a window with no requests)` };
-  if (!Number.isFinite(value)) return { ...base, failure: `${series} = ${text}, not a finite number (x/0, or a quantile above the highest histogram bucket)` };
+  if (Number.isNaN(value)) return { ...base, non_finite: 'NaN', failure: `${series} = NaN, which no tolerance accepts (0/0: often a ratio over a window with no requests)` };
+  if (!Number.isFinite(value)) {
+    const written = nonFiniteText(value);
+    const cause = '(x/0, or a quantile above the highest histogram bucket)';
+    // Past a bound it is out of tolerance (a stop condition fires on it); on a bound's open side no tolerance places it.
+    const verdict = outOfTolerance(value, tolerance) ? `expected ${describeTolerance(tolerance)}` : 'not a finite number';
+    return { ...base, non_finite: written, failure: `${series} = ${written}, ${verdict} ${cause}` };
+  }
   const within = withinTolerance(value, tolerance);
   return { labels, value, within_tolerance: within, rank: breach(value, tolerance), failure: within ? '' : `${series} = ${value}, expected ${describeTolerance(tolerance)}` };
 }

@@ -6,7 +6,7 @@
  */
 import type { ActivityRecord } from '../journal/activity.js';
 import type { CloudWatchAlarmProbe, Probe, PrometheusProbe } from '../model/experiment.js';
-import { withinTolerance } from './value-tolerance.js';
+import { nonFiniteValue, outOfTolerance } from './value-tolerance.js';
 
 export type StopConditionProbe = (CloudWatchAlarmProbe | PrometheusProbe) & { properties: { stop_condition: true } };
 
@@ -14,15 +14,19 @@ export function isStopCondition(probe: Probe): probe is StopConditionProbe {
   return (probe.type === 'cloudwatch_alarm' || probe.type === 'prometheus') && probe.properties.stop_condition;
 }
 
-/** A CloudWatch alarm that read ALARM (`reason`: its state reason), or a Prometheus value out of tolerance. */
+/**
+ * A CloudWatch alarm that read ALARM (`reason`: its state reason), or a Prometheus value out of tolerance (`value`:
+ * the worst, `+Inf` or `-Inf` as text when a series read one, since a journal is JSON).
+ */
 export type FiredStopCondition =
   | { probe: string; alarm_name: string; reason: string | null }
-  | { probe: string; query: string; value: number; reason: string };
+  | { probe: string; query: string; value: number | '+Inf' | '-Inf'; reason: string };
 
 /**
- * The stop conditions among `records` (run from `probes`, in the same order) that fired. One that measured nothing —
- * an alarm that could not be read, a query that failed, returned no series or only NaN — did not fire: that is an
- * ordinary failed health check, counted against the threshold.
+ * The stop conditions among `records` (run from `probes`, in the same order) that fired. A Prometheus query fires
+ * when a series read a value out of tolerance, ±Inf past a bound included (`outOfTolerance`). One that measured
+ * nothing — an alarm that could not be read, a query that failed, returned no series or only NaN — did not fire:
+ * that is an ordinary failed health check, counted against the threshold.
  */
 export function firedStopConditions(probes: readonly Probe[], records: readonly ActivityRecord[]): FiredStopCondition[] {
   return probes.flatMap((probe, index): FiredStopCondition[] => {
@@ -33,11 +37,15 @@ export function firedStopConditions(probes: readonly Probe[], records: readonly 
       if (output.state !== 'ALARM') return [];
       return [{ probe: probe.name, alarm_name: probe.properties.alarm_name, reason: typeof output.reason === 'string' ? output.reason : null }];
     }
-    // `value` is the worst series' value, judged against the probe's own tolerance, not the one its output repeats.
-    const { value, failures } = output;
-    if (typeof value !== 'number' || withinTolerance(value, probe.properties.tolerance)) return [];
+    // `value` is the worst finite series' value, and `non_finite` what the others read (an infinity past a bound is
+    // worse than any finite value), judged against the probe's own tolerance, not the one its output repeats.
+    const { value, non_finite: nonFinite, failures } = output;
+    const infinities = (Array.isArray(nonFinite) ? nonFinite : []).map(nonFiniteValue).filter((v): v is number => v !== undefined);
+    const worst = [...infinities, ...(typeof value === 'number' ? [value] : [])].find((v) => outOfTolerance(v, probe.properties.tolerance));
+    if (worst === undefined) return [];
+    const shown = Number.isFinite(worst) ? worst : worst > 0 ? '+Inf' : '-Inf';
     const reason = Array.isArray(failures) ? failures.filter((f) => typeof f === 'string').join('; ') : '';
-    return [{ probe: probe.name, query: probe.properties.query, value, reason: reason || `value ${value} out of tolerance` }];
+    return [{ probe: probe.name, query: probe.properties.query, value: shown, reason: reason || `value ${shown} out of tolerance` }];
   });
 }
 

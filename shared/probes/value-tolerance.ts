@@ -13,6 +13,29 @@ export function withinTolerance(value: number, tolerance: ValueTolerance): boole
 }
 
 /**
+ * Whether `value` was measured out of tolerance: a finite value not within it, or an infinity past a bound (+Inf
+ * against `lt` or a range's maximum, -Inf against `gt` or its minimum, either against `equals`) — a +Inf latency or
+ * error ratio is out of `lt` however it came about. NaN measured nothing, and an infinity on a bound's open side
+ * (+Inf against `gt` alone) is no number a tolerance can place: neither is out, though neither is within.
+ */
+export function outOfTolerance(value: number, tolerance: ValueTolerance): boolean {
+  if (Number.isNaN(value)) return false;
+  return Number.isFinite(value) ? !withinTolerance(value, tolerance) : breach(value, tolerance) > 0;
+}
+
+/** `+Inf`, `-Inf`, `NaN`, as Prometheus writes them: a journal keeps them as text, since JSON has no such numbers. */
+export type NonFinite = '+Inf' | '-Inf' | 'NaN';
+
+export function nonFiniteText(value: number): NonFinite {
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
+}
+
+/** The number `nonFiniteText` wrote, or undefined for anything else. */
+export function nonFiniteValue(text: unknown): number | undefined {
+  return text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : text === 'NaN' ? Number.NaN : undefined;
+}
+
+/**
  * How far past its nearest bound `value` is: positive outside the tolerance, negative (the margin left) inside it, so
  * of several values the largest is the worst — the one a chart of "the value" should show.
  */

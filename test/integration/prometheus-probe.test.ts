@@ -16,7 +16,7 @@ import { createSandboxDriver } from '../../local/sandbox/driver.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import type { ActivityRecord } from '../../shared/journal/activity.js';
 import { prometheusProbeProperties, type PrometheusProbe } from '../../shared/model/experiment.js';
-import { REDACTED, runProbe } from '../../shared/probes/index.js';
+import { REDACTED, firedStopConditions, runProbe } from '../../shared/probes/index.js';
 import type { ProbeEnvironment } from '../../shared/probes/probe.js';
 import { freePort } from '../support/net.js';
 import {
@@ -188,12 +188,35 @@ describe.skipIf(skip !== undefined)('prometheus probe against a real Prometheus'
       ['a range vector', 'chaosduck_test_level[1m]', /^the query returned a range vector \(matrix\); the probe judges an instant vector or a scalar/],
       ['a string', '"half"', /^the query returned a string; the probe judges numbers/],
       ['NaN', '(chaosduck_test_level - chaosduck_test_level) / 0', /^\{instance="[^"]+", job="app"\} = NaN, which no tolerance accepts \(0\/0/],
-      ['+Inf', 'chaosduck_test_level / 0', /^\{instance="[^"]+", job="app"\} = \+Inf, not a finite number/],
+      ['+Inf', 'chaosduck_test_level / 0', /^\{instance="[^"]+", job="app"\} = \+Inf, expected < 1 \(x\/0/],
+      ['-Inf', '-chaosduck_test_level / 0', /^\{instance="[^"]+", job="app"\} = -Inf, not a finite number \(x\/0/],
     ])('fails %s, saying why', async (_what, query, failure) => {
       const record = await runProbe(probe({ query, tolerance: { lt: 1 } }), env());
 
       expect(record).toMatchObject({ status: 'failed', tolerance_met: false, output: { value: null } });
       expect(output(record).failures).toEqual([expect.stringMatching(failure)]);
+    });
+
+    it('says which series read ±Inf, and is a stop condition that fires on one past its bound, not on NaN', async () => {
+      // route /b's 0.3 - 0.3 is 0: its series reads +Inf, the others finite and below 0.
+      const stop = (query: string, tolerance: { lt: number } | { gt: number }) => probe({ query, tolerance, stop_condition: true });
+      const mixed = stop('chaosduck_test_latency_seconds / (chaosduck_test_latency_seconds - 0.3)', { lt: 1 });
+      const onOpenSide = stop('chaosduck_test_level / 0', { gt: 0 });
+      const nan = stop('(chaosduck_test_level - chaosduck_test_level) / 0', { lt: 1 });
+
+      const [mixedRecord, openRecord, nanRecord] = await Promise.all([mixed, onOpenSide, nan].map((p) => runProbe(p, env())));
+
+      expect(mixedRecord).toMatchObject({ status: 'failed', output: { series_count: 4, non_finite: ['+Inf'] } });
+      const mixedOutput = mixedRecord?.output as { value: number; series: { labels: Record<string, string>; value: number | null; non_finite?: string }[] };
+      expect(mixedOutput.series[0]).toEqual({ labels: { instance: metrics.target, job: 'app', route: '/b' }, value: null, within_tolerance: false, non_finite: '+Inf' });
+      expect(mixedOutput.series.slice(1).map((s) => s.non_finite)).toEqual([undefined, undefined, undefined]);
+      expect(mixedOutput.value).toBeCloseTo(0.01 / (0.01 - 0.3)); // the finite value nearest its bound
+      expect(firedStopConditions([mixed], [mixedRecord as ActivityRecord])).toEqual([
+        { probe: 'metric', query: mixed.properties.query, value: '+Inf', reason: `{${scraped}, route="/b"} = +Inf, expected < 1 (x/0, or a quantile above the highest histogram bucket)` },
+      ]);
+      expect(openRecord).toMatchObject({ status: 'failed', output: { value: null, non_finite: ['+Inf'] } });
+      expect(nanRecord).toMatchObject({ status: 'failed', output: { value: null, non_finite: ['NaN'], series: [{ value: null, non_finite: 'NaN' }] } });
+      expect(firedStopConditions([onOpenSide, nan], [openRecord as ActivityRecord, nanRecord as ActivityRecord])).toEqual([]);
     });
 
     it('fails when the server is unreachable, silent or not Prometheus', async () => {

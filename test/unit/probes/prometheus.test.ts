@@ -11,7 +11,7 @@ import { probesFor } from '../../../shared/lifecycle/events.js';
 import type { ValueTolerance } from '../../../shared/model/experiment.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
 import { describeStopConditions, firedStopConditions } from '../../../shared/probes/index.js';
-import { breach, describeTolerance, withinTolerance } from '../../../shared/probes/value-tolerance.js';
+import { breach, describeTolerance, outOfTolerance, withinTolerance } from '../../../shared/probes/value-tolerance.js';
 
 const experiment = (probes: unknown[]) => ({
   name: 'prometheus-probe',
@@ -146,6 +146,17 @@ describe('value tolerance', () => {
     expect(breach(0.9, { range: [0, 1] })).toBeGreaterThan(breach(0.5, { range: [0, 1] }));
     expect(breach(0.05, { gt: 0, lt: 1 })).toBeGreaterThan(breach(0.5, { gt: 0, lt: 1 }));
   });
+
+  it.each<[ValueTolerance, number[], number[]]>([
+    [{ lt: 0.5 }, [0.5, 0.51, Infinity], [0.49, -Infinity, Number.NaN]],
+    [{ gt: 0.5 }, [0.5, -Infinity], [0.51, Infinity, Number.NaN]],
+    [{ gt: 0, lt: 1 }, [1, Infinity, -Infinity], [0.5, Number.NaN]],
+    [{ range: [0, 1] }, [1.01, Infinity, -Infinity], [0, 1, Number.NaN]],
+    [{ equals: 1 }, [0.999, Infinity, -Infinity], [1, Number.NaN]],
+  ])('%j: out of tolerance for %j (an infinity past a bound), not for %j (NaN and an infinity on the open side measured nothing)', (tolerance, out, notOut) => {
+    for (const value of out) expect(outOfTolerance(value, tolerance), String(value)).toBe(true);
+    for (const value of notOut) expect(outOfTolerance(value, tolerance), String(value)).toBe(false);
+  });
 });
 
 // ---- stop conditions ---------------------------------------------------------------------------------------------------
@@ -206,6 +217,29 @@ describe('prometheus stop conditions', () => {
       { probe: 'alarm', alarm_name: 'api-5xx', reason: 'errors above threshold' },
     ]);
     expect(describeStopConditions(fired)).toBe(`CloudWatch alarm "api-5xx" (probe alarm) is in ALARM; Prometheus probe out: ${failure}`);
+  });
+
+  it('fire on a series that read ±Inf past a bound, saying which; not on NaN, nor on an infinity on the open side', () => {
+    const stop = (name: string, tolerance: ValueTolerance) => promProbe({ stop_condition: true, tolerance }, { name });
+    const spec = parseExperiment(
+      experiment([stop('inf-lt', { lt: 0.5 }), stop('minus-inf-range', { range: [0, 1] }), stop('inf-gt', { gt: 0 }), stop('nan', { lt: 0.5 }), stop('inf-beside-finite', { lt: 0.5 })]),
+    );
+    const inf = '{job="api"} = +Inf, expected < 0.5 (x/0, or a quantile above the highest histogram bucket)';
+    // As the probe writes them: no finite value, or the worst finite one within tolerance beside an infinite series.
+    const nonFinite = (value: number | null, written: string[], failures: string[]) => ({ ...measured(value, failures), non_finite: written });
+    const records = [
+      recordOf('inf-lt', nonFinite(null, ['+Inf'], [inf]), false),
+      recordOf('minus-inf-range', nonFinite(null, ['-Inf'], ['{} = -Inf, expected within [0, 1] (x/0, …)']), false),
+      recordOf('inf-gt', nonFinite(null, ['+Inf'], ['{} = +Inf, not a finite number (x/0, …)']), false),
+      recordOf('nan', nonFinite(null, ['NaN'], ['{} = NaN, which no tolerance accepts']), false),
+      recordOf('inf-beside-finite', nonFinite(0.1, ['+Inf'], [inf]), false),
+    ];
+
+    expect(firedStopConditions(spec.probes, records)).toEqual([
+      { probe: 'inf-lt', query: 'sum(rate(http_requests_total{code=~"5.."}[1m]))', value: '+Inf', reason: inf },
+      { probe: 'minus-inf-range', query: 'sum(rate(http_requests_total{code=~"5.."}[1m]))', value: '-Inf', reason: '{} = -Inf, expected within [0, 1] (x/0, …)' },
+      { probe: 'inf-beside-finite', query: 'sum(rate(http_requests_total{code=~"5.."}[1m]))', value: '+Inf', reason: inf },
+    ]);
   });
 
   it('judge the value against the probe\'s own tolerance, not what its output says', () => {
