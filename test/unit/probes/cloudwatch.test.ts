@@ -6,7 +6,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { ruleBasedHypothesis } from '../../../shared/analysis/prediction.js';
-import { ValidationError } from '../../../shared/errors.js';
 import type { AwsClientFactory, AwsClients } from '../../../shared/faults/aws/clients.js';
 import { probesFor } from '../../../shared/lifecycle/events.js';
 import { cloudwatchAlarmProbeProperties, type CloudWatchAlarmProbe, type Probe } from '../../../shared/model/experiment.js';
@@ -14,6 +13,7 @@ import { parseExperiment } from '../../../shared/model/parse.js';
 import { firedStopConditions, runProbe } from '../../../shared/probes/index.js';
 import type { ProbeEnvironment } from '../../../shared/probes/probe.js';
 import type * as z from 'zod';
+import { issuesOf } from './fixtures.js';
 
 const experiment = (probes: unknown[]) => ({
   name: 'alarm-probe',
@@ -28,16 +28,6 @@ const alarmProbe = (properties: Record<string, unknown>, extra: Record<string, u
   properties,
   ...extra,
 });
-
-function issuesOf(input: unknown): { field: string; message: string }[] {
-  try {
-    parseExperiment(input);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 function probe(properties: z.input<typeof cloudwatchAlarmProbeProperties>, name = 'alarm', mode: Probe['mode'] = 'continuous'): CloudWatchAlarmProbe {
   return { name, mode, type: 'cloudwatch_alarm', properties: cloudwatchAlarmProbeProperties.parse(properties) };

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ruleBasedHypothesis } from '../../../shared/analysis/prediction.js';
-import { ValidationError } from '../../../shared/errors.js';
 import type { ActivityRecord, JsonValue } from '../../../shared/journal/activity.js';
 import { probesFor } from '../../../shared/lifecycle/events.js';
 import type { ValueTolerance } from '../../../shared/model/experiment.js';
 import { parseExperiment } from '../../../shared/model/parse.js';
 import { describeStopConditions, firedStopConditions } from '../../../shared/probes/index.js';
 import { breach, describeTolerance, outOfTolerance, withinTolerance } from '../../../shared/probes/value-tolerance.js';
+import { issuesOf } from './fixtures.js';
 
 const experiment = (probes: unknown[]) => ({
   name: 'prometheus-probe',
@@ -26,16 +26,6 @@ const promProbe = (properties: Record<string, unknown>, extra: Record<string, un
   properties: { url: 'http://prometheus:9090', query: 'sum(rate(http_requests_total{code=~"5.."}[1m]))', tolerance: { lt: 1 }, ...properties },
   ...extra,
 });
-
-function issuesOf(input: unknown): { field: string; message: string }[] {
-  try {
-    parseExperiment(input);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('prometheus probe schema', () => {
   it('fills in the defaults: GET, 5 s, no empty result, not a stop condition', () => {
