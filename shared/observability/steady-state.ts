@@ -1,13 +1,16 @@
 /**
  * The steady state as the control plane knows it now (`GET /api/topology/steady-state`): the latest value of every
  * probe of recent experiments, grouped by what each experiment targeted, beside the ready replicas of each Kubernetes
- * workload and the state of each AWS instance and DB cluster, as the topology sources read them at the moment. Pure:
- * the route reads the store and the sources, and these functions shape what they gave.
+ * workload and the state of each AWS instance and DB cluster, as the topology sources read them at the moment. The
+ * steady state is what holds outside a fault, so a target's verdict is judged from readings taken before or after
+ * one; a reading taken during a fault is shown beside them, marked `when: during`. Pure: the route reads the store
+ * and the sources, and these functions shape what they gave.
  */
 import * as z from 'zod';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
 import { dryRuns, type Activity } from '../ctk/method.js';
 import { KUBERNETES_CHAOS_TYPES, isChaosToolkitSpec, type ExperimentSpec } from '../model/experiment.js';
+import { EXCERPT_CHARS } from '../probes/capture.js';
 import type { ExperimentRecord, JournalEvent, Phase } from '../model/lifecycle.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -130,8 +133,18 @@ const probeRecord = z.looseObject({
 });
 type ProbeRecord = z.infer<typeof probeRecord>;
 
-/** A probe's output larger than this (a Chaos Toolkit http probe keeps the whole body) is left to the experiment's own record. */
+/**
+ * A probe's output larger than this (a Chaos Toolkit http probe keeps the whole body, a prometheus probe its series)
+ * is shown without its bulky fields, which the experiment's own record keeps.
+ */
 export const MAX_OUTPUT_CHARS = 2048;
+/**
+ * Of an output too large to show whole, the fields up to this size are kept: those that say what was measured
+ * (`value`, `tolerance`, `series_count`, `status`, `latency_ms`, `exit_code`, …), not bodies, streams and series.
+ */
+export const MAX_FIELD_CHARS = 256;
+/** Of an output too large to show whole, its first failures are kept, each cut to `EXCERPT_CHARS`. */
+export const MAX_FAILURES_SHOWN = 5;
 
 export interface ExperimentReadings {
   record: ExperimentRecord;
@@ -145,12 +158,22 @@ export interface LatestProbes {
   unreadable: { experimentId: string; count: number; problem: string }[];
 }
 
+/** Readings that show the steady state: taken before or after a fault, not during one (nor at a time not recorded). */
+const OUTSIDE_FAULT = new Set<ProbeWhen | null>(['before', 'after']);
+
+interface Latest {
+  at: number;
+  value: JsonObject;
+}
+
 /**
  * The latest value of each probe per target: of all results of a probe (same name and type) on a target, across the
- * experiments read, the one measured last. A Chaos Toolkit experiment run with its probes dry measured nothing.
+ * experiments read, the one measured last outside a fault (before or after it), and the one measured last during a
+ * fault when it is newer (an `on_chaos` probe has only those). A Chaos Toolkit experiment run with its probes dry
+ * measured nothing.
  */
 export function latestProbes(experiments: readonly ExperimentReadings[]): LatestProbes {
-  const groups = new Map<string, { target: ExperimentTarget; probes: Map<string, { at: number; value: JsonObject }> }>();
+  const groups = new Map<string, { target: ExperimentTarget; probes: Map<string, { outside?: Latest; during?: Latest }> }>();
   const unreadable: LatestProbes['unreadable'] = [];
   for (const { record, readings } of experiments) {
     const { spec } = record;
@@ -169,8 +192,10 @@ export function latestProbes(experiments: readonly ExperimentReadings[]): Latest
       const probe = parsed.data;
       const key = `${probe.activity.provider?.type ?? ''}\u0000${probe.activity.name}`;
       const at = Date.parse(probe.end);
+      const latest = group.probes.get(key) ?? {};
+      const slot = OUTSIDE_FAULT.has(reading.when) ? 'outside' : 'during';
       // Strictly later: of two results of the same instant, the newer experiment's (read first) stays.
-      if ((group.probes.get(key)?.at ?? -Infinity) < at) group.probes.set(key, { at, value: probeValue(probe, reading, record) });
+      if ((latest[slot]?.at ?? -Infinity) < at) group.probes.set(key, { ...latest, [slot]: { at, value: probeValue(probe, reading, record) } });
     }
     if (group.probes.size > 0) groups.set(target.key, group);
     if (bad > 0) unreadable.push({ experimentId: record.id, count: bad, problem });
@@ -178,7 +203,9 @@ export function latestProbes(experiments: readonly ExperimentReadings[]): Latest
   const newestFirst = (a: { at: number; name: string }, b: { at: number; name: string }) => b.at - a.at || a.name.localeCompare(b.name);
   const targets = [...groups.values()]
     .map(({ target, probes }) => {
-      const values = [...probes.values()].map(({ at, value }) => ({ at, name: String(value.name), value })).sort(newestFirst);
+      // A reading during a fault older than the probe's latest outside one is history: the later one says more.
+      const shown = [...probes.values()].flatMap(({ outside, during }) => [...(outside ? [outside] : []), ...(during && during.at > (outside?.at ?? -Infinity) ? [during] : [])]);
+      const values = shown.map(({ at, value }) => ({ at, name: String(value.name), value })).sort(newestFirst);
       const latest = values[0]?.at ?? 0;
       return { at: latest, name: target.key, value: targetValue(target, latest, values.map((v) => v.value)) };
     })
@@ -187,29 +214,36 @@ export function latestProbes(experiments: readonly ExperimentReadings[]): Latest
   return { targets, unreadable };
 }
 
+/**
+ * `steady_state_met`: every probe's latest value outside a fault within its tolerance — the steady state held as
+ * last seen. A reading during a fault shows how the target behaved under it (degrading there may be exactly what the
+ * experiment expected), not its steady state, so it is not judged; nor is one whose time relative to the fault was
+ * not recorded. A probe read only during faults (`on_chaos`) is shown and left out of the verdict. A target none of
+ * whose probes was read outside a fault has no verdict: `steady_state_met` is null, and `steady_state_unknown` says
+ * why, rather than guessing from readings under a fault.
+ */
 function targetValue(target: ExperimentTarget, latest: number, probes: JsonObject[]): JsonObject {
   const { key, ...where } = target;
+  const judged = probes.filter((probe) => OUTSIDE_FAULT.has(probe.when as ProbeWhen | null));
   return {
     target: key,
     ...where,
-    // Every probe's latest value within its tolerance: the steady state held as last seen.
-    steady_state_met: probes.every((probe) => probe.within_tolerance === true),
+    steady_state_met: judged.length > 0 ? judged.every((probe) => probe.within_tolerance === true) : null,
+    ...(judged.length > 0
+      ? {}
+      : { steady_state_unknown: 'no probe of this target was read before or after a fault; readings during one (on_chaos probes, a run still under its fault) show how it behaved under the fault, not its steady state' }),
     latest_at: new Date(latest).toISOString(),
     probes,
   };
 }
 
 function probeValue(probe: ProbeRecord, reading: ProbeReading, record: ExperimentRecord): JsonObject {
-  const output = (probe.output ?? null) as JsonValue;
-  const size = JSON.stringify(output).length;
   return {
     name: probe.activity.name,
     type: probe.activity.provider?.type ?? null,
     within_tolerance: probe.tolerance_met ?? null,
     status: probe.status,
-    ...(size <= MAX_OUTPUT_CHARS
-      ? { output }
-      : { output: null, output_omitted: `${size} characters of output; GET /api/chaos/experiments/${record.id} has them` }),
+    ...shownOutput((probe.output ?? null) as JsonValue, record.id),
     ...(probe.exception ? { exception: probe.exception } : {}),
     duration: probe.duration,
     measured_at: new Date(Date.parse(probe.end)).toISOString(),
@@ -218,6 +252,37 @@ function probeValue(probe: ProbeRecord, reading: ProbeReading, record: Experimen
     when: reading.when,
   };
 }
+
+/**
+ * The output as it fits an answer about many targets: whole when it is small; else the fields that say what was
+ * measured, which are small (the value and its tolerance, a status, a latency, a count, the first failures), with
+ * `output_omitted` naming the fields left out (bodies, streams, series), how many failures, and where the whole is.
+ */
+function shownOutput(output: JsonValue, experimentId: string): JsonObject {
+  const characters = JSON.stringify(output).length;
+  if (characters <= MAX_OUTPUT_CHARS) return { output };
+  const whole = `GET /api/chaos/experiments/${experimentId}`;
+  if (!isObject(output)) return { output: null, output_omitted: { characters, whole_output: whole } };
+  const kept: JsonObject = {};
+  const fields: string[] = [];
+  let failuresLeftOut = 0;
+  let room = MAX_OUTPUT_CHARS;
+  for (const [field, value] of Object.entries(output)) {
+    const failures = field === 'failures' && Array.isArray(value) ? value.slice(0, MAX_FAILURES_SHOWN).map(cut) : undefined;
+    const shown = failures ?? value;
+    const size = JSON.stringify({ [field]: shown }).length;
+    if ((failures === undefined && size > MAX_FIELD_CHARS) || size > room) {
+      fields.push(field);
+      continue;
+    }
+    kept[field] = shown;
+    room -= size;
+    if (failures) failuresLeftOut = (value as JsonValue[]).length - failures.length;
+  }
+  return { output: kept, output_omitted: { characters, fields, ...(failuresLeftOut > 0 ? { failures: failuresLeftOut } : {}), whole_output: whole } };
+}
+
+const cut = (value: JsonValue): JsonValue => (typeof value === 'string' && value.length > EXCERPT_CHARS ? `${value.slice(0, EXCERPT_CHARS)}…` : value);
 
 // ---- the topology sources ------------------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { ActivityRecord, JsonObject } from '../../../shared/journal/activity.js';
 import { chaosToolkitSpecSchema, experimentSchema, type ExperimentSpec } from '../../../shared/model/experiment.js';
 import type { ExperimentRecord, JournalEvent } from '../../../shared/model/lifecycle.js';
+import { MAX_SERIES_FAILURES, MAX_SERIES_KEPT } from '../../../shared/probes/prometheus.js';
 import {
+  MAX_FAILURES_SHOWN,
   MAX_OUTPUT_CHARS,
   awsSignals,
   eventReadings,
@@ -149,17 +151,15 @@ describe('the latest value of each probe per target', () => {
   const slow = fault({ name: 'slow-all', chaos_type: 'network_latency', target: { provider: 'sandbox', labels: { app: 'demo' }, selection: 'ALL' } });
   const named = fault({ name: 'kill-named', target: { provider: 'sandbox', pod_names: ['replica-1'] } });
 
+  const slowAnswer = (s: number) => probe('fast', at(s), { status: 'failed', tolerance_met: false, output: { status: 200, latency_ms: 640, failures: ['latency 640 ms exceeds max_latency_ms 300'] } });
+
   it('takes each probe’s latest result across experiments, groups by target, and puts the latest first', () => {
     // Newest experiment first, as the store lists them.
     const { targets, unreadable } = latestProbes([
       { record: record('exp-3', named), readings: [reading(probe('answers', at(30)))] },
       {
         record: record('exp-2', slow, 'rolled_back'),
-        readings: [
-          reading(probe('answers', at(20)), 'before'),
-          reading(probe('fast', at(21), { status: 'failed', tolerance_met: false, output: { status: 200, latency_ms: 640, failures: ['latency 640 ms exceeds max_latency_ms 300'] } }), 'during'),
-          reading(probe('answers', at(21)), 'during'),
-        ],
+        readings: [reading(probe('answers', at(20)), 'before'), reading(slowAnswer(21), 'during'), reading(probe('answers', at(21)), 'during')],
       },
       { record: record('exp-1', demo), readings: [reading(probe('answers', at(10))), reading(probe('home', at(11)))] },
     ]);
@@ -168,12 +168,13 @@ describe('the latest value of each probe per target', () => {
     expect(targets.map((t) => t.target)).toEqual(['sandbox:default/replica-1', 'sandbox:default/app=demo']);
     const [replica, app] = targets as [JsonObject, JsonObject & { probes: JsonObject[] }];
     expect(replica).toMatchObject({ provider: 'sandbox', namespace: 'default', steady_state_met: true, latest_at: at(30) });
-    expect(app.steady_state_met).toBe(false);
     expect(app.latest_at).toBe(at(21));
-    expect(app.probes.map((p) => [p.name, p.measured_at, (p.experiment as JsonObject).id])).toEqual([
-      ['answers', at(21), 'exp-2'],
-      ['fast', at(21), 'exp-2'],
-      ['home', at(11), 'exp-1'],
+    // Each probe's latest reading outside the fault, and beside it its newer one under the fault.
+    expect(app.probes.map((p) => [p.name, p.when, p.measured_at, (p.experiment as JsonObject).id])).toEqual([
+      ['answers', 'during', at(21), 'exp-2'],
+      ['fast', 'during', at(21), 'exp-2'],
+      ['answers', 'before', at(20), 'exp-2'],
+      ['home', 'after', at(11), 'exp-1'],
     ]);
     expect(app.probes[1]).toEqual({
       name: 'fast',
@@ -189,6 +190,51 @@ describe('the latest value of each probe per target', () => {
     });
   });
 
+  it('judges the steady state from the readings before and after a fault: degrading under it does not count', () => {
+    const { targets } = latestProbes([
+      {
+        record: record('exp-2', slow, 'completed'),
+        // An on_chaos probe slow under the fault, as expected; every reading before and after within tolerance.
+        readings: [reading(probe('answers', at(20)), 'before'), reading(slowAnswer(21), 'during'), reading(slowAnswer(22), 'during'), reading(probe('answers', at(23)), 'after')],
+      },
+    ]);
+
+    const [app] = targets as [JsonObject & { probes: JsonObject[] }];
+    expect(app.steady_state_met).toBe(true);
+    expect(app).not.toHaveProperty('steady_state_unknown');
+    // Only the latest reading under the fault is shown, marked as such.
+    expect(app.probes.map((p) => [p.name, p.when, p.within_tolerance, p.measured_at])).toEqual([
+      ['answers', 'after', true, at(23)],
+      ['fast', 'during', false, at(22)],
+    ]);
+  });
+
+  it('is not met when a reading after the fault is out of tolerance, and shows no older reading under the fault', () => {
+    const notRecovered = probe('answers', at(23), { status: 'failed', tolerance_met: false, output: { status: 503, latency_ms: 3, failures: ['status 503'] } });
+    const { targets } = latestProbes([
+      { record: record('exp-2', slow), readings: [reading(probe('answers', at(20)), 'before'), reading(probe('answers', at(21)), 'during'), reading(notRecovered, 'after')] },
+    ]);
+
+    const [app] = targets as [JsonObject & { probes: JsonObject[] }];
+    expect(app.steady_state_met).toBe(false);
+    expect(app.probes.map((p) => [p.name, p.when])).toEqual([['answers', 'after']]);
+  });
+
+  it('has no verdict, saying why, for a target whose probes were read only during a fault', () => {
+    // A run still under its fault whose only probe is on_chaos; and one whose readings do not say when they were taken.
+    const { targets } = latestProbes([
+      { record: record('exp-2', slow, 'running'), readings: [reading(slowAnswer(21), 'during')] },
+      { record: record('exp-1', named), readings: [reading(probe('answers', at(5)), null)] },
+    ]);
+
+    expect(targets.map((t) => [t.target, t.steady_state_met])).toEqual([
+      ['sandbox:default/app=demo', null],
+      ['sandbox:default/replica-1', null],
+    ]);
+    expect(targets[0]?.steady_state_unknown).toMatch(/^no probe of this target was read before or after a fault/);
+    expect((targets[0]?.probes as JsonObject[]).map((p) => [p.name, p.when, p.within_tolerance])).toEqual([['fast', 'during', false]]);
+  });
+
   it('keeps the newer experiment’s result of the same instant, and a probe that failed to run with its exception', () => {
     const failed = probe('answers', at(5), { status: 'failed', tolerance_met: false, output: undefined, exception: ['Error: connect ECONNREFUSED'] });
     const { targets } = latestProbes([
@@ -200,7 +246,7 @@ describe('the latest value of each probe per target', () => {
     expect(only).toMatchObject({ experiment: { id: 'exp-new' }, within_tolerance: false, output: null, exception: ['Error: connect ECONNREFUSED'] });
   });
 
-  it('counts what does not read as a probe result, shows none of it, and leaves a large output to the experiment', () => {
+  it('counts what does not read as a probe result, and shows none of it', () => {
     const large = probe('body', at(2), { output: { body: 'x'.repeat(MAX_OUTPUT_CHARS) } });
     const { targets, unreadable } = latestProbes([
       {
@@ -210,8 +256,59 @@ describe('the latest value of each probe per target', () => {
     ]);
 
     expect(unreadable).toEqual([{ experimentId: 'exp-1', count: 3, problem: expect.stringContaining('end') }]);
-    const [body] = (targets[0] as { probes: JsonObject[] }).probes;
-    expect(body).toMatchObject({ name: 'body', output: null, output_omitted: expect.stringContaining('GET /api/chaos/experiments/exp-1') });
+    expect((targets[0] as { probes: JsonObject[] }).probes.map((p) => p.name)).toEqual(['body']);
+  });
+
+  describe('an output too large to show whole', () => {
+    const shown = (output: unknown) => {
+      const { targets } = latestProbes([{ record: record('exp-1', demo), readings: [reading(probe('big', at(2), { output: output as ActivityRecord['output'] }))] }]);
+      return (targets[0] as { probes: JsonObject[] }).probes[0] as JsonObject;
+    };
+
+    it('keeps what a prometheus probe measured (value, tolerance, series count, the first failures) and leaves out its series', () => {
+      // As the probe writes it for a latency query over 37 routes, 23 of them out of tolerance.
+      const labels = (n: number) => ({ __name__: 'http_request_duration_seconds', instance: `10.0.0.${n}:9102`, job: 'checkout-api', route: `/api/v1/orders/${n}/items` });
+      const selector = (n: number) => `http_request_duration_seconds{instance="10.0.0.${n}:9102", job="checkout-api", route="/api/v1/orders/${n}/items"}`;
+      const output = {
+        result_type: 'vector',
+        value: 0.93,
+        series: Array.from({ length: MAX_SERIES_KEPT }, (_, n) => ({ labels: labels(n), value: 0.93 - n / 100, within_tolerance: false })),
+        series_count: 37,
+        tolerance: { lt: 0.5 },
+        failures: [...Array.from({ length: MAX_SERIES_FAILURES }, (_, n) => `${selector(n)} = ${0.93 - n / 100}, expected < 0.5`), 'and 13 more series out of tolerance'],
+      };
+      const size = JSON.stringify(output).length;
+      expect(size).toBeGreaterThan(MAX_OUTPUT_CHARS);
+
+      const big = shown(output);
+
+      expect(big.output).toEqual({
+        result_type: 'vector',
+        value: 0.93,
+        series_count: 37,
+        tolerance: { lt: 0.5 },
+        failures: output.failures.slice(0, MAX_FAILURES_SHOWN),
+      });
+      expect(big.output_omitted).toEqual({ characters: size, fields: ['series'], failures: 6, whole_output: 'GET /api/chaos/experiments/exp-1' });
+      expect(JSON.stringify(big.output).length).toBeLessThanOrEqual(MAX_OUTPUT_CHARS);
+    });
+
+    it('keeps an http answer’s status and headers, and leaves out its large body; a long failure is cut', () => {
+      // A Chaos Toolkit http probe keeps the whole body it read.
+      const output = { status: 503, headers: { 'content-type': 'text/html', 'retry-after': '5' }, body: '<html>'.padEnd(9000, 'x'), failures: [`status 503: ${'y'.repeat(400)}`] };
+
+      const big = shown(output);
+
+      expect(big.output).toEqual({ status: 503, headers: output.headers, failures: [`status 503: ${'y'.repeat(188)}…`] });
+      expect(big.output_omitted).toEqual({ characters: JSON.stringify(output).length, fields: ['body'], whole_output: 'GET /api/chaos/experiments/exp-1' });
+    });
+
+    it('leaves out a large output that has no fields to keep', () => {
+      const big = shown('z'.repeat(MAX_OUTPUT_CHARS + 1));
+
+      expect(big.output).toBeNull();
+      expect(big.output_omitted).toEqual({ characters: MAX_OUTPUT_CHARS + 3, whole_output: 'GET /api/chaos/experiments/exp-1' });
+    });
   });
 
   it('leaves out a Chaos Toolkit experiment whose probes ran dry (nothing was measured) and experiments with no results', () => {
