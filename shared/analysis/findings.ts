@@ -62,25 +62,25 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
   const states = obj(journal.steady_states);
   const before = obj(states.before);
 
-  // Each probe's checks during and after the fault, in time order.
-  const records = [...arr(states.during).flatMap((tick) => arr(obj(tick).probes)), ...arr(obj(states.after).probes)].map(obj);
+  // Each probe's checks during and after the fault, in time order: the words of a finding say which of them it read.
+  const checksOf = (when: 'during' | 'after', checks: JsonValue[]) => checks.map((record) => ({ when, record: obj(record) }));
+  const records = [...checksOf('during', arr(states.during).flatMap((tick) => arr(obj(tick).probes))), ...checksOf('after', arr(obj(states.after).probes))];
   const byProbe = new Map<string, JsonObject[]>();
-  for (const record of records) {
+  // Probes that measure a value against a tolerance (prometheus): the worst value each one read under the fault, and
+  // what it read after it.
+  const worstValues = { during: new Map<string, WorstValue>(), after: new Map<string, WorstValue>() };
+  for (const { when, record } of records) {
     const probe = String(obj(record.activity).name ?? '');
     byProbe.set(probe, [...(byProbe.get(probe) ?? []), record]);
+    const output = obj(record.output);
+    const value = num(output.value);
+    const tolerance = valueToleranceSchema.safeParse(output.tolerance);
+    const worst = worstValues[when].get(probe);
+    if (value === undefined || !tolerance.success || (worst && breach(value, tolerance.data) <= breach(worst.value, worst.tolerance))) continue;
+    worstValues[when].set(probe, { value, tolerance: tolerance.data, at: String(record.start ?? '') });
   }
-  // Probes that measure a value against a tolerance (prometheus): the worst value each one read.
-  const worstValues = new Map<string, { value: number; tolerance: ValueTolerance; at: string }>();
   const probes = [...byProbe].map(([probe, list]) => {
     const ordered = [...list].sort((a, b) => String(a.start).localeCompare(String(b.start)));
-    for (const check of ordered) {
-      const output = obj(check.output);
-      const value = num(output.value);
-      const tolerance = valueToleranceSchema.safeParse(output.tolerance);
-      const worst = worstValues.get(probe);
-      if (value === undefined || !tolerance.success || (worst && breach(value, tolerance.data) <= breach(worst.value, worst.tolerance))) continue;
-      worstValues.set(probe, { value, tolerance: tolerance.data, at: String(check.start ?? '') });
-    }
     let streak = 0;
     let longest = 0;
     for (const check of ordered) {
@@ -121,14 +121,15 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
     findings.push({
       severity: deviated ? 'critical' : 'warning',
       about: 'steady_state',
-      text: `${probe.name} failed ${probe.failed} of ${probe.checks} checks under the fault (at most ${probe.longest_failing_streak} in a row), first at ${probe.first_failure_at}`,
+      text: `${probe.name} failed ${probe.failed} of ${probe.checks} checks during and after the fault (at most ${probe.longest_failing_streak} in a row), first at ${probe.first_failure_at}`,
     });
-    const worst = worstValues.get(probe.name);
-    if (worst && !withinTolerance(worst.value, worst.tolerance)) {
+    for (const [when, words] of [['during', 'at worst under the fault'], ['after', 'after the fault']] as const) {
+      const worst = worstValues[when].get(probe.name);
+      if (!worst || withinTolerance(worst.value, worst.tolerance)) continue;
       findings.push({
         severity: deviated ? 'critical' : 'warning',
         about: 'steady_state',
-        text: `${probe.name} read ${worst.value} at worst under the fault, against a tolerance of ${describeTolerance(worst.tolerance)} (at ${worst.at})`,
+        text: `${probe.name} read ${worst.value} ${words}, against a tolerance of ${describeTolerance(worst.tolerance)} (at ${worst.at})`,
       });
     }
   }
@@ -137,7 +138,7 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
     findings.push({ severity: 'critical', about: 'steady_state', text: `a stop condition halted the experiment under the fault: ${describeStopConditions(fired)}` });
   }
   for (const probe of probes.filter((p) => p.latency_ms && p.latency_ms.p95 > 2 * p.latency_ms.median && p.latency_ms.p95 >= 100)) {
-    findings.push({ severity: 'warning', about: 'steady_state', text: `${probe.name}'s latency spread under the fault: median ${probe.latency_ms?.median} ms, p95 ${probe.latency_ms?.p95} ms, max ${probe.latency_ms?.max} ms` });
+    findings.push({ severity: 'warning', about: 'steady_state', text: `${probe.name}'s latency spread during and after the fault: median ${probe.latency_ms?.median} ms, p95 ${probe.latency_ms?.p95} ms, max ${probe.latency_ms?.max} ms` });
   }
   if (score && score.recovery.measured_ms !== null && score.recovery.measured_ms > score.recovery.expected_ms) {
     findings.push({ severity: 'warning', about: 'recovery', text: `recovery took ${score.recovery.measured_ms} ms against ${score.recovery.expected_ms} ms the hypothesis tolerates` });
@@ -175,13 +176,19 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
           ? failing.length > 0
             ? `held: ${failing.join(', ')} failed some checks but never enough in a row to deviate`
             : 'held: every check during and after the fault was within tolerance'
-          : `did not hold: ${failing.length > 0 ? `${failing.join(', ')} failed under the fault` : 'the steady state was lost'}`,
+          : `did not hold: ${failing.length > 0 ? `${failing.join(', ')} failed during or after the fault` : 'the steady state was lost'}`,
     },
     probes,
     findings,
     recommendations,
     score,
   };
+}
+
+interface WorstValue {
+  value: number;
+  tolerance: ValueTolerance;
+  at: string;
 }
 
 /** The stop conditions OBSERVE recorded as fired, as `firedStopConditions` wrote them. */

@@ -36,9 +36,9 @@ describe('analysing a journal offline', () => {
       }),
     );
 
-    expect(analysis.hypothesis).toEqual({ statement: 'the shop keeps answering', held: false, verdict: 'did not hold: home failed under the fault' });
+    expect(analysis.hypothesis).toEqual({ statement: 'the shop keeps answering', held: false, verdict: 'did not hold: home failed during or after the fault' });
     expect(analysis.probes).toEqual([{ name: 'home', checks: 4, passed: 2, failed: 2, longest_failing_streak: 2, first_failure_at: at(20), latency_ms: { min: 20, median: 900, p95: 950, max: 950 } }]);
-    expect(analysis.findings[0]).toEqual({ severity: 'critical', about: 'steady_state', text: `home failed 2 of 4 checks under the fault (at most 2 in a row), first at ${at(20)}` });
+    expect(analysis.findings[0]).toEqual({ severity: 'critical', about: 'steady_state', text: `home failed 2 of 4 checks during and after the fault (at most 2 in a row), first at ${at(20)}` });
     expect(analysis.recommendations).toContain(
       'run more than one ready replica behind the service, with a PodDisruptionBudget and a readiness probe, so losing a pod never takes the service down',
     );
@@ -66,9 +66,10 @@ describe('analysing a journal offline', () => {
     expect(untested.recommendations).toEqual(['fix what the probe reports (or the probe itself) before running this experiment again']);
   });
 
+  // A prometheus probe's checks: its value against its tolerance, as the probe records them.
+  const value = (met: boolean, s: number, v: number) => ({ activity: { type: 'probe', name: 'errors' }, start: at(s), tolerance_met: met, output: { value: v, tolerance: { lt: 0.05 }, failures: [] } });
+
   it('says how far a measured value went past its tolerance, and which stop condition halted the run', () => {
-    // A prometheus probe's checks: its value against its tolerance, as the probe records them.
-    const value = (met: boolean, s: number, v: number) => ({ activity: { type: 'probe', name: 'errors' }, start: at(s), tolerance_met: met, output: { value: v, tolerance: { lt: 0.05 }, failures: [] } });
     const fired = { probe: 'errors', query: 'sum(rate(errors_total[1m]))', value: 0.4, reason: '{} = 0.4, expected < 0.05' };
     const analysis = analyzeJournal(
       journal({
@@ -80,10 +81,36 @@ describe('analysing a journal offline', () => {
     );
 
     expect(analysis.findings.slice(0, 3)).toEqual([
-      { severity: 'critical', about: 'steady_state', text: `errors failed 2 of 3 checks under the fault (at most 2 in a row), first at ${at(20)}` },
+      { severity: 'critical', about: 'steady_state', text: `errors failed 2 of 3 checks during and after the fault (at most 2 in a row), first at ${at(20)}` },
       { severity: 'critical', about: 'steady_state', text: `errors read 0.4 at worst under the fault, against a tolerance of < 0.05 (at ${at(20)})` },
       { severity: 'critical', about: 'steady_state', text: 'a stop condition halted the experiment under the fault: Prometheus probe errors: {} = 0.4, expected < 0.05' },
     ]);
     expect(analysis.probes[0]).toMatchObject({ name: 'errors', latency_ms: null });
+  });
+
+  it('reads the worst value under the fault from the checks during it, and names a value out of tolerance after it as such', () => {
+    const analysis = analyzeJournal(
+      journal({
+        status: 'completed',
+        deviated: true,
+        steady_states: { before: { steady_state_met: true, probes: [] }, during: [{ probes: [value(true, 10, 0.01)] }, { probes: [value(false, 20, 0.2)] }], after: { probes: [value(false, 40, 0.4)] } },
+      }),
+    );
+
+    expect(analysis.findings.filter((f) => f.text.includes(' read '))).toEqual([
+      { severity: 'critical', about: 'steady_state', text: `errors read 0.2 at worst under the fault, against a tolerance of < 0.05 (at ${at(20)})` },
+      { severity: 'critical', about: 'steady_state', text: `errors read 0.4 after the fault, against a tolerance of < 0.05 (at ${at(40)})` },
+    ]);
+  });
+
+  it('says nothing of a value under the fault when only the check after it was out of tolerance', () => {
+    const analysis = analyzeJournal(
+      journal({ steady_states: { before: { steady_state_met: true, probes: [] }, during: [{ probes: [value(true, 10, 0.01)] }], after: { probes: [value(false, 40, 0.4)] } } }),
+    );
+
+    expect(analysis.findings.map((f) => f.text).filter((text) => text.startsWith('errors'))).toEqual([
+      `errors failed 1 of 2 checks during and after the fault (at most 1 in a row), first at ${at(40)}`,
+      `errors read 0.4 after the fault, against a tolerance of < 0.05 (at ${at(40)})`,
+    ]);
   });
 });
