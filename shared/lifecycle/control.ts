@@ -182,7 +182,11 @@ export async function liftEmergencyStop(deps: Pick<ControlDeps, 'store'>): Promi
   return deps.store.setEmergencyStop(false);
 }
 
-/** The fan-out: every pending or running experiment is stopped and rolled back, a bounded number at a time. */
+/**
+ * The fan-out: every pending or running experiment is stopped and rolled back, a bounded number at a time. What it
+ * does to each experiment is a log line carrying its `experiment_id` (and `execution`, the rollback run's), so the
+ * lines of one experiment, queried by its id, tell that the emergency stop took it over.
+ */
 export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): Promise<{ rolledBack: string[]; unreadable: string[] }> {
   const { records: active, corrupt } = await listActive(deps.store);
   for (const error of corrupt) log.error(`emergency stop: ${error.message}`, { key: error.key });
@@ -191,15 +195,25 @@ export async function fanOutEmergencyStop(deps: ControlDeps, concurrency = 64): 
   const worker = async () => {
     while (next < active.length) {
       const record = active[next++] as ExperimentRecord;
+      const keys = { experiment_id: record.id };
       // Already in a rollback run that is still going (an earlier fan-out's, or a manual one): stopping it to start
       // another would only cut a revert short. A rollback run that is gone is replaced like any run.
-      if (record.phase === 'ROLLBACK' && record.executionArn && (await deps.runner.isRunning(record.executionArn))) continue;
+      if (record.phase === 'ROLLBACK' && record.executionArn && (await deps.runner.isRunning(record.executionArn))) {
+        log.info(`emergency stop: ${record.id} is already rolling back (${record.executionArn})`, { ...keys, execution: record.executionArn });
+        continue;
+      }
       try {
-        await requestRollback(record.id, 'emergency_stop', deps, record);
+        const { executionArn } = await requestRollback(record.id, 'emergency_stop', deps, record);
         rolledBack.push(record.id);
+        log.info(`emergency stop: rolling back ${record.id} (${executionArn})`, { ...keys, execution: executionArn, stopped_execution: record.executionArn });
       } catch (error) {
         // One that ended or was handed to a rollback meanwhile needs nothing more.
-        if (!(error instanceof ConflictError)) throw error;
+        if (error instanceof ConflictError) {
+          log.info(`emergency stop: ${record.id} needs no rollback: ${error.message}`, keys);
+          continue;
+        }
+        log.error(`emergency stop: could not roll back ${record.id}`, { ...keys, error });
+        throw error;
       }
     }
   };

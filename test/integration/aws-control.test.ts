@@ -1,6 +1,7 @@
 /**
  * The AWS side of the control ports over real HTTP against moto server: the Step Functions runner, the EventBridge
- * control bus and progress publisher, and the recovery sweep with the real DynamoDB store on moto's DynamoDB.
+ * control bus and progress publisher, and the recovery sweep and the emergency-stop function (as Lambda runs it, its
+ * log lines read back) with the real DynamoDB store on moto's DynamoDB.
  *
  * moto does not run the orchestrator (its Step Functions executions stay RUNNING until stopped), which is exactly
  * what these ports need: executions that can be started, described and stopped. EventBridge rules deliver to SQS
@@ -16,7 +17,9 @@ import {
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler as emergencyStop } from '../../functions/emergency-stop/lambda.js';
 import { FUNCTION_NAMES } from '../../functions/registry.js';
 import { sweep } from '../../functions/recovery-sweep/handler.js';
 import { CONTROL_SOURCE, EMERGENCY_STOP_RAISED, eventBridgeControlBus, stepFunctionsRunner, type AwsControlDeps } from '../../shared/lifecycle/aws-control.js';
@@ -25,9 +28,11 @@ import { eventBridgePublisher } from '../../shared/lifecycle/lambda-deps.js';
 import type { ExperimentRecord, ExperimentStatus, JournalEvent } from '../../shared/model/lifecycle.js';
 import { parseExperiment } from '../../shared/model/parse.js';
 import { DynamoDbStore } from '../../shared/store/dynamodb.js';
+import { consoleLog, setLogSink } from '../../shared/observability/log.js';
 import { tableDefinition } from '../../shared/store/table.js';
 import { functionArnKey, loadDefinition, machineArnKey, MACHINE_NAMES } from '../../statemachines/definitions.js';
-import { createMotoQueue, MOTO_SETUP_TIMEOUT_MS, motoClientConfig, startMoto, type Moto, type MotoQueue } from '../support/moto.js';
+import { captureOutput } from '../support/log.js';
+import { createMotoQueue, MOTO_SETUP_TIMEOUT_MS, motoClientConfig, motoSdkEnv, overrideEnv, startMoto, type Moto, type MotoQueue } from '../support/moto.js';
 
 const ACCOUNT = '123456789012'; // moto's default account
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/chaosduck-orchestrator`;
@@ -269,6 +274,64 @@ describe('recovery sweep on moto (Step Functions + DynamoDB)', () => {
     );
     expect(await executionsIn('rollback')).toHaveLength(2);
     expect(await deps.runner.isRunning(live)).toBe(true);
+  });
+
+  it('the emergency-stop function rolls back every active experiment, and logs for each one a line with its experiment_id and rollback run', async () => {
+    // Prepare: a running experiment, a pending one not started yet, one already in a live rollback run, one ended.
+    const { executionArn: running } = await deps.runner.start('exp-running', 'run', '');
+    const { executionArn: rollingBack } = await deps.runner.start('exp-rolling-back', 'rollback', 'manual');
+    await stored('exp-running', 'running', 3, running);
+    await stored('exp-pending', 'pending', 0);
+    await stored('exp-rolling-back', 'running', 3, rollingBack);
+    await deps.store.updateExperiment('exp-rolling-back', { phase: 'ROLLBACK' });
+    await stored('exp-done', 'completed', 3);
+    const event = { id: 'evt-estop-1', source: CONTROL_SOURCE, 'detail-type': EMERGENCY_STOP_RAISED, detail: { active: true, since: new Date().toISOString(), reason: 'drill' } };
+    const context = {
+      functionName: 'chaosduck-emergency-stop',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:chaosduck-emergency-stop`,
+      memoryLimitInMB: '256',
+      awsRequestId: 'req-estop-1',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context;
+    // What the function's configuration gives it in AWS; its SDK clients find moto through AWS_ENDPOINT_URL.
+    const restoreEnv = overrideEnv({ ...motoSdkEnv(endpointOf()), TABLE_NAME: TABLE, EVENT_BUS_NAME: BUS, STATE_MACHINE_ARN: stateMachineArn });
+    const output = captureOutput();
+
+    // Act
+    let result: { rolledBack: string[]; unreadable: string[] } | undefined;
+    try {
+      result = await emergencyStop(event, context);
+    } finally {
+      output.restore();
+      restoreEnv();
+      setLogSink(consoleLog); // the entry point sent this process's lines to Powertools
+    }
+
+    // Assess: each active experiment's run stopped and a rollback run started, each one logged under its own id.
+    expect(result?.rolledBack.sort()).toEqual(['exp-pending', 'exp-running']);
+    expect(result?.unreadable).toEqual([]);
+    expect(await deps.runner.isRunning(running)).toBe(false);
+    const lines = output.json().filter((line) => String(line.message).startsWith('emergency stop'));
+    const lineOf = (id: string) => lines.find((line) => line.experiment_id === id);
+    const rollbackRun = (id: string) => expect.stringMatching(new RegExp(`:execution:chaosduck-experiment:${id}-rollback-\\d+$`));
+    expect(lines).toHaveLength(3);
+    expect(lineOf('exp-running')).toMatchObject({ level: 'INFO', execution: rollbackRun('exp-running'), stopped_execution: running });
+    expect(lineOf('exp-pending')).toMatchObject({ level: 'INFO', execution: rollbackRun('exp-pending') });
+    expect(lineOf('exp-pending')).not.toHaveProperty('stopped_execution');
+    expect(lineOf('exp-rolling-back')).toMatchObject({ level: 'INFO', message: expect.stringContaining('already rolling back'), execution: rollingBack });
+    for (const line of lines) {
+      expect(line).toMatchObject({ service: 'chaosduck', function_name: 'chaosduck-emergency-stop', function_request_id: 'req-estop-1', event_id: 'evt-estop-1' });
+      expect(await deps.runner.isRunning(line.execution)).toBe(true);
+    }
+    expect(await executionsIn('rollback')).toEqual(
+      expect.arrayContaining([
+        { experimentId: 'exp-running', mode: 'rollback', reason: 'emergency_stop', status: 'RUNNING' },
+        { experimentId: 'exp-pending', mode: 'rollback', reason: 'emergency_stop', status: 'RUNNING' },
+        { experimentId: 'exp-rolling-back', mode: 'rollback', reason: 'manual', status: 'RUNNING' },
+      ]),
+    );
+    expect(await executionsIn('rollback')).toHaveLength(3);
   });
 
   it('finds nothing to do when every experiment is still running', async () => {
