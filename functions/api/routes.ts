@@ -197,7 +197,8 @@ export const API_ROUTES = {
     operationId: 'steadyState',
     tag: 'topology',
     summary: 'The steady state as last seen: the latest value of each probe per target, ready replicas, instance and DB states',
-    description: 'From the newest experiments (an ended one\'s journal, a running one\'s events) and what the topology sources read now; a source not configured or failing is `{available: false, error}`.',
+    description:
+      "From the newest experiments (an ended one's journal, a running one's events) and what the topology sources read now; a source not configured or failing is `{available: false, error}`. `steady_state_met` is judged from each probe's latest reading before or after a fault; readings during one are shown, marked `when: during`, and do not count.",
     query: steadyStateQuery,
     responses: { 200: { description: 'The steady state by target, and the Kubernetes and AWS signals' } },
   },
