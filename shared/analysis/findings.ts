@@ -71,7 +71,9 @@ export function analyzeJournal(journal: JsonObject): ExperimentAnalysis {
   const worstValues = { during: new Map<string, WorstValue>(), after: new Map<string, WorstValue>() };
   for (const { when, record } of records) {
     const probe = String(obj(record.activity).name ?? '');
-    byProbe.set(probe, [...(byProbe.get(probe) ?? []), record]);
+    const list = byProbe.get(probe);
+    if (list) list.push(record);
+    else byProbe.set(probe, [record]);
     const output = obj(record.output);
     const value = num(output.value);
     const tolerance = valueToleranceSchema.safeParse(output.tolerance);

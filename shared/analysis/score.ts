@@ -80,7 +80,11 @@ export function resilienceScore(journal: JsonObject): ResilienceScore {
     return { name: String(obj(r.activity).name ?? ''), met: r.tolerance_met === true, at: Date.parse(String(r.start ?? '')) || 0 };
   });
   const byProbe = new Map<string, ProbeCheck[]>();
-  for (const check of checks) byProbe.set(check.name, [...(byProbe.get(check.name) ?? []), check]);
+  for (const check of checks) {
+    const list = byProbe.get(check.name);
+    if (list) list.push(check);
+    else byProbe.set(check.name, [check]);
+  }
   let weighted = 0;
   let total = 0;
   for (const [name, list] of byProbe) {
