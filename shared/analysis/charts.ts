@@ -38,6 +38,7 @@ export const COLOURS = {
   good: '#12b76a',
   bad: '#f04438',
   neutral: '#98a2b3',
+  note: '#93370d',
 } as const;
 
 /** Each phase's colour on the timeline; other spans are coloured by their kind. */
@@ -87,7 +88,7 @@ export interface TimelineChart extends ChartBase {
 
 export interface Point {
   x: number;
-  /** null: the check gave no value (it failed before it could); drawn on the axis. */
+  /** null: the check gave no value (no series, no answer); drawn as a cross on the time axis, never as a value. */
   y: number | null;
   failed: boolean;
   /** What the point is, shown on hover. */
@@ -108,6 +109,8 @@ export interface LineChart extends ChartBase {
   joined?: boolean;
   /** What the legend calls the two kinds of point. @default { ok: 'within tolerance', failed: 'failed' } */
   legend?: { ok: string; failed: string };
+  /** Draw about this many points at most, thinned as `thin` does (the chart says so). @default MAX_DRAWN */
+  maxPoints?: number;
 }
 
 export interface Bar {
@@ -160,7 +163,9 @@ const TIME_STEPS = [SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30
 /** Tick positions and labels for an x axis. */
 function xTicks(axis: XAxis): { at: number; label: string }[] {
   if (axis.kind === 'elapsed') {
-    return niceTicks(axis.min / SECOND, axis.max / SECOND, 6).map((s) => ({ at: s * SECOND, label: `${formatNumber(s)} s` }));
+    const seconds = niceTicks(axis.min / SECOND, axis.max / SECOND, 6);
+    const labels = tickLabels(seconds);
+    return seconds.map((s, index) => ({ at: s * SECOND, label: `${labels[index]} s` }));
   }
   const span = axis.max - axis.min;
   const step = TIME_STEPS.find((candidate) => span / candidate <= 6) ?? (TIME_STEPS.at(-1) as number);
@@ -174,9 +179,50 @@ function xTicks(axis: XAxis): { at: number; label: string }[] {
 
 const xAxisLabel = (axis: XAxis) => axis.label ?? (axis.kind === 'elapsed' ? 'seconds since the experiment started' : 'time (UTC)');
 
-/** 1234.5 → "1,234.5"; at most two decimals. */
+/** Formats by significant digits, made once each: a day of checks is labelled in a moment, not in seconds. */
+const formats = new Map<number, Intl.NumberFormat>();
+
+/** A number with at most `significant` significant digits, but every digit of its whole part: 1,235, 0.985, 0.002135. */
+function numberText(value: number, significant: number): string {
+  let format = formats.get(significant);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { maximumSignificantDigits: significant, maximumFractionDigits: 0, roundingPriority: 'morePrecision' });
+    formats.set(significant, format);
+  }
+  return format.format(value);
+}
+
+/** 1234.5 → "1,235", 0.985 → "0.985", 0.0021345 → "0.002135": four significant digits, so a small value never reads 0. */
 export function formatNumber(value: number): string {
-  return value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
+  return numberText(value, 4);
+}
+
+/**
+ * A measured value with as many digits as put it on the same side of each bound as it is (0.98549 against 0.9855
+ * reads 0.98549, not 0.9855), so a failed check never reads as if it were within its tolerance.
+ */
+export function formatValue(value: number, bounds: readonly number[] = []): string {
+  for (let significant = 4; significant <= 17; significant++) {
+    const text = numberText(value, significant);
+    const shown = Number(text.replace(/,/g, ''));
+    if (bounds.every((bound) => Math.sign(shown - bound) === Math.sign(value - bound))) return text;
+  }
+  return String(value);
+}
+
+/** A bound exactly as it was given (a tolerance of 0.00001 is "0.00001", never a rounded "0"). */
+export const exactNumber = (value: number): string => String(value);
+
+/** Labels for round ticks, all with the decimals the finest of them needs, so no two read the same (0, 0.00001, 0.00002). */
+export function tickLabels(ticks: readonly number[]): string[] {
+  const decimals = ticks.reduce((most, tick) => Math.max(most, fractionDigits(tick)), 0);
+  return ticks.map((tick) => tick.toLocaleString('en-US', { maximumFractionDigits: decimals }));
+}
+
+/** How many decimals a round number needs to be written exactly (at most 20). */
+function fractionDigits(value: number): number {
+  for (let digits = 0; digits < 20; digits++) if (Math.abs(Number(value.toFixed(digits)) - value) <= Math.abs(value) * 1e-9) return digits;
+  return 20;
 }
 
 /** A duration in ms as a person reads it: 258 ms, 4.2 s, 2 min 5 s. */
@@ -195,14 +241,75 @@ const px = (value: number) => Number(value.toFixed(1));
 const scale = (domain: [number, number], range: [number, number]) => (value: number) =>
   domain[1] === domain[0] ? (range[0] + range[1]) / 2 : range[0] + ((value - domain[0]) / (domain[1] - domain[0])) * (range[1] - range[0]);
 
-function frame(chart: ChartBase, kind: string, height: number, body: string): string {
+/** The SVG around a chart's body; `note` (what was left out of the drawing) is written under it and in the description. */
+function frame(chart: ChartBase, kind: string, height: number, body: string, note?: string): string {
   const { id } = chart;
+  const total = note ? height + 18 : height;
+  const noted = note ? `<text class="thinned" x="8" y="${height + 8}" fill="${COLOURS.note}">${e(note)}</text>` : '';
   return (
-    `<svg id="${id}" class="chart chart-${kind}" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">` +
-    `<title id="${id}-title">${e(chart.title)}</title><desc id="${id}-desc">${e(chart.description)}</desc>` +
-    `<text class="chart-title" x="8" y="18" font-weight="600" font-size="14" fill="${COLOURS.text}">${e(chart.title)}</text>${body}</svg>`
+    `<svg id="${id}" class="chart chart-${kind}" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${WIDTH} ${total}" width="${WIDTH}" height="${total}">` +
+    `<title id="${id}-title">${e(chart.title)}</title><desc id="${id}-desc">${e(note ? `${chart.description} ${note}` : chart.description)}</desc>` +
+    `<text class="chart-title" x="8" y="18" font-weight="600" font-size="14" fill="${COLOURS.text}">${e(chart.title)}</text>${body}${noted}</svg>`
   );
 }
+
+/** About how many points or bars one chart draws at most: a day of checks every second would make a page of megabytes. */
+export const MAX_DRAWN = 1000;
+
+export interface Thinning<T> {
+  /** At most about this many kept. */
+  max: number;
+  /** Equal stretches of time each kept group is chosen in. */
+  stretches: number;
+  x: (item: T) => number;
+  failed: (item: T) => boolean;
+  /** Which of one stretch's items (all failed, or all not) to keep: the lowest and the highest, say. */
+  pick: (group: T[]) => T[];
+}
+
+/**
+ * At most about `max` of `items`, in x order, chosen so a chart still shows what matters: every failed one while they
+ * take no more than half of `max` (else those `pick` keeps of them in each stretch of time), and of the others those
+ * `pick` keeps in each stretch. The first and the last are kept, so the chart spans the same time. `everyFailed` says
+ * whether every failed one was kept.
+ */
+export function thin<T>(items: readonly T[], { max, stretches, x, failed, pick }: Thinning<T>): { kept: T[]; everyFailed: boolean } {
+  const ordered = [...items].sort((a, b) => x(a) - x(b));
+  if (ordered.length <= max) return { kept: ordered, everyFailed: true };
+  const first = x(ordered[0] as T);
+  const width = (x(ordered.at(-1) as T) - first) / stretches || 1;
+  const everyFailed = ordered.filter(failed).length <= max / 2;
+  const kept = new Set<T>([ordered[0] as T, ordered.at(-1) as T]);
+  const groups = new Map<string, T[]>();
+  for (const item of ordered) {
+    const bad = failed(item);
+    if (bad && everyFailed) {
+      kept.add(item);
+      continue;
+    }
+    const key = `${bad ? 'failed' : 'ok'} ${Math.min(stretches - 1, Math.floor((x(item) - first) / width))}`;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  for (const group of groups.values()) for (const item of pick(group)) kept.add(item);
+  return { kept: ordered.filter((item) => kept.has(item)), everyFailed };
+}
+
+/** Of one stretch's points: the lowest and the highest value, and the first without one. */
+function extremes(points: Point[]): Point[] {
+  let low: Point | undefined;
+  let high: Point | undefined;
+  for (const point of points) {
+    if (point.y === null) continue;
+    if (!low || point.y < (low.y as number)) low = point;
+    if (!high || point.y > (high.y as number)) high = point;
+  }
+  return [low, high, points.find((point) => point.y === null)].filter((point): point is Point => point !== undefined);
+}
+
+/** What a chart says when it drew fewer than it was given. */
+const thinnedNote = (drawn: number, total: number, what: string, how: string) => `Thinned: ${formatNumber(drawn)} of ${formatNumber(total)} ${what} drawn (${how}).`;
 
 /** A legend at the top right, ending at `right`: a swatch (drawn in a 14 px box) and a text per entry. */
 function legendOf(entries: { swatch: string; text: string }[], right: number): string {
@@ -229,10 +336,20 @@ function bottomAxis(ticks: { at: number; label: string }[], x: (value: number) =
 
 /**
  * A timeline: one row per kind of thing (phases, faults, checks, rollback steps, recoveries), each a bar from its
- * start to its end on a shared axis of seconds since the experiment started. Instant things get a thin bar.
+ * start to its end on a shared axis of seconds since the experiment started. Instant things get a thin bar. A row of
+ * more than `MAX_DRAWN` bars is thinned (every failed one while they fit, and the longest of the others in each
+ * stretch of time), and the chart says so.
  */
 export function timelineChart(chart: TimelineChart): string {
-  const rows = chart.rows.filter((row) => row.spans.length > 0);
+  const notes: string[] = [];
+  const rows = chart.rows
+    .filter((row) => row.spans.length > 0)
+    .map((row) => {
+      const { kept, everyFailed } = thin(row.spans, { max: MAX_DRAWN, stretches: MAX_DRAWN / 2, x: (span) => span.start, failed: (span) => span.failed === true, pick: longest });
+      const how = everyFailed ? 'every failed one, and the longest of the others in each stretch of time' : 'the longest failed one and the longest other in each stretch of time';
+      if (kept.length < row.spans.length) notes.push(thinnedNote(kept.length, row.spans.length, row.label.toLowerCase(), how));
+      return { ...row, spans: kept };
+    });
   const left = 150;
   const right = WIDTH - 20;
   const top = 34;
@@ -264,8 +381,11 @@ export function timelineChart(chart: TimelineChart): string {
     .join('');
   const phases = [...new Set(rows.flatMap((row) => row.spans.filter((span) => span.kind === 'phase').map((span) => span.label)))];
   const legend = legendOf(phases.map((phase) => ({ swatch: `<rect x="0" y="-10" width="12" height="12" rx="2" fill="${PHASE_COLOURS[phase] ?? COLOURS.neutral}"/>`, text: phase })), right);
-  return frame(chart, 'timeline', bottom + 46, bottomAxis(xTicks(axis), x, { left, right, top, bottom }, xAxisLabel(axis)) + body + legend);
+  return frame(chart, 'timeline', bottom + 46, bottomAxis(xTicks(axis), x, { left, right, top, bottom }, xAxisLabel(axis)) + body + legend, notes.join(' ') || undefined);
 }
+
+/** Of one stretch's spans, the longest. */
+const longest = (spans: Span[]): Span[] => [spans.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a))];
 
 /**
  * Values over time (a probe's latency or its value, scores over dates): each a point, joined in time order, failed
@@ -277,20 +397,29 @@ export function lineChart(chart: LineChart): string {
   const right = WIDTH - 24;
   const top = 40;
   const bottom = 210;
-  const values = chart.points.map((p) => p.y).filter((y): y is number => y !== null);
   const tolerance = chart.tolerance;
   const bounds = tolerance ? (tolerance.kind === 'range' ? [tolerance.from, tolerance.to] : [tolerance.value]) : [];
+  // By a loop: a day of checks is more arguments than Math.max(...) takes.
+  let [lowest, highest] = [0, 0];
+  for (const value of [...bounds, ...chart.points.map((p) => p.y)]) {
+    if (value === null) continue;
+    if (value < lowest) lowest = value;
+    if (value > highest) highest = value;
+  }
   // Headroom above the highest value or bound, so a tolerance line never sits on the chart's top edge.
-  const highest = Math.max(...values, ...bounds, 0);
-  const [yMin, yMax] = niceDomain(chart.y.min ?? Math.min(0, ...values, ...bounds), chart.y.max ?? highest + Math.abs(highest) * 0.1);
+  const [yMin, yMax] = niceDomain(chart.y.min ?? lowest, chart.y.max ?? highest + Math.abs(highest) * 0.1);
   const y = scale([yMin, yMax], [bottom, top]);
   const xAxis = chart.x;
   const x = scale([xAxis.min, xAxis.max], [left + 8, right - 8]);
-  const clampY = (value: number | null) => (value === null ? bottom : y(Math.min(Math.max(value, yMin), yMax)));
+  const clampY = (value: number) => y(Math.min(Math.max(value, yMin), yMax));
   const unit = chart.y.unit ? ` ${chart.y.unit}` : '';
+  const max = chart.maxPoints ?? MAX_DRAWN;
+  const { kept: ordered, everyFailed } = thin(chart.points, { max, stretches: Math.max(1, Math.floor(max / 5)), x: (p) => p.x, failed: (p) => p.failed, pick: extremes });
 
-  const yTicks = niceTicks(yMin, yMax, 4)
-    .map((tick) => `<line x1="${left}" x2="${right}" y1="${px(y(tick))}" y2="${px(y(tick))}" stroke="${COLOURS.grid}"/><text x="${left - 6}" y="${px(y(tick) + 4)}" text-anchor="end" fill="${COLOURS.text}">${e(formatNumber(tick))}</text>`)
+  const ticksY = niceTicks(yMin, yMax, 4);
+  const labelsY = tickLabels(ticksY);
+  const yTicks = ticksY
+    .map((tick, index) => `<line x1="${left}" x2="${right}" y1="${px(y(tick))}" y2="${px(y(tick))}" stroke="${COLOURS.grid}"/><text x="${left - 6}" y="${px(y(tick) + 4)}" text-anchor="end" fill="${COLOURS.text}">${e(labelsY[index] as string)}</text>`)
     .join('');
   const yAxis = `<g class="axis axis-y">${yTicks}<line x1="${left}" x2="${left}" y1="${top}" y2="${bottom}" stroke="${COLOURS.axis}"/><text class="axis-label" transform="translate(16 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill="${COLOURS.axis}">${e(chart.y.label)}</text></g>`;
 
@@ -319,31 +448,51 @@ export function lineChart(chart: LineChart): string {
     }
   }
 
-  const ordered = [...chart.points].sort((a, b) => a.x - b.x);
-  const joined = chart.joined !== false && ordered.length > 1;
-  const path = joined ? `<polyline class="series-line" points="${ordered.map((p) => `${px(x(p.x))},${px(clampY(p.y))}`).join(' ')}" fill="none" stroke="${COLOURS.line}" stroke-width="1.5" stroke-opacity="0.6"/>` : '';
+  // The line joins the values in time order and breaks where a check gave none.
+  const segments: string[] = [];
+  let run: string[] = [];
+  for (const p of [...ordered, null]) {
+    if (p && p.y !== null) run.push(`${px(x(p.x))},${px(clampY(p.y))}`);
+    else {
+      if (run.length > 1) segments.push(`M${run.join('L')}`);
+      run = [];
+    }
+  }
+  const path =
+    chart.joined !== false && segments.length > 0 ? `<path class="series-line" d="${segments.join('')}" fill="none" stroke="${COLOURS.line}" stroke-width="1.5" stroke-opacity="0.6"/>` : '';
   const points = ordered
     .map((p) => {
       const cx = px(x(p.x));
-      const cy = px(clampY(p.y));
-      const fill = p.failed ? COLOURS.failed : COLOURS.ok;
-      return `<circle class="point${p.failed ? ' failed' : ''}" data-point="${p.failed ? 'failed' : 'ok'}" cx="${cx}" cy="${cy}" r="${p.failed ? 5.5 : 4}" fill="${fill}" stroke="#ffffff" stroke-width="1.5"><title>${e(p.label)}</title></circle>`;
+      const status = p.failed ? 'failed' : 'ok';
+      const colour = p.failed ? COLOURS.failed : COLOURS.ok;
+      if (p.y === null) {
+        return `<path class="point no-value ${status}" data-point="no-value" data-status="${status}" d="${cross(cx, bottom)}" stroke="${colour}" stroke-width="2.5"><title>${e(p.label)}</title></path>`;
+      }
+      return `<circle class="point${p.failed ? ' failed' : ''}" data-point="${status}" cx="${cx}" cy="${px(clampY(p.y))}" r="${p.failed ? 5.5 : 4}" fill="${colour}" stroke="#ffffff" stroke-width="1.5"><title>${e(p.label)}</title></circle>`;
     })
     .join('');
-  const failed = chart.points.filter((p) => p.failed).length;
+  // Counted over every point given, drawn or not.
+  const counts = { ok: 0, failed: 0, none: 0 };
+  for (const p of chart.points) counts[p.y === null ? 'none' : p.failed ? 'failed' : 'ok'] += 1;
   const names = chart.legend ?? { ok: 'within tolerance', failed: 'failed' };
   const legend = legendOf(
     [
-      { swatch: `<circle cx="5" cy="-4" r="4" fill="${COLOURS.ok}"/>`, text: `${chart.points.length - failed} ${names.ok}` },
-      { swatch: `<circle cx="5" cy="-4" r="5" fill="${COLOURS.failed}"/>`, text: `${failed} ${names.failed}` },
+      { swatch: `<circle cx="5" cy="-4" r="4" fill="${COLOURS.ok}"/>`, text: `${formatNumber(counts.ok)} ${names.ok}` },
+      { swatch: `<circle cx="5" cy="-4" r="5" fill="${COLOURS.failed}"/>`, text: `${formatNumber(counts.failed)} ${names.failed}` },
+      ...(counts.none > 0 ? [{ swatch: `<path d="${cross(5, -4)}" stroke="${COLOURS.failed}" stroke-width="2.5"/>`, text: `${formatNumber(counts.none)} no value` }] : []),
       ...(tolerance ? [{ swatch: `<line x1="0" x2="14" y1="-4" y2="-4" stroke="${COLOURS.tolerance}" stroke-dasharray="4 3"/>`, text: 'tolerance' }] : []),
     ],
     right,
   );
   const axisLabel = `${xAxisLabel(xAxis)}${unit && !chart.y.label.includes(unit.trim()) ? `; values in${unit}` : ''}`;
   const body = bottomAxis(xTicks(xAxis), x, { left, right, top, bottom }, axisLabel) + shaded + yAxis + tolerated + path + points + legend;
-  return frame(chart, 'line', bottom + 46, body);
+  const how = everyFailed ? 'every failed point, and the lowest and highest of the others in each stretch of time' : 'in each stretch of time, the lowest and highest of the failed points and of the others';
+  const note = ordered.length < chart.points.length ? thinnedNote(ordered.length, chart.points.length, 'points', how) : undefined;
+  return frame(chart, 'line', bottom + 46, body, note);
 }
+
+/** A cross centred on (x, y): a check that gave no value, on the time axis where no value can be mistaken for one. */
+const cross = (x: number, y: number) => `M${px(x - 5)} ${px(y - 5)}L${px(x + 5)} ${px(y + 5)}M${px(x - 5)} ${px(y + 5)}L${px(x + 5)} ${px(y - 5)}`;
 
 /**
  * Horizontal bars, one per row (a score per experiment, a recovery time per fault), each with its value written at its
@@ -360,7 +509,9 @@ export function barChart(chart: BarChart): string {
   const [, max] = chart.max === undefined ? niceDomain(0, largest) : [0, chart.max];
   const x = scale([0, max], [left, right]);
   const unit = chart.unit ? ` ${chart.unit}` : '';
-  const ticks = niceTicks(0, max, 5).map((at) => ({ at, label: `${formatNumber(at)}${unit}` }));
+  const at = niceTicks(0, max, 5);
+  const labels = tickLabels(at);
+  const ticks = at.map((value, index) => ({ at: value, label: `${labels[index]}${unit}` }));
   const tones = { good: COLOURS.good, bad: COLOURS.bad, neutral: COLOURS.neutral };
   const body = chart.bars
     .map((bar, index) => {

@@ -6,7 +6,7 @@
  * the rollbacks).
  */
 import type { JsonObject, JsonValue } from '../journal/activity.js';
-import { formatDuration, formatNumber, type Span, type Tolerance } from './charts.js';
+import { exactNumber, formatDuration, formatValue, type Span, type Tolerance } from './charts.js';
 
 /** One probe check, as the probe chart plots it. */
 export interface ProbeCheck {
@@ -19,7 +19,10 @@ export interface ProbeCheck {
 
 export interface ProbeSeries {
   name: string;
-  /** `value`: the probe's output has a numeric `value` (or is a number); `latency`: how long each check took. */
+  /**
+   * `value`: a probe that reads a value (a `prometheus` probe, an output with a `value`, or a number), even when no
+   * check got one; `latency`: how long each check took.
+   */
   measure: 'value' | 'latency';
   checks: ProbeCheck[];
   tolerance?: Tolerance;
@@ -58,6 +61,22 @@ function extent(record: JsonObject): { start: number; end: number } | undefined 
 
 const activityName = (record: JsonObject) => String(obj(record.activity).name ?? '');
 const exception = (record: JsonObject) => arr(record.exception).map(String).join(' ').trim().slice(0, 200);
+/** Why a check failed: its exception, else the first failure its output names (a probe that measured and judged). */
+const whyFailed = (record: JsonObject) => exception(record) || String(arr(obj(record.output).failures)[0] ?? '').slice(0, 200);
+
+/**
+ * The least and greatest of some numbers, by a loop: a day of checks every second is far more arguments than
+ * `Math.min(...)` can take (it overflows the call stack).
+ */
+function bounds(values: Iterable<number>): { min: number; max: number } | undefined {
+  let found: { min: number; max: number } | undefined;
+  for (const value of values) {
+    if (!found) found = { min: value, max: value };
+    else if (value < found.min) found.min = value;
+    else if (value > found.max) found.max = value;
+  }
+  return found;
+}
 
 export function journalTimeline(journal: JsonObject): JournalTimeline {
   const states = obj(journal.steady_states);
@@ -91,12 +110,11 @@ export function journalTimeline(journal: JsonObject): JournalTimeline {
   const rollbacks = rollbackRecords.flatMap((record) => spanOf(record, 'rollback', record.status === 'failed', exception(record) || undefined));
   const checks = checked.map(({ probe, when, start, end }) => ({ start, end, label: activityName(probe), kind: 'check', failed: failedCheck(probe), detail: when }));
 
-  const known = [...faults, ...rollbacks, ...checks].flatMap((span) => [span.start, span.end]);
   const recordedPhases = arr(obj(journal.chaosduck).phases).map(obj);
   const phases = recordedPhases.length > 0 ? phasesRecorded(recordedPhases) : phasesFromActivities(before, after, faults, rollbacks, checks);
-  known.push(...phases.flatMap((span) => [span.start, span.end]));
-  const start = time(journal.start) ?? (known.length > 0 ? Math.min(...known) : 0);
-  const end = Math.max(time(journal.end) ?? start, ...known);
+  const known = bounds([faults, rollbacks, checks, phases].flatMap((spans) => spans.flatMap((span) => [span.start, span.end])));
+  const start = time(journal.start) ?? known?.min ?? 0;
+  const end = Math.max(time(journal.end) ?? start, known?.max ?? start);
 
   // Recovery as each fault measured it, from the fault that hit the same target (else the first fault).
   const recoveries = rollbackRecords.flatMap((record): Span[] => {
@@ -111,7 +129,7 @@ export function journalTimeline(journal: JsonObject): JournalTimeline {
   });
 
   const applied = faults.filter((fault) => !fault.failed);
-  const faultWindow = applied.length > 0 ? { start: Math.min(...applied.map((f) => f.start)), end: rollbacks.length > 0 ? Math.max(...rollbacks.map((r) => r.end)) : end } : null;
+  const faultWindow = applied.length > 0 ? { start: bounds(applied.map((f) => f.start))?.min as number, end: bounds(rollbacks.map((r) => r.end))?.max ?? end } : null;
   return { start, end, phases, faults, checks, rollbacks, recoveries, probes: probeSeries(checked), faultWindow };
 }
 
@@ -128,7 +146,7 @@ function phasesRecorded(phases: JsonObject[]): Span[] {
 /** A Chaos Toolkit journal's phases, from what ran: the checks before, the method, the checks after, the rollbacks. */
 function phasesFromActivities(before: JsonObject[], after: JsonObject[], faults: Span[], rollbacks: Span[], checks: Span[]): Span[] {
   const cover = (label: string, spans: { start: number; end: number; failed?: boolean }[], detail: string): Span[] =>
-    spans.length > 0 ? [{ start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)), label, kind: 'phase', failed: spans.some((s) => s.failed), detail }] : [];
+    spans.length > 0 ? [{ start: bounds(spans.map((s) => s.start))?.min as number, end: bounds(spans.map((s) => s.end))?.max as number, label, kind: 'phase', failed: spans.some((s) => s.failed), detail }] : [];
   const extents = (records: JsonObject[]) => records.flatMap((record) => {
     const span = extent(record);
     return span ? [{ ...span, failed: failedCheck(record) }] : [];
@@ -142,23 +160,31 @@ function phasesFromActivities(before: JsonObject[], after: JsonObject[], faults:
   ];
 }
 
-/** One series per probe: its numeric values when its output carries one, else how long each check took. */
+/**
+ * One series per probe: the values it read when it reads values (a check that got none kept as such, never as 0),
+ * else how long each check took.
+ */
 function probeSeries(checked: { probe: JsonObject; when: string; start: number; end: number }[]): ProbeSeries[] {
   const byName = new Map<string, typeof checked>();
   for (const check of checked) {
     const name = activityName(check.probe);
-    byName.set(name, [...(byName.get(name) ?? []), check]);
+    const list = byName.get(name);
+    if (list) list.push(check);
+    else byName.set(name, [check]);
   }
   return [...byName].map(([name, list]) => {
-    const measure = list.some(({ probe }) => valueOf(probe) !== undefined) ? 'value' : 'latency';
+    const measure = list.some(({ probe }) => readsValue(probe)) ? 'value' : 'latency';
+    const probes = list.map(({ probe }) => probe);
+    const tolerance = measure === 'value' ? valueTolerance(probes) : latencyTolerance(probes);
+    const limits = !tolerance ? [] : tolerance.kind === 'range' ? [tolerance.from, tolerance.to] : [tolerance.value];
     const checks = list.map(({ probe, when, start, end }): ProbeCheck => {
       const failed = failedCheck(probe);
       const y = measure === 'value' ? (valueOf(probe) ?? null) : (num(obj(probe.output).latency_ms) ?? end - start);
-      const shown = y === null ? 'no value' : measure === 'value' ? formatNumber(y) : `${formatNumber(y)} ms`;
-      const why = failed ? ` — failed${exception(probe) ? `: ${exception(probe)}` : ''}` : '';
+      // A value is written with the digits that put it on the right side of its tolerance's bounds.
+      const shown = y === null ? 'no value' : measure === 'value' ? formatValue(y, limits) : `${formatValue(y, limits)} ms`;
+      const why = failed ? ` — failed${whyFailed(probe) ? `: ${whyFailed(probe)}` : ''}` : '';
       return { at: start, y, failed, label: `${name} ${when}: ${shown}${why}` };
     });
-    const tolerance = measure === 'value' ? valueTolerance(list.map(({ probe }) => probe)) : latencyTolerance(list.map(({ probe }) => probe));
     return { name, measure, checks, ...(tolerance ? { tolerance } : {}) };
   });
 }
@@ -166,6 +192,15 @@ function probeSeries(checked: { probe: JsonObject; when: string; start: number; 
 /** The number a check measured: its output when that is a number, or the output's `value` (the prometheus probe's). */
 function valueOf(probe: JsonObject): number | undefined {
   return num(probe.output) ?? num(obj(probe.output).value);
+}
+
+/**
+ * Whether a probe reads a value rather than answering in time: a `prometheus` probe, or an output that is a number or
+ * has a `value` (null when the check got none: no series, an unreachable server).
+ */
+function readsValue(probe: JsonObject): boolean {
+  const output = probe.output;
+  return obj(obj(probe.activity).provider).type === 'prometheus' || typeof output === 'number' || Object.hasOwn(obj(output), 'value');
 }
 
 /**
@@ -178,15 +213,15 @@ function valueTolerance(probes: JsonObject[]): Tolerance | undefined {
     const recorded = obj(obj(probe.output).tolerance);
     const [equals, lt, gt] = [num(recorded.equals), num(recorded.lt), num(recorded.gt)];
     const range = pair(recorded.range);
-    if (equals !== undefined) return { kind: 'equals', value: equals, label: `= ${formatNumber(equals)}` };
-    if (range) return { kind: 'range', from: range[0], to: range[1], label: `within [${formatNumber(range[0])}, ${formatNumber(range[1])}]` };
-    if (lt !== undefined && gt !== undefined) return { kind: 'range', from: gt, to: lt, label: `> ${formatNumber(gt)} and < ${formatNumber(lt)}` };
-    if (lt !== undefined) return { kind: 'max', value: lt, label: `< ${formatNumber(lt)}` };
-    if (gt !== undefined) return { kind: 'min', value: gt, label: `> ${formatNumber(gt)}` };
+    if (equals !== undefined) return { kind: 'equals', value: equals, label: `= ${exactNumber(equals)}` };
+    if (range) return { kind: 'range', from: range[0], to: range[1], label: `within [${exactNumber(range[0])}, ${exactNumber(range[1])}]` };
+    if (lt !== undefined && gt !== undefined) return { kind: 'range', from: gt, to: lt, label: `> ${exactNumber(gt)} and < ${exactNumber(lt)}` };
+    if (lt !== undefined) return { kind: 'max', value: lt, label: `< ${exactNumber(lt)}` };
+    if (gt !== undefined) return { kind: 'min', value: gt, label: `> ${exactNumber(gt)}` };
     const declared = obj(probe.activity).tolerance;
     const declaredRange = obj(declared).type === 'range' ? pair(obj(declared).range) : undefined;
-    if (declaredRange) return { kind: 'range', from: declaredRange[0], to: declaredRange[1], label: `within [${formatNumber(declaredRange[0])}, ${formatNumber(declaredRange[1])}]` };
-    if (num(declared) !== undefined) return { kind: 'equals', value: declared as number, label: `= ${formatNumber(declared as number)}` };
+    if (declaredRange) return { kind: 'range', from: declaredRange[0], to: declaredRange[1], label: `within [${exactNumber(declaredRange[0])}, ${exactNumber(declaredRange[1])}]` };
+    if (num(declared) !== undefined) return { kind: 'equals', value: declared as number, label: `= ${exactNumber(declared as number)}` };
   }
   return undefined;
 }
@@ -202,5 +237,5 @@ function pair(value: unknown): [number, number] | undefined {
 /** An http probe's latency bound (`max_latency_ms` in what it ran). */
 function latencyTolerance(probes: JsonObject[]): Tolerance | undefined {
   const max = probes.map((probe) => num(obj(obj(probe.activity).provider).max_latency_ms)).find((value) => value !== undefined);
-  return max === undefined ? undefined : { kind: 'max', value: max, label: `at most ${formatNumber(max)} ms` };
+  return max === undefined ? undefined : { kind: 'max', value: max, label: `at most ${exactNumber(max)} ms` };
 }

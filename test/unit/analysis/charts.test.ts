@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { barChart, lineChart, niceTicks, timelineChart } from '../../../shared/analysis/charts.js';
+import { barChart, formatNumber, formatValue, lineChart, niceTicks, thin, tickLabels, timelineChart, type Point } from '../../../shared/analysis/charts.js';
 
 const count = (svg: string, pattern: RegExp) => [...svg.matchAll(pattern)].length;
 const points = (svg: string) => count(svg, /data-point="/g);
@@ -65,7 +65,7 @@ describe('line chart', () => {
     expect(latency).toMatch(/>0 s<\/text>.*>2 s<\/text>.*>4 s<\/text>.*>6 s<\/text>/);
   });
 
-  it('draws a range tolerance as a band, and a check with no value on the axis', () => {
+  it('draws a range tolerance as a band, and a check with no value as a cross on the time axis, never as a value', () => {
     const svg = lineChart({
       id: 'v',
       title: 'error ratio',
@@ -74,14 +74,41 @@ describe('line chart', () => {
       y: { label: 'value' },
       points: [
         { x: 0, y: 0.5, failed: false, label: 'a' },
-        { x: 500, y: null, failed: true, label: 'no value' },
+        { x: 250, y: 0.55, failed: false, label: 'b' },
+        { x: 500, y: null, failed: true, label: 'error ratio during the fault: no value — failed: the query returned no series' },
+        { x: 750, y: 0.6, failed: false, label: 'c' },
+        { x: 1000, y: 0.65, failed: false, label: 'd' },
       ],
       tolerance: { kind: 'range', from: 0.2, to: 0.8, label: 'within [0.2, 0.8]' },
     });
 
     expect(svg).toContain('data-tolerance="range"');
-    expect(attributeOf(svg, 'data-point="failed"', 'cy')).toBe(210); // the x axis
-    expect(points(svg)).toBe(2);
+    expect(points(svg)).toBe(5);
+    // Not a circle at some height: a cross centred on the x axis (y 210), in the failed colour, that says why on hover.
+    const none = /<path class="point no-value failed" data-point="no-value" data-status="failed" d="M([\d.]+) ([\d.]+)L[^"]*"[^>]*><title>([^<]*)<\/title>/.exec(svg);
+    expect(none?.[2]).toBe('205');
+    expect(none?.[3]).toBe('error ratio during the fault: no value — failed: the query returned no series');
+    expect(count(svg, /<circle class="point/g)).toBe(4);
+    expect(svg).toContain('>1 no value</text>');
+    // The line breaks where the check gave no value, rather than dropping to 0.
+    expect(/class="series-line" d="([^"]*)"/.exec(svg)?.[1]).toMatch(/^M[\d.]+,[\d.]+L[\d.]+,[\d.]+M[\d.]+,[\d.]+L[\d.]+,[\d.]+$/);
+  });
+
+  it('writes small values with their significant digits: distinct tick labels, never "0" for what is not 0', () => {
+    const svg = lineChart({
+      id: 's',
+      title: 'scrape-duration: value of each check',
+      description: 'd',
+      x: { kind: 'elapsed', min: 0, max: 3000 },
+      y: { label: 'value' },
+      points: [0.00213, 0.0031, 0.0042].map((y, i) => ({ x: i * 1000, y, failed: true, label: `check ${i}: ${formatValue(y, [0.00001])} — failed` })),
+      tolerance: { kind: 'max', value: 0.00001, label: '< 0.00001' },
+    });
+
+    const yLabels = [...(/<g class="axis axis-y">(.*?)<\/g>/.exec(svg)?.[1] ?? '').matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]);
+    expect(yLabels).toEqual(['0', '0.002', '0.004', 'value']);
+    expect(svg).toContain('>&lt; 0.00001</text>');
+    expect(svg).toContain('<title>check 0: 0.00213 — failed</title>');
   });
 
   it('labels wall-clock ticks in UTC, by the minute within a day', () => {
@@ -132,6 +159,16 @@ describe('timeline chart', () => {
     expect(svg).toContain('>STEADY_STATE</text>');
     expect(svg).toContain('>OBSERVE</text>');
   });
+
+  it('thins a row of more bars than it can show, keeping every failed one, and says so', () => {
+    const checks = Array.from({ length: 20_000 }, (_, i) => ({ start: start + i * 1000, end: start + i * 1000 + 20, label: 'home', kind: 'check', failed: i % 1000 === 1 }));
+
+    const long = timelineChart({ id: 'l', title: 'long: timeline', description: 'd', start, end: start + 20_000_000, rows: [{ label: 'Probe checks', spans: checks }] });
+
+    expect(points(long)).toBeLessThanOrEqual(1000);
+    expect(count(long, /data-status="failed"/g)).toBe(20);
+    expect(long).toMatch(/>Thinned: [\d,]+ of 20,000 probe checks drawn \(every failed one, and the longest of the others in each stretch of time\)\.<\/text>/);
+  });
 });
 
 describe('bar chart', () => {
@@ -167,6 +204,67 @@ describe('escaping', () => {
       expect(chart).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;');
       expect(parsed(chart).title).toBe(evil);
     }
+  });
+});
+
+describe('numbers', () => {
+  it('keeps four significant digits, and every digit of a whole part', () => {
+    expect([0, 0.00213456, 0.985, 12.3456, 717, 1234.5, 86_402].map(formatNumber)).toEqual(['0', '0.002135', '0.985', '12.35', '717', '1,235', '86,402']);
+  });
+
+  it('writes a value with the digits that put it on its own side of each bound', () => {
+    expect(formatValue(0.985, [0.99, 1])).toBe('0.985');
+    expect(formatValue(0.98549, [0.9855])).toBe('0.98549');
+    expect(formatValue(0.99999, [0.99999])).toBe('0.99999');
+    expect(formatValue(1000.4, [1000])).toBe('1,000.4');
+    expect(formatValue(0.31126235500000077, [0.25])).toBe('0.3113');
+  });
+
+  it('labels ticks with the decimals the finest needs, so no two read the same', () => {
+    expect(tickLabels([0, 0.00001, 0.00002])).toEqual(['0', '0.00001', '0.00002']);
+    expect(tickLabels([0, 2.5, 5, 7.5])).toEqual(['0', '2.5', '5', '7.5']);
+    expect(tickLabels([1_000_000, 1_000_002])).toEqual(['1,000,000', '1,000,002']);
+  });
+});
+
+describe('thinning', () => {
+  const at = (x: number, y: number | null, failed = false): Point => ({ x, y, failed, label: `${x}` });
+
+  it('keeps every failed point, the lowest and highest of the others in each stretch of time, the first and the last', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => at(i, i === 5000 ? 999 : i === 7000 ? -5 : i % 10, i % 1000 === 3));
+    const pick = (points: Point[]) => [points.reduce((a, b) => ((b.y ?? 0) < (a.y ?? 0) ? b : a)), points.reduce((a, b) => ((b.y ?? 0) > (a.y ?? 0) ? b : a))];
+
+    const { kept, everyFailed } = thin(many, { max: 100, stretches: 20, x: (p) => p.x, failed: (p) => p.failed, pick });
+
+    expect(everyFailed).toBe(true);
+    expect(kept.length).toBeLessThanOrEqual(100);
+    expect(kept.filter((p) => p.failed).map((p) => p.x)).toEqual([3, 1003, 2003, 3003, 4003, 5003, 6003, 7003, 8003, 9003]);
+    expect(kept.map((p) => p.x)).toEqual(expect.arrayContaining([0, 5000, 7000, 9999]));
+    expect(kept.map((p) => p.x)).toEqual([...kept.map((p) => p.x)].sort((a, b) => a - b));
+  });
+
+  it('thins the failed points too when they are more than half of what may be drawn, and says so', () => {
+    const { kept, everyFailed } = thin(Array.from({ length: 10_000 }, (_, i) => at(i, i, true)), { max: 100, stretches: 20, x: (p) => p.x, failed: (p) => p.failed, pick: (g) => [g[0] as Point] });
+
+    expect(everyFailed).toBe(false);
+    expect(kept.length).toBeLessThanOrEqual(22);
+  });
+
+  it('leaves a chart of few points as it is', () => {
+    const few = [at(2, 1), at(1, 2)];
+    expect(thin(few, { max: 100, stretches: 20, x: (p) => p.x, failed: (p) => p.failed, pick: () => [] })).toEqual({ kept: [few[1], few[0]], everyFailed: true });
+  });
+
+  it('draws about a thousand of a day of checks, says how many of how many, and counts them all in the legend', () => {
+    const day = Array.from({ length: 86_400 }, (_, i) => at(i * 1000, i % 500 === 0 ? 900 : 10 + (i % 7), i % 500 === 0));
+
+    const svg = lineChart({ id: 'd', title: 'home: latency of each check', description: 'A day.', x: { kind: 'elapsed', min: 0, max: 86_400_000 }, y: { label: 'latency (ms)', unit: 'ms', min: 0 }, points: day, tolerance: { kind: 'max', value: 500, label: 'at most 500 ms' } });
+
+    expect(points(svg)).toBeLessThanOrEqual(1000);
+    expect(count(svg, /data-point="failed"/g)).toBe(173);
+    expect(svg).toMatch(/>Thinned: [\d,]+ of 86,400 points drawn \(every failed point, and the lowest and highest of the others in each stretch of time\)\.<\/text>/);
+    expect(svg).toContain('>86,227 within tolerance</text>');
+    expect(parsed(svg).points).toBe(points(svg));
   });
 });
 

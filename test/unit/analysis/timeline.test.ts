@@ -102,8 +102,44 @@ describe('a probe that records a value', () => {
     [{ equals: 1 }, { kind: 'equals', value: 1, label: '= 1' }],
     [{ range: [0.99, 1] }, { kind: 'range', from: 0.99, to: 1, label: 'within [0.99, 1]' }],
     [{ gt: 0, lt: 1 }, { kind: 'range', from: 0, to: 1, label: '> 0 and < 1' }],
-  ])('draws the tolerance %j as %j', (tolerance, drawn) => {
+    [{ lt: 0.00001 }, { kind: 'max', value: 0.00001, label: '< 0.00001' }],
+    [{ gt: 1234.5678 }, { kind: 'min', value: 1234.5678, label: '> 1234.5678' }],
+  ])('draws the tolerance %j as %j, its bounds as they were given', (tolerance, drawn) => {
     expect(journalTimeline(journal(tolerance)).probes[0]?.tolerance).toEqual(drawn);
+  });
+
+  it('writes each value with the digits that tell it from its bounds, and why a check failed', () => {
+    const failing = { ...check('2026-03-01T10:00:03Z', { value: 0.985, tolerance: { range: [0.99, 1] }, failures: ['availability = 0.985, expected within [0.99, 1]'] }, false) };
+    const [series] = journalTimeline({ start: '2026-03-01T10:00:00Z', steady_states: { before: { probes: [failing] }, during: [], after: null }, run: [], rollbacks: [] }).probes;
+
+    expect(series?.checks[0]?.label).toBe('error-ratio before the fault: 0.985 — failed: availability = 0.985, expected within [0.99, 1]');
+  });
+});
+
+describe('a prometheus probe, from a real run against a real Prometheus', () => {
+  const timeline = journalTimeline(fixture('sandbox-prometheus'));
+  const series = (name: string) => timeline.probes.find((probe) => probe.name === name);
+
+  it('charts each probe by the value it read, with the tolerance it recorded', () => {
+    expect(timeline.probes.map((p) => [p.name, p.measure, p.tolerance?.label])).toEqual([
+      ['health-latency', 'value', '< 0.25'],
+      ['scrape-duration', 'value', 'within [0, 0.5]'],
+      ['error-ratio', 'value', '< 0.01'],
+    ]);
+    // Small values before the fault, past 0.25 s once 300 ms were added to every replica.
+    const latency = series('health-latency')?.checks ?? [];
+    expect(latency[0]?.y).toBeLessThan(0.25);
+    expect(latency.filter((c) => c.failed).every((c) => (c.y ?? 0) >= 0.25)).toBe(true);
+    // 0.028513917 read, written with four significant digits (it used to read 0.03; 0.0000285 would have read 0).
+    expect(latency[0]?.label).toBe('health-latency before the fault: 0.02851');
+  });
+
+  it('keeps a probe whose every check got no value a value series, each check without one, never 0 nor a latency', () => {
+    const errors = series('error-ratio');
+
+    expect(errors?.checks.length).toBeGreaterThan(0);
+    expect(errors?.checks.every((c) => c.y === null && c.failed)).toBe(true);
+    expect(errors?.checks[0]?.label).toMatch(/^error-ratio during the fault \(tick 1\): no value — failed: the query returned no series/);
   });
 });
 
