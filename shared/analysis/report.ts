@@ -60,7 +60,10 @@ export function renderReport(items: readonly ReportInput[], generatedAt: string)
   }
   for (const item of items) {
     const { analysis } = item;
-    md.push('', `### ${item.name}`, '', analysis.summary, '', `**Hypothesis**: ${analysis.hypothesis.statement || '(none stated)'} — ${analysis.hypothesis.verdict}.`);
+    md.push('', `### ${item.name}`, '');
+    const compacted = compactedNote(item.journal);
+    if (compacted) md.push(`> **Incomplete journal**: ${compacted}`, '');
+    md.push(analysis.summary, '', `**Hypothesis**: ${analysis.hypothesis.statement || '(none stated)'} — ${analysis.hypothesis.verdict}.`);
     if (analysis.probes.length > 0) {
       md.push('', '| probe | checks | failed | longest failing streak | latency median / p95 |', '|---|---|---|---|---|');
       for (const probe of analysis.probes) {
@@ -76,6 +79,28 @@ export function renderReport(items: readonly ReportInput[], generatedAt: string)
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/**
+ * What a journal cut down to fit the store (`fitJournal`: `chaosduck.journal_compacted`) leaves out, for the page to say
+ * above its charts and counts, which show only what was kept.
+ */
+function compactedNote(journal: JsonObject): string | undefined {
+  const duck = journal.chaosduck;
+  const compacted = duck !== null && typeof duck === 'object' && !Array.isArray(duck) ? duck.journal_compacted : undefined;
+  if (compacted === null || typeof compacted !== 'object' || Array.isArray(compacted)) return undefined;
+  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const total = count(compacted.ticks_total);
+  const kept = count(compacted.ticks_kept);
+  const ticks = (n: number) => `${formatNumber(n)} observation tick${n === 1 ? '' : 's'}`;
+  const left =
+    total === undefined || kept === undefined
+      ? 'some of its observation ticks and their probe checks are left out'
+      : kept === 0
+        ? `only its outcome was kept: its ${ticks(total)} with their probe checks, its faults and its rollback steps are left out`
+        : `${formatNumber(total - kept)} of its ${ticks(total)} (and their probe checks) are left out; the charts and counts below show the ${formatNumber(kept)} kept`;
+  const reason = typeof compacted.reason === 'string' && compacted.reason ? ` (${compacted.reason})` : '';
+  return `this journal was cut down to fit the store, so ${left}${reason}.`;
+}
 
 /** The recovery the score measured against what the hypothesis tolerates, in words. */
 function recoveryText({ score }: ExperimentAnalysis): string {
@@ -105,14 +130,16 @@ function html(title: string, generatedAt: string, items: readonly ReportInput[],
       const findings = analysis.findings.length
         ? `<ul>${analysis.findings.map((f) => `<li><strong style="color:${SEVERITY_COLOUR[f.severity]}">${f.severity}</strong> (${escape(f.about)}): ${escape(f.text)}</li>`).join('')}</ul>`
         : '';
-      return `<section><h3>${escape(name)}</h3><p>${escape(analysis.summary)}</p><p><strong>Hypothesis</strong>: ${escape(analysis.hypothesis.statement || '(none stated)')} — ${escape(analysis.hypothesis.verdict)}.</p>${experimentCharts(item, `x${index + 1}`)}${probes}${
+      const compacted = compactedNote(item.journal);
+      const incomplete = compacted ? `<p class="compacted" role="note"><strong>Incomplete journal</strong>: ${escape(compacted)}</p>` : '';
+      return `<section><h3>${escape(name)}</h3>${incomplete}<p>${escape(analysis.summary)}</p><p><strong>Hypothesis</strong>: ${escape(analysis.hypothesis.statement || '(none stated)')} — ${escape(analysis.hypothesis.verdict)}.</p>${experimentCharts(item, `x${index + 1}`)}${probes}${
         analysis.score ? `<p><strong>Resilience ${analysis.score.score}/100</strong>: ${escape(analysis.score.explanation.join('; '))}.</p>` : ''
       }${findings}</section>`;
     })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#101828}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d5dd;padding:.3rem .6rem;text-align:left}th{background:#f2f4f7}section{border-top:1px solid #eaecf0;margin-top:1.5rem}svg.chart{display:block;width:100%;height:auto;margin:.75rem 0 1.25rem;font:12px system-ui,sans-serif}p.no-chart{color:#475467;font-style:italic}@media print{body{margin:0 auto}svg.chart,table{break-inside:avoid}}</style>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#101828}table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d5dd;padding:.3rem .6rem;text-align:left}th{background:#f2f4f7}section{border-top:1px solid #eaecf0;margin-top:1.5rem}svg.chart{display:block;width:100%;height:auto;margin:.75rem 0 1.25rem;font:12px system-ui,sans-serif}p.no-chart{color:#475467;font-style:italic}p.compacted{background:#fffaeb;border:1px solid #fec84b;padding:.5rem .75rem;color:#7a2e0e}@media print{body{margin:0 auto}svg.chart,table{break-inside:avoid}}</style>
 </head><body>
 <h1>${escape(title)}</h1><p>Generated ${escape(generatedAt)}.</p>
 <h2>Conclusions</h2><ul>${conclusions.map((c) => `<li>${escape(c)}</li>`).join('')}</ul>
@@ -140,7 +167,7 @@ function experimentCharts(item: ReportInput, id: string): string {
     { label: 'Rollback steps', spans: timeline.rollbacks },
     { label: 'Recovery', spans: recoveries },
   ];
-  const counted = rows.filter((row) => row.spans.length > 0).map((row) => `${row.spans.length} ${row.label.toLowerCase()}`);
+  const counted = rows.filter((row) => row.spans.length > 0).map((row) => `${formatNumber(row.spans.length)} ${row.label.toLowerCase()}`);
   const parts = [
     '<h4>Timeline</h4>',
     counted.length > 0
@@ -164,7 +191,7 @@ function experimentCharts(item: ReportInput, id: string): string {
       lineChart({
         id: `${id}-probe-${index + 1}`,
         title: `${probe.name}: ${what} of each check`,
-        description: `${probe.checks.length} checks of ${probe.name}, ${failed} failed; the ${what} of each over time${probe.tolerance ? `, against its tolerance (${probe.tolerance.label})` : ''}${window ? ', with the time the fault was in place shaded' : ''}.`,
+        description: `${formatNumber(probe.checks.length)} checks of ${probe.name}, ${formatNumber(failed)} failed; the ${what} of each over time${probe.tolerance ? `, against its tolerance (${probe.tolerance.label})` : ''}${window ? ', with the time the fault was in place shaded' : ''}.`,
         x: { kind: 'elapsed', min: 0, max: Math.max(timeline.end - timeline.start, 1) },
         y: probe.measure === 'value' ? { label: 'value' } : { label: 'latency (ms)', unit: 'ms', min: 0 },
         points: probe.checks.map((check) => ({ x: check.at - timeline.start, y: check.y, failed: check.failed, label: check.label })),
