@@ -154,7 +154,13 @@ export function registerAnalysisCommands(program: Command, context: AnalysisComm
       if (!journals) return void (process.exitCode = EXIT_INVALID);
       const [{ reportOn }, { analystFromEnv }] = await Promise.all([import('../functions/analysis/core.js'), import('../shared/analysis/configure.js')]);
       const report = await reportOn(journals, analystFromEnv());
-      writeFileSync(options.output, report.html);
+      try {
+        writeFileSync(options.output, report.html);
+      } catch (error) {
+        // Node's message ends with the call and the path (", open '<path>'"), said already.
+        console.error(`cannot write ${options.output}: ${errorMessage(error).replace(/, \w+ '[^']*'$/, '')}`);
+        return void (process.exitCode = EXIT_INVALID);
+      }
       console.log(`report     ${resolve(options.output)} (${report.title})`);
       if (options.pdf) {
         const { printPdf, BrowserUnavailableError } = await import('./pdf.js');

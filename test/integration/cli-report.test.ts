@@ -1,7 +1,8 @@
 /**
- * `chaosduck report`, the real command: the page it writes from journals real runs wrote (ChaosDuck's and the real
- * Chaos Toolkit's), each file that is not a journal named with what is wrong, and `--pdf` without a browser saying what
- * to install. The PDF itself is printed by a real Chromium in test/e2e/report-browser.test.ts.
+ * `chaosduck report`, the real command: the page it writes from journals real runs wrote (ChaosDuck's, one with
+ * prometheus probes against a real Prometheus, and the real Chaos Toolkit's), each file that is not a journal named with
+ * what is wrong, an output it cannot write named with why, and `--pdf` without a browser saying what to install. The
+ * PDF itself is printed by a real Chromium in test/e2e/report-browser.test.ts.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,29 @@ describe('chaosduck report', () => {
     const ids = [...html.matchAll(/<svg id="([^"]+)"/g)].map((m) => m[1]);
     expect(ids).toEqual(expect.arrayContaining(['compare-score', 'compare-recovery', 'trend', 'x1-timeline', 'x2-probe-1', 'x3-timeline']));
     expect(html).toContain('Service answers while a worker restarts');
+  });
+
+  it("charts a real prometheus run's journal by the values it read, against the tolerances it recorded", async () => {
+    const result = await runCli(['report', journal('sandbox-prometheus'), '-o', 'prometheus.html'], { cwd });
+
+    expect(result.code, result.stderr).toBe(0);
+    const html = readFileSync(join(cwd, 'prometheus.html'), 'utf8');
+    const svg = (id: string) => html.match(new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`))?.[0] ?? '';
+    expect(svg('x1-probe-1')).toContain('>health-latency: value of each check</title>');
+    expect(svg('x1-probe-1')).toContain('data-tolerance="max"');
+    expect(svg('x1-probe-1')).toContain('>&lt; 0.25</text>');
+    expect(svg('x1-probe-1')).toContain('<title>health-latency before the fault: 0.02851</title>');
+    expect(svg('x1-probe-2')).toContain('data-tolerance="range"');
+    expect(svg('x1-probe-2')).toContain('>within [0, 0.5]</text>');
+    expect(svg('x1-probe-3').match(/data-point="no-value"/g)).toHaveLength(6);
+  });
+
+  it('says which output it cannot write and why, without a stack trace, and exits 2', async () => {
+    const result = await runCli(['report', journal('sandbox-pod-delete'), '-o', '/nonexistent-dir/x.html'], { cwd });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('cannot write /nonexistent-dir/x.html: ENOENT: no such file or directory');
+    expect(result.stdout).not.toContain('report ');
   });
 
   it('names each file that is not a journal, with what is wrong, and writes nothing', async () => {
