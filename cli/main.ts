@@ -384,6 +384,7 @@ async function serve(options: { dataDir: string; port: number; host: string; san
     const token = loadOrCreateToken(resolve(options.dataDir));
     server = await startServer({ runtime, token, port: options.port, host: options.host, sandboxUrl });
     console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
+    console.log(`dashboard       ${server.url}/   (open it in a browser; log in with the token below)`);
     console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
     console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);
     runtime.bus.subscribe({ type: ['experiment.started', 'rollback.started', 'experiment.finished'] }, (event) =>

@@ -11,6 +11,7 @@ import { createHandler as createAnalysisHandler } from '../functions/analysis/ha
 import type { Analyst } from '../shared/analysis/analyst.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { restFunctionOf } from '../functions/rest.js';
+import { isDashboardPath, loadDashboard, sendDashboardFile, type DashboardFiles } from './dashboard.js';
 import { LocalMetrics } from './metrics.js';
 import { runtimeTopology } from './topology.js';
 import { bearerMatches } from './auth.js';
@@ -51,8 +52,16 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
   // path with the API's: one list says which (functions/rest.ts).
   const api: ApiHandler = (event, context) => (restFunctionOf(event.path) === 'analysis' ? analysis : control)(event, context);
   const metrics = new LocalMetrics(runtime.bus);
+  // Made when first asked for (from the sources, bundling takes a moment that servers never opened in a browser skip);
+  // a failed attempt is tried again at the next request.
+  let dashboard: Promise<DashboardFiles> | undefined;
+  const dashboardFiles = () =>
+    (dashboard ??= loadDashboard().catch((error: unknown) => {
+      dashboard = undefined;
+      throw error;
+    }));
   const server = createServer((req, res) => {
-    void serve(req, res, api, token, metrics).catch((error: unknown) => {
+    void serve(req, res, api, token, metrics, dashboardFiles).catch((error: unknown) => {
       console.error(error);
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
@@ -87,13 +96,22 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, api: ApiHandler, token: string, metrics: LocalMetrics): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  api: ApiHandler,
+  token: string,
+  metrics: LocalMetrics,
+  dashboard: () => Promise<DashboardFiles>,
+): Promise<void> {
   const url = requestUrl(req);
   if (!url) {
     send(res, 400, { error: { code: 'VALIDATION', message: 'the request target is not a valid URL path', fields: [{ field: 'path', message: 'not a valid URL path' }] } });
     return;
   }
   const method = req.method ?? 'GET';
+  // The dashboard's page and assets need no token (local/dashboard.ts says why); every other path is the API's.
+  if ((method === 'GET' || method === 'HEAD') && isDashboardPath(url.pathname) && sendDashboardFile(res, await dashboard(), method, url.pathname)) return;
   if (!(method === 'GET' && url.pathname === '/health') && !bearerMatches(req.headers.authorization, token)) {
     send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required (Authorization: Bearer <token>)' } }, { 'www-authenticate': 'Bearer' });
     return;

@@ -8,12 +8,16 @@
 // one folder, so what the code finds beside itself through `import.meta.url` is there: the helper processes it forks
 // (`siblingModule`), the state machines' ASL files, and `../package.json` (the version).
 //
-// cli/bin.js runs dist/ while it is newer than every source, and the sources through tsx otherwise (a checkout edited
-// since its build). The Lambda functions are bundled by CDK from the sources, not here.
+// The web dashboard's static page goes into dist/dashboard/ (dashboard/bundle.mjs; it fails over its size budget),
+// where the built command's server finds it.
+//
+// cli/bin.js runs dist/ while it is newer than every source (the dashboard's included), and the sources through tsx
+// otherwise (a checkout edited since its build). The Lambda functions are bundled by CDK from the sources, not here.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleDashboard } from '../dashboard/bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..').replace(/\/$/, '');
 const dist = join(root, 'dist');
@@ -60,7 +64,9 @@ const { metafile } = await build({
   // deprecated punycode module would print a DeprecationWarning that Node keeps quiet for code inside node_modules.
   // playwright-core (only `chaosduck report --pdf` loads it) stays in node_modules too: it finds its own files beside
   // itself, which a bundle would not have.
-  external: ['@kubernetes/client-node', 'playwright-core'],
+  // esbuild itself: the server bundles the dashboard with it only when run from the sources (local/dashboard.ts), never
+  // from dist/, so the chunk that imports it is never loaded here.
+  external: ['@kubernetes/client-node', 'playwright-core', 'esbuild'],
   // CommonJS dependencies inside an ES module bundle still call `require` (for Node's own modules).
   banner: { js: "import { createRequire as __chaosduckRequire } from 'node:module'; const require = __chaosduckRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -68,11 +74,17 @@ const { metafile } = await build({
 for (const file of readdirSync(join(root, 'statemachines')).filter((name) => name.endsWith('.asl.json'))) {
   copyFileSync(join(root, 'statemachines', file), join(out, file));
 }
+const dashboard = await bundleDashboard(root);
+for (const [path, body] of dashboard.files) {
+  mkdirSync(dirname(join(dist, 'dashboard', path)), { recursive: true });
+  writeFileSync(join(dist, 'dashboard', path), body);
+}
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 mkdirSync(dist, { recursive: true });
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ private: true, type: 'module', version }, null, 2)}\n`);
 // Written last (a build that stopped halfway has none, and is not used): when, and from what, for cli/bin.js to tell
 // whether a source changed since.
 const sources = Object.keys(metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !file.includes(':')).sort();
-writeFileSync(join(dist, 'built.json'), `${JSON.stringify({ builtAt: Date.now(), sources: [...sources, 'package.json'] }, null, 2)}\n`);
+writeFileSync(join(dist, 'built.json'), `${JSON.stringify({ builtAt: Date.now(), sources: [...new Set([...sources, ...dashboard.sources, 'package.json'])] }, null, 2)}\n`);
 console.log(`chaosduck: built ${ENTRIES.length} entry points from ${sources.length} modules into dist/cli/`);
+console.log(`chaosduck: built the dashboard into dist/dashboard/ (${(dashboard.gzipBytes / 1024).toFixed(1)} KB gzipped)`);
