@@ -3,13 +3,17 @@
  * sandbox through the real `chaosduck` command (one that holds, one that deviates), their report written by
  * `chaosduck report` and served by `GET /api/chaos/experiments/{id}/report` on the local server, each page opened in
  * the browser: every chart has data points the browser lays out, every chart is an image named by its title, the page
- * logs no error and asks for nothing beyond itself. `--pdf` prints a PDF. A screenshot of the page is kept in
- * test/artifacts/report.png.
+ * logs no error and asks for nothing beyond itself. `--pdf` prints a PDF. The report of a real run with prometheus
+ * probes (its recorded journal: no Prometheus is needed here) shows each value against its tolerance. Screenshots of
+ * the pages are kept in test/artifacts/report.png and report-prometheus.png.
+ *
+ * The experiments run before Chromium starts, and their bounds are far from what the sandbox answers in, idle or busy:
+ * the one that holds tolerates 5 s, the one that deviates adds 2.5 s where its probe tolerates 1.5 s.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
@@ -24,18 +28,35 @@ const executable = chromiumExecutable();
 const skip = 'skip' in executable ? executable.skip : undefined;
 if (skip) console.warn(`report browser tests skipped: ${skip}`);
 
-/** Every replica 700 ms slower while the probe tolerates 500 ms: each check under the fault fails, and the run halts. */
-const SLOW_REPLICAS = `
-name: sandbox-slow-replicas
-chaos_type: network_latency
-target: {provider: sandbox, labels: {app: demo}, selection: ALL}
-parameters: {latency_ms: 700, duration_seconds: 8}
-safety: {timeout_seconds: 60, max_blast_radius: 1, health_check_interval: 1, health_check_failure_threshold: 2}
+/**
+ * examples/sandbox-pod-delete.yaml with a bound no busy machine reaches (it tolerates 500 ms): one replica killed, the
+ * service answering through the others, so the run holds.
+ */
+const KILL_ONE = `
+name: sandbox-pod-kill
+chaos_type: pod_delete
+target: {provider: sandbox, labels: {app: demo}, selection: COUNT(1)}
+parameters: {duration_seconds: 6}
+safety: {timeout_seconds: 60, max_blast_radius: 0.5, health_check_interval: 2, health_check_failure_threshold: 2}
 probes:
   - name: demo-answers
     type: http
     mode: continuous
-    properties: {url: '\${SANDBOX_URL}/health', expected_status: 200, max_latency_ms: 500}
+    properties: {url: '\${SANDBOX_URL}/health', expected_status: 200, max_latency_ms: 5000}
+`;
+
+/** Every replica 2.5 s slower while the probe tolerates 1.5 s: each check under the fault fails, and the run halts. */
+const SLOW_REPLICAS = `
+name: sandbox-slow-replicas
+chaos_type: network_latency
+target: {provider: sandbox, labels: {app: demo}, selection: ALL}
+parameters: {latency_ms: 2500, duration_seconds: 12}
+safety: {timeout_seconds: 90, max_blast_radius: 1, health_check_interval: 1, health_check_failure_threshold: 2}
+probes:
+  - name: demo-answers
+    type: http
+    mode: continuous
+    properties: {url: '\${SANDBOX_URL}/health', expected_status: 200, max_latency_ms: 1500, timeout_ms: 10000}
 `;
 
 interface Looked {
@@ -56,8 +77,9 @@ describe.skipIf(skip !== undefined)('the report page in a real browser', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chaosduck-report-browser-'));
+    writeFileSync(join(dir, 'kill-one.yaml'), KILL_ONE);
     writeFileSync(join(dir, 'slow.yaml'), SLOW_REPLICAS);
-    const held = await runCli(['run', resolve('examples/sandbox-pod-delete.yaml'), '--data-dir', 'data', '--journal', 'held.json'], { cwd: dir });
+    const held = await runCli(['run', 'kill-one.yaml', '--data-dir', 'data', '--journal', 'held.json'], { cwd: dir });
     expect(held.code, held.stdout + held.stderr).toBe(0);
     const deviated = await runCli(['run', 'slow.yaml', '--data-dir', 'data', '--journal', 'deviated.json'], { cwd: dir });
     expect(deviated.code, deviated.stdout + deviated.stderr).toBe(1);
@@ -130,7 +152,7 @@ describe.skipIf(skip !== undefined)('the report page in a real browser', () => {
     await expectSound(looked, url);
     const byId = new Map(looked.charts.map((chart) => [chart.id, chart]));
     expect([...byId.keys()]).toEqual(['compare-score', 'compare-recovery', 'trend', 'x1-timeline', 'x1-probe-1', 'x1-recovery', 'x2-timeline', 'x2-probe-1', 'x2-recovery']);
-    // The deviated run: its probe's failed checks marked against the 500 ms it tolerates.
+    // The deviated run: its probe's failed checks marked against the 1.5 s it tolerates.
     expect(byId.get('x2-probe-1')).toMatchObject({ tolerance: true });
     expect(byId.get('x2-probe-1')?.failed).toBeGreaterThanOrEqual(2);
     expect(byId.get('x1-probe-1')?.tolerance).toBe(true);
@@ -138,6 +160,46 @@ describe.skipIf(skip !== undefined)('the report page in a real browser', () => {
     await looked.page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
 
     expect(readFileSync(join(dir, 'report.pdf')).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
+  it("shows a real prometheus run's values against their tolerances, with labels that tell small values apart", async () => {
+    const journal = fileURLToPath(new URL('../support/fixtures/journals/sandbox-prometheus.json', import.meta.url));
+    const result = await runCli(['report', journal, '-o', 'prometheus.html'], { cwd: dir });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+
+    const url = pathToFileURL(join(dir, 'prometheus.html')).href;
+    const looked = await look(url);
+
+    expect(looked.problems).toEqual([]);
+    expect(looked.requests).toEqual([url]);
+    for (const chart of looked.charts) expect(chart.laidOut, chart.id).toBe(chart.points);
+    const probes = looked.charts.filter((chart) => chart.id.includes('-probe-'));
+    expect(probes.map((chart) => [chart.id, chart.tolerance])).toEqual([
+      ['x1-probe-1', true],
+      ['x1-probe-2', true],
+      ['x1-probe-3', true],
+    ]);
+    // What a person reads on each probe chart, from the browser's own DOM: the value axis, the tolerance's label, and
+    // what hovering over each point says.
+    const read = (id: string) =>
+      looked.page.$eval(`svg#${id}`, (svg) => ({
+        ticks: [...svg.querySelectorAll('.axis-y text:not(.axis-label)')].map((text) => text.textContent),
+        tolerance: svg.querySelector('[data-tolerance] text')?.textContent,
+        hovers: [...svg.querySelectorAll('[data-point] > title')].map((title) => title.textContent),
+        noValue: svg.querySelectorAll('[data-point="no-value"]').length,
+      }));
+    const latency = await read('x1-probe-1');
+    expect(latency.ticks).toEqual(['0', '0.1', '0.2', '0.3', '0.4']);
+    expect(latency.tolerance).toBe('< 0.25');
+    expect(latency.hovers[0]).toBe('health-latency before the fault: 0.02851');
+    expect(latency.hovers.filter((text) => / — failed: sandbox_health_latency_seconds\{.*\} = 0\.3\d+, expected < 0\.25$/.test(text ?? ''))).toHaveLength(5);
+    expect((await read('x1-probe-2')).tolerance).toBe('within [0, 0.5]');
+    const errors = await read('x1-probe-3');
+    expect(errors.noValue).toBe(6);
+    expect(errors.hovers.every((text) => /^error-ratio during the fault \(tick \d\): no value — failed: the query returned no series/.test(text ?? ''))).toBe(true);
+    expect(new Set(errors.ticks).size).toBe(errors.ticks.length);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await looked.page.screenshot({ path: join(ARTIFACTS, 'report-prometheus.png'), fullPage: true });
   });
 
   it('GET /api/chaos/experiments/{id}/report serves the page as HTML under its policy; the browser finds it sound', async () => {
