@@ -7,6 +7,7 @@
  *   chaosduck recover                        roll back experiments a crashed run left behind
  *   chaosduck journal <id>                   print a stored journal
  *   chaosduck serve                          the REST API + WebSocket feed on http://127.0.0.1:8080
+ *   chaosduck dashboard --api <RestApiUrl>   a deployed stack's dashboard on 127.0.0.1, signed with your AWS credentials
  */
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { isChaosToolkitDocument } from '../shared/ctk/validate.js';
 import type { LocalRuntime } from '../local/runtime.js';
 import type { Sandbox } from '../local/sandbox/sandbox.js';
 import type { LocalServer } from '../local/server.js';
+import type { DashboardOptions } from './dashboard.js';
 import { DEFAULT_DATA_DIR, SANDBOX_PROVIDER } from '../local/defaults.js';
 import { interpolate, readExperimentFile, requestedProvider } from './experiment-file.js';
 import { watchInterrupts, type Interruption } from './interrupt.js';
@@ -145,6 +147,18 @@ program
   .addOption(sandboxPortOption())
   .action(async (options: { dataDir: string; port: number; host: string; sandboxReplicas: number; sandboxPort: number }) => {
     process.exitCode = await serve(options);
+  });
+
+program
+  .command('dashboard')
+  .description('the dashboard of a deployed stack, on 127.0.0.1: every call it makes signed with your AWS credentials (SigV4)')
+  .requiredOption('--api <url>', 'the REST API URL: the stack output RestApiUrl (https://<id>.execute-api.<region>.amazonaws.com/v1/)')
+  .option('--ws <url>', 'the WebSocket URL: the stack output WebSocketUrl (wss://…), for live progress')
+  .option('--region <region>', "the AWS region, when the API's host does not name it (a custom domain name)")
+  .addOption(integerOption('--port <port>', 'port of the dashboard on 127.0.0.1 (0: any free port)', { min: 0, max: 65_535, fallback: 8081 }))
+  .action(async (options: DashboardOptions) => {
+    const { dashboard } = await import('./dashboard.js');
+    process.exitCode = await dashboard(options);
   });
 
 program

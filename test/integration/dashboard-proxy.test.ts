@@ -5,7 +5,11 @@
  * answers come back as they were given. The proxy lets in only its own page holding its token. The verifier is tested
  * first, so its acceptance means something.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -13,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { DASHBOARD_CSP } from '../../local/dashboard.js';
 import { LIVE_PROGRESS_NEEDS_WS, startSigningProxy, userCredentials, type SigningProxy } from '../../local/signing-proxy.js';
+import { runCli, startCli } from '../support/cli.js';
 import { startSignedApi, verifyPresignedRequest, verifySignedRequest, type ReceivedRequest, type SignedApi, type SigningKey } from '../support/sigv4-verifier.js';
 
 const KEY: SigningKey = {
@@ -424,6 +429,113 @@ describe('chaosduck dashboard: the signing proxy', () => {
       expect((await exchange(`${restOnly.url}/api/chaos/experiments`, { headers: { authorization: `Bearer ${restOnly.token}` } })).status).toBe(200);
     } finally {
       await restOnly.close();
+    }
+  });
+});
+
+describe('chaosduck dashboard, the command', () => {
+  let api: SignedApi;
+  let dir: string;
+  /** An environment where the SDK's chain finds only what a test gives it: no keys, no profile files, no instance role. */
+  let bare: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chaosduck-dashboard-'));
+    api = await startSignedApi({ key: KEY, rest: (request, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: request.path })) });
+    bare = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      CHAOSDUCK_DASHBOARD_ALLOW_LOOPBACK_HTTP: '1',
+    };
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses URLs it would not sign for, and a region the API is not in, naming what to give', async () => {
+    const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/';
+    const cases = [
+      { args: ['--api', 'http://abc123.execute-api.eu-west-1.amazonaws.com/v1/'], says: '--api must be a https:// URL (the stack output RestApiUrl)' },
+      { args: ['--api', API, '--ws', 'https://def456.execute-api.eu-west-1.amazonaws.com/v1'], says: '--ws must be a wss:// URL (the stack output WebSocketUrl)' },
+      { args: ['--api', `${API}?x=1`], says: '--api must be the stage URL alone' },
+      { args: ['--api', API, '--region', 'us-east-1'], says: '--region us-east-1 is not the API\'s region: abc123.execute-api.eu-west-1.amazonaws.com is in eu-west-1' },
+      { args: ['--api', 'https://chaos.example.com/'], says: 'chaos.example.com does not name its region' },
+      { args: ['--api', API, '--ws', 'wss://def456.execute-api.us-east-1.amazonaws.com/v1'], says: '--ws is in us-east-1 and --api in eu-west-1' },
+    ];
+    for (const { args, says } of cases) {
+      const result = await runCli(['dashboard', ...args], { cwd: dir, env: bare });
+      expect({ args, code: result.code, says: result.stderr.includes(says) }).toEqual({ args, code: 2, says: true });
+    }
+  });
+
+  it('without AWS credentials, says so and what to do, and does not start', async () => {
+    const result = await runCli(['dashboard', '--api', api.url, '--region', KEY.region, '--port', '0'], { cwd: dir, env: bare });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no usable AWS credentials');
+    expect(result.stderr).toContain('aws sso login');
+    expect(result.stdout).not.toContain('ChaosDuck dashboard');
+  });
+
+  it('signs with credentials from the chain as they are renewed, and once they cannot be, answers 502 saying what to do', async () => {
+    // A credential_process, as `aws configure` writes for tools that hand out short-lived credentials: each set lasts
+    // two seconds, and once the "session" has ended it fails, as an expired SSO sign-in does.
+    const state = join(dir, 'session');
+    const script = join(dir, 'credentials.mjs');
+    writeFileSync(state, 'valid');
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+if (readFileSync(${JSON.stringify(state)}, 'utf8') !== 'valid') { console.error('the session has expired'); process.exit(1); }
+console.log(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(KEY.credentials.accessKeyId)}, SecretAccessKey: ${JSON.stringify(KEY.credentials.secretAccessKey)},
+  SessionToken: ${JSON.stringify(KEY.credentials.sessionToken)}, Expiration: new Date(Date.now() + 2000).toISOString() }));
+`,
+    );
+    chmodSync(script, 0o600);
+    const config = join(dir, 'config');
+    writeFileSync(config, `[default]\ncredential_process = "${process.execPath}" "${script}"\n`);
+
+    const run = startCli(['dashboard', '--api', api.url, '--region', KEY.region, '--port', '0'], { cwd: dir, env: { ...bare, AWS_CONFIG_FILE: config } });
+    try {
+      const output = await run.waitForOutput(/AWS credentials .*\n/);
+      const url = /ChaosDuck dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
+      const token = /^token\s+(\S+)/m.exec(output)?.[1];
+      expect(url).toBeDefined();
+      expect(output).toContain(`WebSocket API         not given: ${LIVE_PROGRESS_NEEDS_WS}`);
+      expect(output).toMatch(/access key ASIA…0001, valid until \d{4}-/);
+      const call = () => exchange(`${url}/api/chaos/experiments`, { headers: { authorization: `Bearer ${token}` } });
+
+      const signed = await call();
+      expect(signed.status).toBe(200);
+      expect(JSON.parse(signed.body)).toEqual({ path: '/api/chaos/experiments' });
+      // Past the two seconds, the chain asks the process again: still valid, so still signed.
+      await sleep(2500);
+      expect((await call()).status).toBe(200);
+
+      writeFileSync(state, 'expired');
+      let answer = await call();
+      for (const deadline = Date.now() + 30_000; answer.status === 200 && Date.now() < deadline; answer = await call()) await sleep(250);
+      expect(answer.status).toBe(502);
+      const { error } = JSON.parse(answer.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe('AWS_CREDENTIALS');
+      expect(error.message).toContain('no usable AWS credentials');
+      expect(error.message).toContain('aws sso login');
+
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code).toBe(130);
+      // The terminal hears it too.
+      expect(result.stderr).toContain('no usable AWS credentials');
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
   });
 });
