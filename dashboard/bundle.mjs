@@ -3,7 +3,7 @@
 // served from a checkout is always the one its sources say (never a dist/ bundle older than them).
 //
 // One JavaScript file and one stylesheet (esbuild, for browsers, minified; Preact and htm inside, nothing fetched at
-// run time) and the page that loads them.
+// run time), the page that loads them, and its icon.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,12 +29,16 @@ export async function bundleDashboard(root) {
     legalComments: 'eof',
     logLevel: 'silent',
   });
-  const files = new Map([['index.html', readFileSync(join(root, 'dashboard/index.html'))]]);
+  // The icon too: without one a browser asks for /favicon.ico, which is the API's (401 without the token).
+  const files = new Map([
+    ['index.html', readFileSync(join(root, 'dashboard/index.html'))],
+    ['assets/favicon.svg', readFileSync(join(root, 'dashboard/favicon.svg'))],
+  ]);
   for (const file of outputFiles) files.set(file.path.slice(root.length + 1), Buffer.from(file.contents));
   const gzipBytes = [...files.values()].reduce((total, body) => total + gzipSync(body, { level: 9 }).length, 0);
   if (gzipBytes > DASHBOARD_BUDGET_GZIP_BYTES) {
     throw new Error(`the dashboard weighs ${gzipBytes} bytes gzipped, over its budget of ${DASHBOARD_BUDGET_GZIP_BYTES}: see what grew with esbuild's metafile`);
   }
-  const sources = [...Object.keys(metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !file.includes(':')), 'dashboard/index.html'].sort();
+  const sources = [...Object.keys(metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !file.includes(':')), 'dashboard/index.html', 'dashboard/favicon.svg'].sort();
   return { files, gzipBytes, sources };
 }

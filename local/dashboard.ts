@@ -27,6 +27,7 @@ const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
 };
 
 /** The dashboard's files by URL path (`/`, `/index.html`, `/assets/app.js`, …). */

@@ -1,6 +1,6 @@
 /**
  * The dashboard's bundle as `npm install` builds it and `serve` serves it (dashboard/bundle.mjs): one page, one script,
- * one stylesheet, within the size budget (150 KB gzipped), every script a file of its own (the page's policy allows no
+ * one stylesheet, an icon, within the size budget (150 KB gzipped), every script a file of its own (the page's policy allows no
  * inline script), and nothing in it loaded from anywhere else.
  */
 import { gzipSync } from 'node:zlib';
@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { DASHBOARD_BUDGET_GZIP_BYTES, bundleDashboard } from '../../../dashboard/bundle.mjs';
 
 describe('the dashboard bundle', () => {
-  it('is one page, one script and one stylesheet, within 150 KB gzipped', async () => {
+  it('is one page, one script, one stylesheet and an icon, within 150 KB gzipped', async () => {
     const { files, gzipBytes, sources } = await bundleDashboard(process.cwd());
 
-    expect([...files.keys()].sort()).toEqual(['assets/app.css', 'assets/app.js', 'index.html']);
+    expect([...files.keys()].sort()).toEqual(['assets/app.css', 'assets/app.js', 'assets/favicon.svg', 'index.html']);
     const measured = [...files.values()].reduce((total, body) => total + gzipSync(body, { level: 9 }).length, 0);
     expect(gzipBytes).toBe(measured);
     expect(DASHBOARD_BUDGET_GZIP_BYTES).toBe(150 * 1024);
@@ -28,7 +28,7 @@ describe('the dashboard bundle', () => {
 
     expect(page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(page).not.toMatch(/\sstyle=|<style/);
-    expect([...page.matchAll(/\s(?:src|href)="([^"]*)"/g)].map(([, url]) => url).sort()).toEqual(['assets/app.css', 'assets/app.js']);
+    expect([...page.matchAll(/\s(?:src|href)="([^"]*)"/g)].map(([, url]) => url).sort()).toEqual(['assets/app.css', 'assets/app.js', 'assets/favicon.svg']);
     // No address the bundle could fetch at run time: no CDN, no font, no remote module.
     const script = files.get('assets/app.js')?.toString('utf8') ?? '';
     expect(script).not.toMatch(/\bimport\s*\(|\bimport\s*["'{*]|importScripts|cdn\.|unpkg|jsdelivr|fonts\.googleapis/);
