@@ -15,12 +15,15 @@ import { LocalRuntime } from '../../local/runtime.js';
 import { createSandboxDriver } from '../../local/sandbox/driver.js';
 import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { startServer, type LocalServer } from '../../local/server.js';
+import { apiClient } from '../support/api-client.js';
 import { CHROMIUM_SETUP_TIMEOUT_MS, chromiumExecutable, launchTestChromium } from '../support/chromium.js';
 
 const TOKEN = 'test-token-dashboard';
 const ARTIFACTS = resolve('test/artifacts');
 /** How long the page may take to show something on a busy machine. */
 const UI_TIMEOUT_MS = 20_000;
+/** How long an experiment of a few seconds may take to end on a busy machine. */
+const RUN_TIMEOUT_MS = 90_000;
 
 const executable = chromiumExecutable();
 const skip = 'skip' in executable ? executable.skip : undefined;
@@ -40,11 +43,51 @@ function rawGet(base: string, path: string): Promise<{ status: number; type: str
   });
 }
 
+interface Opened {
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  requests: string[];
+  /** The POSTs the page made: path and headers. */
+  posts: { url: string; headers: Record<string, string> }[];
+}
+
+/** The new-experiment form's inputs are named by the API's field paths: `#f-parameters-latency_ms`. */
+const input = (page: Page, path: string) => page.locator(`#f-${path.replace(/[^\w-]+/g, '-')}`);
+
+/** Fills the form as a person would: a latency fault on one sandbox replica, watched by an http probe. */
+async function fillLatencyExperiment(page: Page, sandboxUrl: string, values: Record<string, string> = {}): Promise<void> {
+  await page.getByRole('link', { name: 'New experiment' }).click();
+  await page.getByRole('heading', { name: 'New experiment' }).waitFor();
+  await input(page, 'chaos_type').selectOption('network_latency');
+  await page.getByRole('button', { name: 'Add a probe' }).click();
+  const fields: Record<string, string> = {
+    name: 'dashboard-latency',
+    'target.provider': 'sandbox',
+    'target.labels': 'app=demo',
+    'parameters.latency_ms': '200',
+    'parameters.duration_seconds': '6',
+    'safety.max_blast_radius': '1',
+    'safety.health_check_interval': '1',
+    'probes[0].name': 'answers',
+    'probes[0].properties.url': `${sandboxUrl}/health`,
+    'probes[0].properties.max_latency_ms': '3000',
+    ...values,
+  };
+  for (const [path, value] of Object.entries(fields)) await input(page, path).fill(value);
+}
+
 describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () => {
   let sandbox: Sandbox;
   let runtime: LocalRuntime;
   let server: LocalServer;
   let browser: Browser;
+  const call = apiClient(() => server.url, TOKEN);
+  /** Every experiment stored, newest first. */
+  const stored = async () => {
+    const { body } = await call('GET', '/api/chaos/experiments?limit=100');
+    return body.items as { id: string; name: string; status: string }[];
+  };
 
   beforeAll(async () => {
     sandbox = await startSandbox({ replicas: 3, restartDelayMs: 100 });
@@ -62,19 +105,32 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   });
 
   /** A fresh browser tab on the dashboard, noting every console error and every request it makes. */
-  async function openDashboard(): Promise<{ context: BrowserContext; page: Page; problems: string[]; requests: string[] }> {
+  async function openDashboard(base = server.url): Promise<Opened> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     const problems: string[] = [];
     const requests: string[] = [];
-    page.on('console', (message) => {
+    const posts: { url: string; headers: Record<string, string> }[] = [];
+    // The context's: a page opened from this one (the report in a new tab) is heard too.
+    context.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
     });
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-    context.on('request', (req) => requests.push(req.url()));
-    await page.goto(`${server.url}/`, { waitUntil: 'load' });
-    return { context, page, problems, requests };
+    context.on('weberror', (error) => problems.push(`uncaught: ${error.error().message}`));
+    context.on('request', (req) => {
+      requests.push(req.url());
+      if (req.method() === 'POST') posts.push({ url: new URL(req.url()).pathname, headers: req.headers() });
+    });
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    return { context, page, problems, requests, posts };
+  }
+
+  /** The dashboard, logged in, on its Experiments tab. */
+  async function loggedIn(): Promise<Opened> {
+    const opened = await openDashboard();
+    await logIn(opened.page);
+    await opened.page.getByRole('heading', { name: 'Experiments' }).waitFor();
+    return opened;
   }
 
   /**
@@ -103,6 +159,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
       ['/index.html', 'text/html; charset=utf-8'],
       ['/assets/app.js', 'text/javascript; charset=utf-8'],
       ['/assets/app.css', 'text/css; charset=utf-8'],
+      ['/assets/favicon.svg', 'image/svg+xml'],
     ] as const) {
       const answer = await fetch(`${server.url}${path}`);
       expect(answer.status, path).toBe(200);
@@ -173,4 +230,178 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     expect(await page.evaluate(() => sessionStorage.getItem('chaosduck.token'))).toBeNull();
     await opened.context.close();
   });
+
+  it('sends the person back to log in, saying why, when the server refuses the token later (restarted with a new one)', async () => {
+    const first = await startServer({ runtime, token: 'first-token', port: 0 });
+    const { port } = new URL(first.url);
+    const opened = await openDashboard(first.url);
+    const { page } = opened;
+    await logIn(page, 'first-token');
+    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+    await page.getByRole('link', { name: 'Topology' }).click();
+    await first.close();
+    const restarted = await startServer({ runtime, token: 'second-token', port: Number(port) });
+    try {
+      await page.getByRole('link', { name: 'Experiments' }).click();
+
+      await expect.poll(() => page.getByRole('alert').textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/The server refused the token .*log in again/);
+      await page.getByLabel('Bearer token').waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('chaosduck.token'))).toBeNull();
+    } finally {
+      await opened.context.close();
+      await restarted.close();
+    }
+  });
+
+  it('creates a sandbox experiment from the form, previews its targets, follows it live to completed, and opens its report', async () => {
+    const opened = await loggedIn();
+    const { page } = opened;
+    await fillLatencyExperiment(page, sandbox.url);
+
+    // The dry run: exactly which target it would hit.
+    await page.getByRole('button', { name: 'Check and preview (dry run)' }).click();
+    const planned = page.locator('section.plan li[data-target]');
+    await planned.first().waitFor();
+    expect(await planned.count()).toBe(1);
+    expect(await planned.first().getAttribute('data-target')).toMatch(/^sandbox\/demo\/replica-\d$/);
+    expect(opened.posts.filter((post) => post.url === '/api/chaos/experiments')).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-new-experiment.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Start the experiment' }).click();
+    await page.waitForURL(/#\/experiments\/exp-[\w-]+$/);
+    const id = decodeURIComponent(page.url().split('/').at(-1) as string);
+
+    // Live: the fault in place while OBSERVE runs, its checks charted as they arrive, then the end.
+    await page.locator('li[data-phase="OBSERVE"][data-state="running"]').waitFor({ timeout: RUN_TIMEOUT_MS });
+    expect(await page.locator('li[data-phase="INJECT"]').getAttribute('data-state')).toBe('done');
+    await expect.poll(() => page.locator('.probe-chart [data-point]').count(), { timeout: RUN_TIMEOUT_MS }).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('tr[data-seq="1"] [data-status]').getAttribute('data-status')).toBe('pending');
+    expect(await page.locator('tr[data-seq="1"] td').nth(1).textContent()).toBe('remove_proxy_fault');
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-experiment-running.png`, fullPage: true });
+    await page.locator('.experiment-status [data-status="completed"]').waitFor({ timeout: RUN_TIMEOUT_MS });
+    await expect.poll(() => page.locator('li[data-phase] [data-status]').evaluateAll((tags) => tags.map((tag) => tag.getAttribute('data-status'))), { timeout: UI_TIMEOUT_MS }).toEqual([
+      'done', 'done', 'done', 'done', 'done',
+    ]);
+    await page.locator('tr[data-seq="1"] [data-status="done"]').waitFor();
+    expect(await page.getByRole('img', { name: /^answers: latency of each check/ }).count()).toBe(1);
+
+    // Submitted once, with an Idempotency-Key; stored as it ran.
+    const created = opened.posts.filter((post) => post.url === '/api/chaos/experiments');
+    expect(created).toHaveLength(1);
+    expect(created[0]?.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
+    expect((await call('GET', `/api/chaos/experiments/${id}`)).body).toMatchObject({ name: 'dashboard-latency', status: 'completed' });
+
+    // The journal, and the report in a sandboxed frame and in a tab of its own.
+    await page.getByText('The journal (JSON)').click();
+    expect(await page.locator('details pre').textContent()).toContain('"status": "completed"');
+    await page.getByRole('button', { name: 'Show the report' }).click();
+    const report = page.frameLocator('iframe.report');
+    await report.getByRole('img', { name: /^dashboard-latency: timeline/ }).waitFor();
+    expect(await page.locator('iframe.report').getAttribute('sandbox')).toBe('');
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-experiment.png`, fullPage: true });
+    const [tab] = await Promise.all([opened.context.waitForEvent('page'), page.getByRole('link', { name: 'Open the report in a new tab' }).click()]);
+    await tab.getByRole('img', { name: /^answers: latency of each check/ }).first().waitFor();
+
+    // The list shows it, filtered by its status and chaos type.
+    await page.getByRole('link', { name: '← Experiments' }).click();
+    await page.locator('#filter-status').selectOption('completed');
+    await page.locator('#filter-chaos-type').selectOption('network_latency');
+    await page.locator(`tr[data-id="${id}"]`).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-experiments.png`, fullPage: true });
+    await page.locator('#filter-chaos-type').selectOption('pod_delete');
+    await page.getByText('No experiment matches these filters').waitFor();
+
+    expectClean(opened);
+    await opened.context.close();
+  }, 2 * RUN_TIMEOUT_MS);
+
+  it('shows each field the API refuses beside its input, and what it refuses as a whole at the top, and submits nothing', async () => {
+    const before = await stored();
+    const opened = await loggedIn();
+    const { page } = opened;
+    await fillLatencyExperiment(page, sandbox.url, {
+      name: 'dashboard-refused',
+      'parameters.latency_ms': 'fast',
+      'safety.max_blast_radius': '2',
+      'probes[0].properties.url': 'not-a-url',
+    });
+
+    await page.getByRole('button', { name: 'Start the experiment' }).click();
+
+    await page.locator('#f-parameters-latency_ms-error').waitFor();
+    expect(await page.locator('#f-parameters-latency_ms-error').textContent()).toMatch(/expected number, received string/);
+    expect(await input(page, 'parameters.latency_ms').getAttribute('aria-invalid')).toBe('true');
+    expect(await input(page, 'parameters.latency_ms').getAttribute('aria-describedby')).toBe('f-parameters-latency_ms-error');
+    expect(await page.locator('#f-safety-max_blast_radius-error').textContent()).toMatch(/expected number to be <=1/);
+    expect(await page.locator('#f-probes-0-properties-url-error').textContent()).toMatch(/must be an http or https URL/);
+    expect(await page.getByRole('alert').first().textContent()).toMatch(/The API refused 3 fields/);
+    // The fields the API took are not marked.
+    expect(await input(page, 'name').getAttribute('aria-invalid')).toBeNull();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-form-errors.png`, fullPage: true });
+
+    // Fixed, but aimed at nothing: the guardrail's refusal, at the top.
+    await input(page, 'parameters.latency_ms').fill('200');
+    await input(page, 'safety.max_blast_radius').fill('1');
+    await input(page, 'probes[0].properties.url').fill(`${sandbox.url}/health`);
+    await input(page, 'target.labels').fill('app=nobody');
+    await page.getByRole('button', { name: 'Start the experiment' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/no target matches/);
+    expect(await page.locator('.field-error').count()).toBe(0);
+
+    // The same experiment as text, and back: nothing lost.
+    await page.getByRole('button', { name: 'YAML / JSON' }).click();
+    expect(await page.getByLabel(/The experiment, as YAML or JSON/).inputValue()).toMatch(/chaos_type: network_latency[\s\S]*app: nobody/);
+    await page.getByRole('button', { name: 'Form' }).click();
+    expect(await input(page, 'target.labels').inputValue()).toBe('app=nobody');
+
+    expect(opened.posts.filter((post) => post.url === '/api/chaos/experiments')).toEqual([]);
+    expect(await stored()).toEqual(before);
+    expectClean(opened, [400, 409]);
+    await opened.context.close();
+  });
+
+  it('raises the emergency stop with two experiments running, shows both rolling back live, and lifts it', async () => {
+    const experiment = (name: string) => ({
+      name,
+      chaos_type: 'network_latency',
+      target: { provider: 'sandbox', labels: { app: 'demo' } },
+      parameters: { latency_ms: 50, duration_seconds: 120 },
+      safety: { timeout_seconds: 300, max_blast_radius: 1, health_check_interval: 1 },
+    });
+    const ids: string[] = [];
+    for (const name of ['held-one', 'held-two']) {
+      const answer = await call('POST', '/api/chaos/experiments', experiment(name));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+      ids.push(answer.body.id);
+    }
+    await expect
+      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.phase)), { timeout: RUN_TIMEOUT_MS })
+      .toEqual(['OBSERVE', 'OBSERVE']);
+    const opened = await loggedIn();
+    const { page } = opened;
+
+    await page.getByRole('button', { name: 'Emergency stop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Raise the emergency stop?' });
+    await dialog.getByLabel('Reason').fill('dashboard test: game day over');
+    await dialog.getByRole('button', { name: 'Stop everything' }).click();
+
+    const panel = page.getByRole('region', { name: 'Emergency stop on' });
+    await panel.waitFor();
+    expect(await panel.textContent()).toContain('“dashboard test: game day over”');
+    for (const id of ids) await panel.locator(`li[data-id="${id}"] [data-status="emergency_stopped"]`).waitFor({ timeout: RUN_TIMEOUT_MS });
+    expect(await panel.locator('li[data-id]').count()).toBe(2);
+    expect(await panel.locator(`li[data-id="${ids[0]}"]`).textContent()).toMatch(/held-one.*emergency stopped.*1 rollback step/);
+    // The list below follows too.
+    for (const id of ids) await page.locator(`tr[data-id="${id}"] [data-status="emergency_stopped"]`).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-emergency-stop.png`, fullPage: true });
+    expect((await call('GET', '/health')).body.emergency_stop).toMatchObject({ active: true, reason: 'dashboard test: game day over' });
+    for (const id of ids) expect((await call('GET', `/api/chaos/experiments/${id}`)).body.status).toBe('emergency_stopped');
+
+    await panel.getByRole('button', { name: 'Lift the emergency stop' }).click();
+    await panel.waitFor({ state: 'detached' });
+    expect((await call('GET', '/health')).body.emergency_stop).toMatchObject({ active: false });
+
+    expectClean(opened);
+    await opened.context.close();
+  }, 2 * RUN_TIMEOUT_MS);
 });

@@ -2,6 +2,9 @@
 import { html } from '../html.js';
 import type { Route } from '../route.js';
 import type { TabProps } from '../tabs.js';
+import { ExperimentForm } from './form.js';
+import { ExperimentList } from './list.js';
+import { ExperimentPage } from './page.js';
 
 /** An experiment to start the form from (from the Topology or Analysis tab); `merge`: keep what the form holds besides. */
 export interface Draft {
@@ -18,8 +21,8 @@ export interface ExperimentsTabProps extends TabProps {
   onPlannedTargets(targets: readonly string[]): void;
 }
 
-export function ExperimentsTab(_props: ExperimentsTabProps) {
-  return html`<section class="panel" aria-labelledby="experiments-title">
-    <h2 id="experiments-title">Experiments</h2>
-  </section>`;
+export function ExperimentsTab({ route, draft, onPlannedTargets, ...props }: ExperimentsTabProps) {
+  if (route.view === 'new') return html`<${ExperimentForm} ...${props} draft=${draft} onPlannedTargets=${onPlannedTargets} />`;
+  if (route.view === 'experiment') return html`<${ExperimentPage} ...${props} key=${route.id} id=${route.id} />`;
+  return html`<${ExperimentList} ...${props} />`;
 }
