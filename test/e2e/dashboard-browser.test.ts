@@ -105,7 +105,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   });
 
   /** A fresh browser tab on the dashboard, noting every console error and every request it makes. */
-  async function openDashboard(base = server.url): Promise<Opened> {
+  async function openDashboard(): Promise<Opened> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
@@ -121,7 +121,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
       requests.push(req.url());
       if (req.method() === 'POST') posts.push({ url: new URL(req.url()).pathname, headers: req.headers() });
     });
-    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await page.goto(`${server.url}/`, { waitUntil: 'load' });
     return { context, page, problems, requests, posts };
   }
 
@@ -196,9 +196,13 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     expect(await page.getByLabel('Bearer token').getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-login.png` });
 
-    await logIn(page);
+    // By keyboard alone: the token field has the focus, Enter logs in.
+    await page.getByLabel('Bearer token').fill('');
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Experiments' }).waitFor();
     expect(await page.getByRole('link', { name: 'Experiments' }).getAttribute('aria-current')).toBe('page');
+
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-experiments.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Topology' }).click();
@@ -214,6 +218,20 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     await page.reload({ waitUntil: 'load' });
     await page.getByRole('heading', { name: 'Analysis' }).waitFor();
     expect(await page.getByLabel('Bearer token').count()).toBe(0);
+
+    // The tabs and the emergency stop are reached with Tab; Escape closes the stop's dialog without raising it.
+    const reached: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+    }
+    expect(reached).toEqual(['Experiments', 'Topology', 'Analysis', '■ Emergency stop']);
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Raise the emergency stop?' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('estop-reason');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect((await call('GET', '/health')).body.emergency_stop).toMatchObject({ active: false });
 
     expectClean(opened, [401]);
     await opened.context.close();
@@ -232,15 +250,16 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   });
 
   it('sends the person back to log in, saying why, when the server refuses the token later (restarted with a new one)', async () => {
-    const first = await startServer({ runtime, token: 'first-token', port: 0 });
-    const { port } = new URL(first.url);
-    const opened = await openDashboard(first.url);
+    const opened = await loggedIn();
     const { page } = opened;
-    await logIn(page, 'first-token');
-    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
     await page.getByRole('link', { name: 'Topology' }).click();
-    await first.close();
-    const restarted = await startServer({ runtime, token: 'second-token', port: Number(port) });
+    // The same server, restarted with another token (one server at a time: each has its WebSocket gateway on the runtime).
+    const restart = async (token: string) => {
+      const { port } = new URL(server.url);
+      await server.close();
+      server = await startServer({ runtime, token, port: Number(port), sandboxUrl: sandbox.url });
+    };
+    await restart('a-new-token');
     try {
       await page.getByRole('link', { name: 'Experiments' }).click();
 
@@ -249,9 +268,39 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
       expect(await page.evaluate(() => sessionStorage.getItem('chaosduck.token'))).toBeNull();
     } finally {
       await opened.context.close();
-      await restarted.close();
+      await restart(TOKEN);
     }
   });
+
+  it('follows an experiment again after the feed drops (the server restarted): reconnecting, then live, nothing missed', async () => {
+    const opened = await loggedIn();
+    const { page } = opened;
+    const answer = await call('POST', '/api/chaos/experiments', {
+      name: 'dropped-feed',
+      chaos_type: 'network_latency',
+      target: { provider: 'sandbox', labels: { app: 'demo' } },
+      parameters: { latency_ms: 50, duration_seconds: 8 },
+      safety: { timeout_seconds: 60, max_blast_radius: 1, health_check_interval: 1 },
+      probes: [{ name: 'answers', type: 'http', properties: { url: `${sandbox.url}/health` } }],
+    });
+    expect(answer.status).toBe(202);
+    await page.goto(`${server.url}/#/experiments/${answer.body.id}`);
+    await page.locator('[data-status="live"]').waitFor();
+
+    // The server goes (the experiment runs on in the runtime) and comes back at the same address.
+    const { port } = new URL(server.url);
+    await server.close();
+    await page.locator('[data-status="reconnecting"]').waitFor();
+    server = await startServer({ runtime, token: TOKEN, port: Number(port), sandboxUrl: sandbox.url });
+
+    await page.locator('.experiment-status [data-status="completed"]').waitFor({ timeout: RUN_TIMEOUT_MS });
+    await page.locator('tr[data-seq="1"] [data-status="done"]').waitFor();
+    // Every check is charted, those made while the feed was down too: one before the fault, each tick, one after.
+    const { body } = await call('GET', `/api/chaos/experiments/${answer.body.id}`);
+    const checks = body.journal.steady_states.during.length + 2;
+    await expect.poll(() => page.locator('.probe-chart [data-point]').count(), { timeout: UI_TIMEOUT_MS }).toBe(checks);
+    await opened.context.close();
+  }, 2 * RUN_TIMEOUT_MS);
 
   it('creates a sandbox experiment from the form, previews its targets, follows it live to completed, and opens its report', async () => {
     const opened = await loggedIn();
