@@ -121,7 +121,7 @@ export function ExperimentForm({ api, navigate, draft, onPlannedTargets }: FormP
       return true;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (error.fields.length > 0) refuse(error.fields, `The API refused ${error.fields.length === 1 ? 'a field' : `${error.fields.length} fields`}: ${error.message}`);
+      if (error.fields.length > 0) refuse(error.fields, `The API refused ${error.fields.length === 1 ? 'a field' : `${error.fields.length} fields`}, each marked where it is written. Nothing was started.`);
       else refuse([], error.message);
       return false;
     }
