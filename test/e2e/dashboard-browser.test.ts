@@ -223,12 +223,12 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     const reached: string[] = [];
     for (let i = 0; i < 4; i++) {
       await page.keyboard.press('Tab');
-      reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+      reached.push(((await page.locator(':focus').textContent()) ?? '').trim());
     }
     expect(reached).toEqual(['Experiments', 'Topology', 'Analysis', '■ Emergency stop']);
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Raise the emergency stop?' }).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('estop-reason');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('estop-reason');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     expect((await call('GET', '/health')).body.emergency_stop).toMatchObject({ active: false });
