@@ -390,17 +390,17 @@ async function serve(options: { dataDir: string; port: number; host: string; san
   let runtime: LocalRuntime | undefined;
   let server: LocalServer | undefined;
   try {
-    // Started up front so its address can be printed for experiment probes.
-    const { url: sandboxUrl } = await sandbox.get();
+    // Started up front so its address can be printed for experiment probes, and the topology routes show it.
+    const running = await sandbox.get();
     if (!interruption.signal) runtime = await startRuntime(options.dataDir, [sandbox.driver]);
     if (!runtime || interruption.signal) return interruption.exitCode() ?? EXIT_INTERRUPTED;
     const [{ loadOrCreateToken }, { startServer }] = await Promise.all([import('../local/auth.js'), import('../local/server.js')]);
     const token = loadOrCreateToken(resolve(options.dataDir));
-    server = await startServer({ runtime, token, port: options.port, host: options.host, sandboxUrl });
+    server = await startServer({ runtime, token, port: options.port, host: options.host, sandbox: running });
     console.log(`ChaosDuck API   ${server.url}   (WebSocket ${server.url.replace(/^http/, 'ws')}/ws)`);
     console.log(`dashboard       ${server.url}/   (open it in a browser; log in with the token below)`);
     console.log(`token           ${token}   (send as: Authorization: Bearer <token>)`);
-    console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${sandboxUrl}`);
+    console.log(`sandbox         target {"provider": "sandbox", "labels": {"app": "demo"}}; service at ${running.url}`);
     runtime.bus.subscribe({ type: ['experiment.started', 'rollback.started', 'experiment.finished'] }, (event) =>
       console.log(`${event.at}  ${event.experimentId}  ${event.type}${event.detail.status ? ` ${String(event.detail.status)}` : ''}${event.detail.reason ? ` (${String(event.detail.reason)})` : ''}`),
     );

@@ -13,11 +13,12 @@ import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { restFunctionOf } from '../functions/rest.js';
 import { isDashboardPath, loadDashboard, sendDashboardFile, type DashboardFiles } from './dashboard.js';
 import { LocalMetrics } from './metrics.js';
-import { runtimeTopology } from './topology.js';
+import { runtimeTopology, topologySources } from './topology.js';
 import { bearerMatches } from './auth.js';
 import { requestUrl } from './request-url.js';
 import { attachWebSocketGateway } from './ws-gateway.js';
 import type { LocalRuntime } from './runtime.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -28,8 +29,11 @@ export interface ServerOptions {
   host?: string;
   /** Who answers `/api/analysis/*`: the runtime's analyst unless given (Claude when `ANTHROPIC_API_KEY` is set). */
   analyst?: Analyst;
-  /** The sandbox service's address, when it runs: its hypotheses then check it answers. */
-  sandboxUrl?: string;
+  /**
+   * The sandbox, when it runs: the topology routes show its service and replicas, and the hypotheses about it check
+   * that it answers at its address.
+   */
+  sandbox?: Sandbox;
 }
 
 export interface LocalServer {
@@ -37,14 +41,14 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.analyst, sandboxUrl }: ServerOptions): Promise<LocalServer> {
-  const control = createHandler({ ...runtime.control, topology: runtime.topology });
+export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.analyst, sandbox }: ServerOptions): Promise<LocalServer> {
+  const control = createHandler({ ...runtime.control, topology: topologySources(runtime, sandbox) });
   const analysis = createAnalysisHandler({
     store: runtime.store,
     analyst,
     dryRun: (experiment) => runtime.dryRun(experiment),
     // What this runtime can target: its topology sources, and the sandbox when it has one.
-    topology: () => runtimeTopology(runtime, sandboxUrl),
+    topology: () => runtimeTopology(runtime, sandbox),
     runtime: 'local',
     guardrails: runtime.deps.guardrails,
   });

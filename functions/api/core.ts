@@ -39,6 +39,8 @@ export interface TopologySources {
   aws?: (region: string | undefined) => Promise<JsonObject>;
   /** `cluster` names a kubeconfig context locally, an EKS cluster (name or ARN) in AWS; undefined: the default one, if any. */
   k8s?: (cluster: string | undefined) => Promise<JsonObject>;
+  /** The local sandbox's service and replicas, where the embedded runtime serves one (never in AWS). */
+  sandbox?: () => Promise<JsonObject>;
 }
 
 export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus; topology: TopologySources };
@@ -157,8 +159,14 @@ export async function combinedTopology(query: Record<string, string | undefined>
   return ok(await readTopology(deps.topology, parsed.data));
 }
 
-/** Both topology sources; one not configured is `null`, one that fails is `{error: {code, message}}` in its place. */
-export async function readTopology(sources: TopologySources, { region, cluster }: { region?: string; cluster?: string } = {}): Promise<{ aws: JsonObject | null; kubernetes: JsonObject | null }> {
+/**
+ * Both topology sources; one not configured is `null`, one that fails is `{error: {code, message}}` in its place. The
+ * local sandbox is there as `sandbox` only where one runs.
+ */
+export async function readTopology(
+  sources: TopologySources,
+  { region, cluster }: { region?: string; cluster?: string } = {},
+): Promise<{ aws: JsonObject | null; kubernetes: JsonObject | null; sandbox?: JsonObject }> {
   const read = async (source: (() => Promise<JsonObject>) | undefined): Promise<JsonObject | null> => {
     if (!source) return null;
     try {
@@ -170,8 +178,8 @@ export async function readTopology(sources: TopologySources, { region, cluster }
     }
   };
   const { aws, k8s } = sources;
-  const [awsResult, kubernetes] = await Promise.all([read(aws && (() => aws(region))), read(k8s && (() => k8s(cluster)))]);
-  return { aws: awsResult, kubernetes };
+  const [awsResult, kubernetes, sandbox] = await Promise.all([read(aws && (() => aws(region))), read(k8s && (() => k8s(cluster))), read(sources.sandbox)]);
+  return { aws: awsResult, kubernetes, ...(sandbox ? { sandbox } : {}) };
 }
 
 

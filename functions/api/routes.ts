@@ -207,8 +207,20 @@ export const API_ROUTES = {
     path: '/api/topology/combined',
     operationId: 'combinedTopology',
     tag: 'topology',
-    summary: 'Both topologies; a source not configured is null, one that fails is {error} in its place',
+    summary: 'Both topologies, and the local sandbox where one runs; a source not configured is null, one that fails is {error} in its place',
     query: combinedTopologyQuery,
-    responses: { 200: { description: 'Both topologies', schema: z.strictObject({ aws: z.looseObject({}).nullable(), kubernetes: z.looseObject({}).nullable() }) } },
+    responses: {
+      200: {
+        description: 'Both topologies',
+        schema: z.strictObject({
+          aws: z.looseObject({}).nullable(),
+          kubernetes: z.looseObject({}).nullable(),
+          sandbox: z
+            .looseObject({})
+            .optional()
+            .meta({ description: "The embedded runtime's sandbox (`chaosduck serve`): its service, labels and address, and each replica with its target id and readiness; absent where none runs" }),
+        }),
+      },
+    },
   },
 } as const satisfies Record<string, RouteDoc>;

@@ -92,7 +92,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   beforeAll(async () => {
     sandbox = await startSandbox({ replicas: 3, restartDelayMs: 100 });
     runtime = await LocalRuntime.start({ drivers: [createSandboxDriver(sandbox)] });
-    server = await startServer({ runtime, token: TOKEN, port: 0, sandboxUrl: sandbox.url });
+    server = await startServer({ runtime, token: TOKEN, port: 0, sandbox });
     browser = await launchTestChromium(executable as { path: string });
     mkdirSync(ARTIFACTS, { recursive: true });
   }, CHROMIUM_SETUP_TIMEOUT_MS);
@@ -257,7 +257,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     const restart = async (token: string) => {
       const { port } = new URL(server.url);
       await server.close();
-      server = await startServer({ runtime, token, port: Number(port), sandboxUrl: sandbox.url });
+      server = await startServer({ runtime, token, port: Number(port), sandbox });
     };
     await restart('a-new-token');
     try {
@@ -291,7 +291,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     const { port } = new URL(server.url);
     await server.close();
     await page.locator('[data-status="reconnecting"]').waitFor();
-    server = await startServer({ runtime, token: TOKEN, port: Number(port), sandboxUrl: sandbox.url });
+    server = await startServer({ runtime, token: TOKEN, port: Number(port), sandbox });
 
     await page.locator('.experiment-status [data-status="completed"]').waitFor({ timeout: RUN_TIMEOUT_MS });
     await page.locator('tr[data-seq="1"] [data-status="done"]').waitFor();
