@@ -73,8 +73,11 @@ const PRESIGN_SECONDS = 60;
 const CLOSE_GRACE_MS = 2_000;
 /** API Gateway's largest WebSocket message. */
 const MAX_MESSAGE_BYTES = 128 * 1024;
-/** What of the page's request goes on: the type of its body and of the answer it takes; never its cookies or the token. */
-const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type'];
+/**
+ * What of the page's request goes on: the type of its body and of the answer it takes, and the Idempotency-Key of a
+ * new experiment (so a create retried through the proxy still starts one); never its cookies or the token.
+ */
+const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'idempotency-key'];
 /** Headers about one connection, which a proxy does not pass on (RFC 9110 7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** What the user is told to do whenever their credentials are missing, expired or refused. */

@@ -250,9 +250,12 @@ describe('chaosduck dashboard: the signing proxy', () => {
 
   it('signs a POST over its JSON body, byte for byte', async () => {
     const body = JSON.stringify({ name: 'café ☕ canary', chaos_type: 'pod_delete', target: { provider: 'sandbox', labels: { app: 'demo' } } });
-    const answer = await exchange(`${proxy.url}/api/chaos/experiments`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body });
+    const answer = await exchange(`${proxy.url}/api/chaos/experiments`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json', 'idempotency-key': 'form-key-1' }, body });
     expect(answer.status).toBe(200);
-    expect(echo(answer.body)).toMatchObject({ method: 'POST', path: '/api/chaos/experiments', body, headers: { 'content-type': 'application/json' } });
+    // The form's Idempotency-Key goes on, signed, so a retried create still starts one experiment.
+    const seen = echo(answer.body);
+    expect(seen).toMatchObject({ method: 'POST', path: '/api/chaos/experiments', body, headers: { 'content-type': 'application/json', 'idempotency-key': 'form-key-1' } });
+    expect(String(seen.headers.authorization)).toMatch(/SignedHeaders=[^,]*idempotency-key/);
 
     const stop = await exchange(`${proxy.url}/emergency-stop`, { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: '{"reason":"drill"}' });
     expect(echo(stop.body)).toMatchObject({ method: 'POST', path: '/emergency-stop', body: '{"reason":"drill"}' });
