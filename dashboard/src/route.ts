@@ -17,9 +17,18 @@ export const TABS: readonly { tab: Tab; label: string }[] = [
   { tab: 'analysis', label: 'Analysis' },
 ];
 
+/** A part of the hash, decoded; one that is not valid percent-encoding (a link cut short) is taken as written, not thrown on. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** Anything unknown is the experiment list. */
 export function parseRoute(hash: string): Route {
-  const [tab, rest] = hash.replace(/^#?\/?/, '').split('/', 2).map((part) => decodeURIComponent(part ?? ''));
+  const [tab, rest] = hash.replace(/^#?\/?/, '').split('/', 2).map((part) => decoded(part ?? ''));
   if (tab === 'topology' || tab === 'analysis') return { tab };
   if (tab === 'experiments' && rest === 'new') return { tab, view: 'new' };
   if (tab === 'experiments' && rest) return { tab, view: 'experiment', id: rest };
