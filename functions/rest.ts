@@ -2,6 +2,7 @@
  * The REST API's routes by the function that answers them: API Gateway gets one resource per path of each function
  * (infra), the local gateway dispatches the same way (local/server.ts), and GET /openapi.json describes them all.
  */
+import * as z from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { openApiDocument, type RouteDoc, type Runtime } from '../shared/http/openapi.js';
 import { ANALYSIS_ROUTES } from './analysis/routes.js';
@@ -20,6 +21,28 @@ export const LOCAL_GATEWAY_ROUTES = {
     tag: 'control',
     summary: "The control plane's metrics in Prometheus' text format (in AWS: CloudWatch, namespace ChaosDuck)",
     responses: { 200: { description: 'The metrics', contentType: 'text/plain' } },
+  },
+  dashboardConfig: {
+    method: 'GET',
+    path: '/dashboard.json',
+    operationId: 'dashboardConfig',
+    tag: 'control',
+    auth: false,
+    summary: "What the dashboard page asks first: which server serves it, where its token comes from, and whether live progress is there",
+    description: 'Open without the token, like the page itself: it holds no data. Never cached (`cache-control: no-store`).',
+    responses: {
+      200: {
+        description: 'The dashboard configuration',
+        schema: z.strictObject({
+          served_by: z.enum(['serve', 'dashboard']).meta({ description: '`serve` (this local server) or `dashboard` (the signing proxy of `chaosduck dashboard`)' }),
+          token_hint: z.string().meta({ description: 'Where the token to log in with comes from' }),
+          live_progress: z.union([
+            z.strictObject({ available: z.literal(true) }),
+            z.strictObject({ available: z.literal(false), reason: z.string().meta({ description: 'Why not, and what to do about it' }) }),
+          ]),
+        }),
+      },
+    },
   },
 } as const satisfies Record<string, RouteDoc>;
 

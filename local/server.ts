@@ -11,7 +11,15 @@ import { createHandler as createAnalysisHandler } from '../functions/analysis/ha
 import type { Analyst } from '../shared/analysis/analyst.js';
 import { createHandler, type ApiHandler } from '../functions/api/handler.js';
 import { restFunctionOf } from '../functions/rest.js';
-import { isDashboardPath, loadDashboard, sendDashboardFile, type DashboardFiles } from './dashboard.js';
+import {
+  DASHBOARD_CONFIG_PATH,
+  isDashboardPath,
+  loadDashboard,
+  sendDashboardConfig,
+  sendDashboardFile,
+  type DashboardConfig,
+  type DashboardFiles,
+} from './dashboard.js';
 import { LocalMetrics } from './metrics.js';
 import { runtimeTopology, topologySources } from './topology.js';
 import { bearerMatches } from './auth.js';
@@ -34,6 +42,13 @@ export interface ServerOptions {
    * that it answers at its address.
    */
   sandbox?: Sandbox;
+  /** Where the token comes from, as `GET /dashboard.json` tells the page. @default serveTokenHint(token) */
+  tokenHint?: string;
+}
+
+/** Where `serve`'s token comes from: CHAOSDUCK_TOKEN when it is that, else the one made at first start and kept. */
+export function serveTokenHint(token: string, fromEnv = process.env.CHAOSDUCK_TOKEN): string {
+  return fromEnv && fromEnv === token ? 'the token in CHAOSDUCK_TOKEN' : 'the token chaosduck serve printed (also in .chaosduck/token)';
 }
 
 export interface LocalServer {
@@ -41,7 +56,15 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ runtime, token, port = 8080, host = '127.0.0.1', analyst = runtime.analyst, sandbox }: ServerOptions): Promise<LocalServer> {
+export async function startServer({
+  runtime,
+  token,
+  port = 8080,
+  host = '127.0.0.1',
+  analyst = runtime.analyst,
+  sandbox,
+  tokenHint = serveTokenHint(token),
+}: ServerOptions): Promise<LocalServer> {
   const control = createHandler({ ...runtime.control, topology: topologySources(runtime, sandbox) });
   const analysis = createAnalysisHandler({
     store: runtime.store,
@@ -64,8 +87,10 @@ export async function startServer({ runtime, token, port = 8080, host = '127.0.0
       dashboard = undefined;
       throw error;
     }));
+  // The WebSocket feed is this server's own (/ws), so live progress is always there.
+  const config: DashboardConfig = { served_by: 'serve', token_hint: tokenHint, live_progress: { available: true } };
   const server = createServer((req, res) => {
-    void serve(req, res, api, token, metrics, dashboardFiles).catch((error: unknown) => {
+    void serve(req, res, api, token, metrics, dashboardFiles, config).catch((error: unknown) => {
       console.error(error);
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
@@ -107,6 +132,7 @@ async function serve(
   token: string,
   metrics: LocalMetrics,
   dashboard: () => Promise<DashboardFiles>,
+  config: DashboardConfig,
 ): Promise<void> {
   const url = requestUrl(req);
   if (!url) {
@@ -114,8 +140,9 @@ async function serve(
     return;
   }
   const method = req.method ?? 'GET';
-  // The dashboard's page and assets need no token (local/dashboard.ts says why); every other path is the API's.
-  if ((method === 'GET' || method === 'HEAD') && isDashboardPath(url.pathname) && sendDashboardFile(res, await dashboard(), method, url.pathname)) return;
+  // The dashboard's page, assets and config need no token (local/dashboard.ts says why); every other path is the API's.
+  if ((method === 'GET' || method === 'HEAD') && url.pathname === DASHBOARD_CONFIG_PATH) return sendDashboardConfig(res, method, config);
+  if ((method === 'GET' || method === 'HEAD') && isDashboardPath(url.pathname) && sendDashboardFile(req, res, await dashboard(), url.pathname)) return;
   if (!(method === 'GET' && url.pathname === '/health') && !bearerMatches(req.headers.authorization, token)) {
     send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required (Authorization: Bearer <token>)' } }, { 'www-authenticate': 'Bearer' });
     return;

@@ -6,8 +6,9 @@
  *
  * The proxy holds the user's credentials, so it guards itself: it listens on loopback only; every forwarded call and
  * the WebSocket need a random token made at start (the page gets it as `serve`'s pages get theirs: a bearer token,
- * `?token=` on the WebSocket); and it answers only requests addressed to itself (Host) from its own page (Origin), so
- * another web page open in the same browser can neither drive it nor read it through a DNS name rebound to 127.0.0.1.
+ * `?token=` on the WebSocket); and it answers only requests addressed to itself (Host) from its own page (Origin, and
+ * Sec-Fetch-Site on whatever reaches AWS), so another web page open in the same browser can neither drive it (not even
+ * with a no-cors `GET /health`, which carries no Origin) nor read it through a DNS name rebound to 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
@@ -21,7 +22,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ConfigurationError, errorMessage } from '../shared/errors.js';
 import { bearerMatches } from './auth.js';
-import { isDashboardPath, loadDashboard, sendDashboardFile, type DashboardFiles } from './dashboard.js';
+import { DASHBOARD_CONFIG_PATH, isDashboardPath, loadDashboard, sendDashboardConfig, sendDashboardFile, type DashboardConfig, type DashboardFiles } from './dashboard.js';
 import { requestUrl } from './request-url.js';
 
 /** What a credentials provider from `@aws-sdk/credential-providers` resolves to. */
@@ -94,6 +95,11 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
       page = undefined;
       throw error;
     }));
+  const config: DashboardConfig = {
+    served_by: 'dashboard',
+    token_hint: 'the token chaosduck dashboard printed (a new one at every start)',
+    live_progress: options.webSocket ? { available: true } : { available: false, reason: LIVE_PROGRESS_NEEDS_WS },
+  };
   let port = options.port;
   const ours = () => ({ hosts: [`127.0.0.1:${port}`, `localhost:${port}`], origins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`] });
 
@@ -104,6 +110,15 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
     const origin = req.headers.origin;
     if (origin !== undefined && !origins.includes(origin)) return `this proxy answers its own page only, not one from ${origin}`;
     return undefined;
+  };
+  /**
+   * Why a request may not reach AWS, if it may not: one another site's page made. A browser names the site a request
+   * comes from in Sec-Fetch-Site, also where it sends no Origin (a no-cors GET, a script or image tag); `same-site`
+   * counts too, as another port or subdomain of localhost is another program's page.
+   */
+  const crossSite = (req: IncomingMessage): string | undefined => {
+    const site = req.headers['sec-fetch-site'];
+    return site === 'cross-site' || site === 'same-site' ? `this proxy answers its own page only, not a ${site} request` : undefined;
   };
   const authorized = (req: IncomingMessage, url: URL) =>
     bearerMatches(req.headers.authorization, token) || (url.pathname === WEBSOCKET_PATH && bearerMatches(`Bearer ${url.searchParams.get('token') ?? ''}`, token));
@@ -180,7 +195,11 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
       if (!url) return send(res, 400, 'VALIDATION', 'the request target is not a valid URL path');
       const refusal = foreign(req);
       if (refusal) return send(res, 403, 'FORBIDDEN', refusal);
+      const method = req.method ?? 'GET';
+      if ((method === 'GET' || method === 'HEAD') && url.pathname === DASHBOARD_CONFIG_PATH) return sendDashboardConfig(res, method, config);
       if (FORWARDED.some((path) => path.test(url.pathname))) {
+        const fromElsewhere = crossSite(req);
+        if (fromElsewhere) return send(res, 403, 'FORBIDDEN', fromElsewhere);
         const open = req.method === 'GET' && url.pathname === '/health';
         if (!open && !authorized(req, url)) {
           return send(res, 401, 'UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>): the one chaosduck dashboard printed', {
@@ -192,8 +211,7 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
         if (!path.startsWith('/') || dotSegments(path)) return send(res, 400, 'VALIDATION', 'the path must be an absolute path with no . or .. segments');
         return forward(req, res, url);
       }
-      const method = req.method ?? 'GET';
-      if ((method === 'GET' || method === 'HEAD') && isDashboardPath(url.pathname) && sendDashboardFile(res, await pageFiles(), method, url.pathname)) return;
+      if ((method === 'GET' || method === 'HEAD') && isDashboardPath(url.pathname) && sendDashboardFile(req, res, await pageFiles(), url.pathname)) return;
       return send(res, 404, 'NOT_FOUND', `${url.pathname} is neither the dashboard's nor the API's`);
     })().catch((error: unknown) => {
       log(`${req.method} ${req.url}: ${errorMessage(error)}`);
@@ -208,7 +226,7 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = requestUrl(req);
     if (url?.pathname !== WEBSOCKET_PATH) return refuseUpgrade(socket, 404, 'NOT_FOUND', `WebSocket connections are taken at ${WEBSOCKET_PATH} only`);
-    const refusal = foreign(req);
+    const refusal = foreign(req) ?? crossSite(req);
     if (refusal) return refuseUpgrade(socket, 403, 'FORBIDDEN', refusal);
     if (!authorized(req, url)) return refuseUpgrade(socket, 401, 'UNAUTHORIZED', 'a valid token is required (?token=<token>): the one chaosduck dashboard printed');
     if (!options.webSocket) return refuseUpgrade(socket, 503, 'NO_LIVE_PROGRESS', LIVE_PROGRESS_NEEDS_WS);

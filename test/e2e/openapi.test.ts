@@ -83,6 +83,7 @@ describe('GET /openapi.json', () => {
     health: {},
     openApi: {},
     metrics: {},
+    dashboardConfig: {},
     createExperiment: { body: experiment('openapi-created'), headers: { 'idempotency-key': 'openapi-create-1' } },
     listExperiments: { query: '?limit=5&status=completed&chaos_type=pod_delete' },
     getExperiment: { path: finished },

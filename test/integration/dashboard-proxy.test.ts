@@ -328,6 +328,38 @@ describe('chaosduck dashboard: the signing proxy', () => {
     expect(ownPage.status).toBe(200);
   });
 
+  it('sends nothing to AWS for a request another site made, even one without an Origin (a no-cors GET /health)', async () => {
+    const accepted = api.accepted.length;
+    for (const site of ['cross-site', 'same-site']) {
+      // As a browser sends a no-cors GET or an <img>: no Origin, no token, but Sec-Fetch-Site.
+      const health = await exchange(`${proxy.url}/health`, { headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors' } });
+      const withToken = await exchange(`${proxy.url}/api/chaos/experiments`, { headers: { ...bearer(), 'sec-fetch-site': site } });
+      for (const answer of [health, withToken]) {
+        expect(answer.status).toBe(403);
+        expect(JSON.parse(answer.body).error).toEqual({ code: 'FORBIDDEN', message: `this proxy answers its own page only, not a ${site} request` });
+      }
+    }
+    expect(api.accepted.length).toBe(accepted);
+    // Its own page's calls, and one typed into the address bar, go on.
+    expect((await exchange(`${proxy.url}/health`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect((await exchange(`${proxy.url}/health`, { headers: { 'sec-fetch-site': 'none' } })).status).toBe(200);
+    expect(api.accepted.length).toBe(accepted + 2);
+    // The page itself may still be opened from a link on another site: it holds no data.
+    expect((await exchange(`${proxy.url}/`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status).toBe(200);
+  });
+
+  it('answers GET /dashboard.json with no token: which server, where its token comes from, and live progress', async () => {
+    const answer = await exchange(`${proxy.url}/dashboard.json`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(answer.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(answer.body)).toEqual({
+      served_by: 'dashboard',
+      token_hint: 'the token chaosduck dashboard printed (a new one at every start)',
+      live_progress: { available: true },
+    });
+  });
+
   it("serves the dashboard's page and assets, as serve does, with no token", async () => {
     const page = await exchange(`${proxy.url}/`);
     expect(page.status).toBe(200);
@@ -340,6 +372,9 @@ describe('chaosduck dashboard: the signing proxy', () => {
     expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(asset.body.length).toBeGreaterThan(1000);
     expect((await exchange(`${proxy.url}/assets/../../package.json`)).status).toBe(404);
+    expect((await exchange(`${proxy.url}/assets/no-such-file.js`)).status).toBe(404);
+    // Revalidated by its ETag, as serve has it.
+    expect((await exchange(`${proxy.url}/${script}`, { headers: { 'if-none-match': String(asset.headers.etag) } })).status).toBe(304);
     expect((await exchange(`${proxy.url}/metrics`, { headers: bearer() })).status).toBe(404);
   });
 
@@ -383,6 +418,13 @@ describe('chaosduck dashboard: the signing proxy', () => {
     expect(await status(`ws://127.0.0.1:${port}/ws?experimentId=exp-1`, own)).toBe(401);
     expect(await status(`ws://127.0.0.1:${port}/ws?token=wrong`, own)).toBe(401);
     expect(await status(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(proxy.token)}`, 'https://attacker.example')).toBe(403);
+    const crossSite = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(proxy.token)}`, { headers: { 'sec-fetch-site': 'cross-site' } });
+      socket.once('open', () => resolve(101));
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('error', () => resolve(0));
+    });
+    expect(crossSite).toBe(403);
     expect(upstream.connects.length).toBe(connects);
   });
 
@@ -430,6 +472,8 @@ describe('chaosduck dashboard: the signing proxy', () => {
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.body).error).toEqual({ code: 'NO_LIVE_PROGRESS', message: LIVE_PROGRESS_NEEDS_WS });
       expect((await exchange(`${restOnly.url}/api/chaos/experiments`, { headers: { authorization: `Bearer ${restOnly.token}` } })).status).toBe(200);
+      // The page is told so before it tries.
+      expect(JSON.parse((await exchange(`${restOnly.url}/dashboard.json`)).body).live_progress).toEqual({ available: false, reason: LIVE_PROGRESS_NEEDS_WS });
     } finally {
       await restOnly.close();
     }
@@ -490,16 +534,18 @@ describe('chaosduck dashboard, the command', () => {
 
   it('signs with credentials from the chain as they are renewed, and once they cannot be, answers 502 saying what to do', async () => {
     // A credential_process, as `aws configure` writes for tools that hand out short-lived credentials: each set lasts
-    // two seconds, and once the "session" has ended it fails, as an expired SSO sign-in does.
+    // ten seconds (long enough that a set is never expired on arrival, even on a busy machine), and once the "session"
+    // has ended it fails, as an expired SSO sign-in does.
     const state = join(dir, 'session');
     const script = join(dir, 'credentials.mjs');
     writeFileSync(state, 'valid');
+    const CREDENTIALS_LIFETIME_MS = 10_000;
     writeFileSync(
       script,
       `import { readFileSync } from 'node:fs';
 if (readFileSync(${JSON.stringify(state)}, 'utf8') !== 'valid') { console.error('the session has expired'); process.exit(1); }
 console.log(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(KEY.credentials.accessKeyId)}, SecretAccessKey: ${JSON.stringify(KEY.credentials.secretAccessKey)},
-  SessionToken: ${JSON.stringify(KEY.credentials.sessionToken)}, Expiration: new Date(Date.now() + 2000).toISOString() }));
+  SessionToken: ${JSON.stringify(KEY.credentials.sessionToken)}, Expiration: new Date(Date.now() + ${CREDENTIALS_LIFETIME_MS}).toISOString() }));
 `,
     );
     chmodSync(script, 0o600);
@@ -519,8 +565,8 @@ console.log(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(KEY.crede
       const signed = await call();
       expect(signed.status).toBe(200);
       expect(JSON.parse(signed.body)).toEqual({ path: '/api/chaos/experiments' });
-      // Past the two seconds, the chain asks the process again: still valid, so still signed.
-      await sleep(2500);
+      // Past the first set's lifetime, the chain asks the process again: still valid, so still signed.
+      await sleep(CREDENTIALS_LIFETIME_MS + 500);
       expect((await call()).status).toBe(200);
 
       writeFileSync(state, 'expired');
@@ -540,5 +586,5 @@ console.log(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(KEY.crede
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
-  });
+  }, 120_000);
 });
