@@ -54,14 +54,8 @@ export async function verifySignedRequest(request: ReceivedRequest, key: Signing
   const declaredHash = header(request.headers, 'x-amz-content-sha256');
   if (declaredHash !== undefined && declaredHash !== bodyHash) return refuse("The provided 'x-amz-content-sha256' header does not match what was computed.");
 
-  const names = signedHeaders.split(';');
-  if (!names.includes('host')) return refuse('The host header must be signed');
-  const headers: Record<string, string> = {};
-  for (const name of names) {
-    const value = header(request.headers, name);
-    if (value === undefined) return refuse(`Signed header ${name} is not in the request`);
-    headers[name] = value;
-  }
+  const headers = signedHeaderValues(request, signedHeaders);
+  if (typeof headers === 'string') return refuse(headers);
   const { path, query } = target(request.url);
   // The payload hash comes from the body that arrived, never from a header the client sent.
   const recomputed = await signer(key, false).sign(
@@ -71,6 +65,19 @@ export async function verifySignedRequest(request: ReceivedRequest, key: Signing
   const expected = /SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(recomputed.headers.authorization));
   if (expected?.[1] !== signedHeaders || !sameHex(expected[2] as string, signature)) return refuse(SIGNATURE_MISMATCH);
   return { ok: true };
+}
+
+/** The values of the headers a signature names (`host;x-amz-date`), or what is wrong with them. */
+function signedHeaderValues(request: ReceivedRequest, signedHeaders: string): Record<string, string> | string {
+  const names = signedHeaders.split(';');
+  if (!names.includes('host')) return 'The host header must be signed';
+  const headers: Record<string, string> = {};
+  for (const name of names) {
+    const value = header(request.headers, name);
+    if (value === undefined) return `Signed header ${name} is not in the request`;
+    headers[name] = value;
+  }
+  return headers;
 }
 
 /** Checks a request whose signature is in its query (a presigned URL, as a WebSocket `$connect` is signed). */
@@ -86,14 +93,8 @@ export async function verifyPresignedRequest(request: ReceivedRequest, key: Sign
   const problem = scopeProblem(get('X-Amz-Credential') as string, date, key, now, expires) ?? tokenProblem(get('X-Amz-Security-Token'), key);
   if (problem) return refuse(problem);
   const signedHeaders = get('X-Amz-SignedHeaders') ?? '';
-  const names = signedHeaders.split(';');
-  if (!names.includes('host')) return refuse('The host header must be signed');
-  const headers: Record<string, string> = {};
-  for (const name of names) {
-    const value = header(request.headers, name);
-    if (value === undefined) return refuse(`Signed header ${name} is not in the request`);
-    headers[name] = value;
-  }
+  const headers = signedHeaderValues(request, signedHeaders);
+  if (typeof headers === 'string') return refuse(headers);
   for (const name of PRESIGN_PARAMETERS) delete query[name];
   const recomputed = await signer(key, true).presign(new HttpRequest({ method: request.method, hostname: '', path, query, headers }), {
     signingDate: amzDate(date as string),
