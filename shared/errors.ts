@@ -35,9 +35,18 @@ export class NotFoundError extends ChaosDuckError {
   readonly status = 404;
 }
 
-/** A guardrail said no: nothing was injected. */
+/**
+ * A guardrail said no: nothing was injected. When a setting of the experiment would have let it through, `fields`
+ * names it and the value that would (`safety.max_blast_radius`), so a form can show the refusal beside that field.
+ */
 export abstract class GuardrailError extends ChaosDuckError {
   readonly status: number = 409;
+  constructor(
+    message: string,
+    readonly fields?: FieldIssue[],
+  ) {
+    super(message);
+  }
 }
 export class BlastRadiusExceededError extends GuardrailError {
   override readonly name = 'BlastRadiusExceededError';

@@ -5,7 +5,7 @@
 import { apiDocument } from '../rest.js';
 import { experimentId, nlBody, reportBody, scoreBody, topologyBody, trendQuery } from './routes.js';
 import { NoScoreError, resilienceScore, type ResilienceScore } from '../../shared/analysis/score.js';
-import { ChaosDuckError, ConflictError, NotFoundError, ValidationError, fieldIssues } from '../../shared/errors.js';
+import { ChaosDuckError, ConflictError, GuardrailError, NotFoundError, ValidationError, fieldIssues, type FieldIssue } from '../../shared/errors.js';
 import { ok, type ApiResult } from '../../shared/http/rest.js';
 import type { JsonObject } from '../../shared/journal/activity.js';
 import type { ExperimentStore, ScoreQuery } from '../../shared/store/store.js';
@@ -153,7 +153,10 @@ const round1 = (value: number) => Math.round(value * 10) / 10;
 export async function nlExperiment(body: unknown, deps: AnalysisDeps): Promise<ApiResult> {
   const parsed = nlBody.safeParse(body);
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error.issues), 'request');
-  const { result, ...by } = await deps.analyst.experimentFromText(parsed.data.prompt);
+  // What can be targeted sizes the pools, so the blast radius proposed is what the selection needs; without it the
+  // experiment keeps the default, and a dry run says what to raise it to.
+  const topology = await deps.topology().catch(() => undefined);
+  const { result, ...by } = await deps.analyst.experimentFromText(parsed.data.prompt, topology);
   const checked = checkExperiment(result.experiment);
   return ok({
     prompt: parsed.data.prompt,
@@ -182,12 +185,17 @@ function checkExperiment(experiment: unknown): { valid: true; experiment: JsonOb
  * The dry run's plan, or what stopped it, said as the API says it: a guardrail, no matching target, a provider this
  * control plane cannot reach (no kubeconfig, say). A corrupt record is not the proposal's doing, and is raised.
  */
-async function planOf(experiment: JsonObject, deps: AnalysisDeps): Promise<{ dry_run: JsonObject } | { refused: { code: string; message: string } }> {
+async function planOf(
+  experiment: JsonObject,
+  deps: AnalysisDeps,
+): Promise<{ dry_run: JsonObject } | { refused: { code: string; message: string; fields?: FieldIssue[] } }> {
   try {
     return { dry_run: await deps.dryRun(experiment) };
   } catch (error) {
     if (!(error instanceof ChaosDuckError) || error instanceof CorruptRecordError) throw error;
-    return { refused: { code: error.code, message: error.message } };
+    // The setting that would let it through, as the API's 409 names it (`safety.max_blast_radius`).
+    const fields = error instanceof GuardrailError && error.fields?.length ? { fields: error.fields } : {};
+    return { refused: { code: error.code, message: error.message, ...fields } };
   }
 }
 

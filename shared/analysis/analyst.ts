@@ -34,8 +34,11 @@ export interface AnalystAnswer<T> {
 
 export interface Analyst {
   readonly source: AnalystSource;
-  /** A prompt in any language → the experiment a person would write (not yet validated), with what was read and assumed. */
-  experimentFromText(prompt: string): Promise<AnalystAnswer<TextExperiment>>;
+  /**
+   * A prompt in any language → the experiment a person would write (not yet validated), with what was read and assumed;
+   * `topology` (what can be targeted now, when known) sizes its pools, so the blast radius it sets is what it needs.
+   */
+  experimentFromText(prompt: string, topology?: JsonObject): Promise<AnalystAnswer<TextExperiment>>;
   /** What a finished experiment's journal shows: what happened, whether the hypothesis held and why, what to do next. */
   analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>>;
   /** Ranked failure hypotheses for a topology, each with the experiment (a request body, not yet validated) that tests it. */

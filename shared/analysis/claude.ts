@@ -165,10 +165,10 @@ export function claudeAnalyst(options: ClaudeAnalystOptions): Analyst {
 
   return {
     source: 'claude',
-    experimentFromText: (prompt) =>
+    experimentFromText: (prompt, topology) =>
       answer(
         () => ask<TextExperiment>(TOOLS.experiment, textExperimentInput as z.ZodType<TextExperiment>, 'Turn the user prompt in the data into a ChaosDuck experiment.', { prompt }),
-        () => rulesAnalyst.experimentFromText(prompt),
+        () => rulesAnalyst.experimentFromText(prompt, topology),
       ),
     analyzeExperiment: async (journal: JsonObject) => {
       // The facts, computed; Claude writes the reading of them.

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import type { JsonObject, JsonValue } from '../journal/activity.js';
+import { blastRadiusFor } from '../model/selection.js';
 
 export const hypothesisSchema = z.object({
   rank: z.number().int().min(1),
@@ -38,6 +39,8 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
     if (!name || Object.keys(selector).length === 0) continue;
     const replicas = Number(workload.replicas ?? 1);
     const ready = Number(workload.ready_replicas ?? replicas);
+    // The pool a selection is capped by: the pods there are now (a degraded workload has fewer than it wants).
+    const running = Math.min(replicas, ready);
     const target = { provider: 'kubernetes', namespace, labels: selector, ...(kubernetes.cluster ? { cluster: kubernetes.cluster } : {}) };
     const kind = String(workload.kind ?? 'Deployment');
     if (ready < replicas) {
@@ -48,7 +51,7 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
         likelihood: 'high',
         impact: 'high',
         rationale: 'a workload below its desired replicas has less room for any further failure; fix it before experimenting further',
-        experiment: experiment(`${name}-degraded-pod-delete`, 'pod_delete', target, { duration_seconds: 30 }, probes, { max_blast_radius: 1 / Math.max(1, ready) }),
+        experiment: experiment(`${name}-degraded-pod-delete`, 'pod_delete', target, { duration_seconds: 30 }, probes, { max_blast_radius: radiusForOne(ready) }),
       });
     }
     if (replicas <= 1) {
@@ -67,7 +70,7 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
         likelihood: 'medium',
         impact: kind === 'StatefulSet' ? 'high' : 'medium',
         rationale: `pods are deleted routinely (rollouts, node drains, evictions); ${replicas} replicas should cover one loss if readiness and load balancing work`,
-        experiment: experiment(`${name}-pod-delete`, 'pod_delete', { ...target, selection: 'COUNT(1)' }, { duration_seconds: 60 }, probes, { max_blast_radius: Math.min(1, 1 / replicas + 0.01) }),
+        experiment: experiment(`${name}-pod-delete`, 'pod_delete', { ...target, selection: 'COUNT(1)' }, { duration_seconds: 60 }, probes, { max_blast_radius: radiusForOne(running) }),
       });
     }
     drafts.push({
@@ -76,7 +79,7 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
       likelihood: 'medium',
       impact: 'medium',
       rationale: 'slow dependencies are more common than dead ones, and callers without timeouts turn them into outages',
-      experiment: experiment(`${name}-latency`, 'network_latency', { ...target, selection: 'COUNT(1)' }, { latency_ms: 200, duration_seconds: 60 }, probes, { max_blast_radius: Math.min(1, 1 / Math.max(1, replicas) + 0.01) }),
+      experiment: experiment(`${name}-latency`, 'network_latency', { ...target, selection: 'COUNT(1)' }, { latency_ms: 200, duration_seconds: 60 }, probes, { max_blast_radius: radiusForOne(running) }),
     });
   }
   const aws = obj(topology.aws);
@@ -107,13 +110,15 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
   }
   const sandbox = obj(topology.sandbox);
   if (arr(sandbox.replicas).length > 0 || sandbox.url || sandbox.available === true) {
+    // Its live replicas, when it runs; the radius is what one of them needs (0.34 of 3), else 0.5, which allows one of 2 or 3.
+    const replicas = arr(sandbox.replicas).length || Number(sandbox.desired_replicas) || 0;
     drafts.push({
       title: 'the sandbox service loses a replica',
       statement: 'When one sandbox replica is killed, the demo service keeps answering through its proxy',
       likelihood: 'medium',
       impact: 'medium',
-      rationale: 'the local demo service runs several replicas behind a proxy; a kill shows how fast the supervisor replaces one',
-      experiment: experiment('sandbox-pod-delete', 'pod_delete', { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' }, { duration_seconds: 6 }, sandbox.url ? [httpProbe(`${String(sandbox.url)}/health`)] : probes, { max_blast_radius: 0.5, health_check_interval: 2, health_check_failure_threshold: 2 }),
+      rationale: `the local demo service runs several replicas behind a proxy; a kill shows how fast the supervisor replaces one${replicas > 0 ? ` (safety.max_blast_radius ${radiusForOne(replicas)}: one of its ${replicas} replicas)` : ''}`,
+      experiment: experiment('sandbox-pod-delete', 'pod_delete', { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' }, { duration_seconds: 6 }, sandbox.url ? [httpProbe(`${String(sandbox.url)}/health`)] : probes, { max_blast_radius: replicas > 0 ? radiusForOne(replicas) : 0.5, health_check_interval: 2, health_check_failure_threshold: 2 }),
     });
   }
   return drafts
@@ -121,6 +126,9 @@ export function hypothesesFor(topology: JsonObject, steadyState?: JsonObject): H
     .sort((a, b) => LEVEL[b.draft.likelihood] * LEVEL[b.draft.impact] - LEVEL[a.draft.likelihood] * LEVEL[a.draft.impact] || a.index - b.index)
     .map(({ draft }, index) => ({ rank: index + 1, ...draft }));
 }
+
+/** The blast radius that lets an experiment hit one of `pool` targets: 0.34 for 3, 1 for 1. */
+const radiusForOne = (pool: number): number => Number(blastRadiusFor(1, Math.max(1, pool)));
 
 function experiment(
   name: string,

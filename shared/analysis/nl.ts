@@ -9,7 +9,9 @@
  * (identifiers keep their case where AWS needs it).
  */
 import { ValidationError } from '../errors.js';
+import type { JsonObject } from '../journal/activity.js';
 import type { ChaosType } from '../model/experiment.js';
+import { blastRadiusFor, parseSelection } from '../model/selection.js';
 
 export interface TextExperiment {
   /** The request body, before validation: what `POST /api/chaos/experiments` takes. */
@@ -46,6 +48,9 @@ const CHAOS_RULES: readonly ChaosRule[] = [
 
 const AWS_TYPES: readonly ChaosType[] = ['ec2_stop', 'rds_failover', 'route_blackhole'];
 
+/** `safety.max_blast_radius`'s default, which a selection of a small pool may need raised. */
+const DEFAULT_MAX_BLAST_RADIUS = 0.3;
+
 /** `safety.timeout_seconds`'s default; an observation that leaves the other phases less than a minute raises it. */
 const DEFAULT_TIMEOUT_SECONDS = 120;
 
@@ -60,7 +65,12 @@ const NUMBER_WORDS: Record<string, number> = {
   하나: 1, 한: 1, 둘: 2, 두: 2, 셋: 3, 세: 3, 넷: 4, 네: 4, 다섯: 5,
 };
 
-export function experimentFromText(prompt: string): TextExperiment {
+/**
+ * `topology`: what the control plane can target now (as `GET /api/topology/combined` and the sandbox show it); when it
+ * says how many targets the selector matches (the sandbox's replicas, a deployment's), `safety.max_blast_radius` is set
+ * to what the selection needs, and the assumptions say so.
+ */
+export function experimentFromText(prompt: string, topology?: JsonObject): TextExperiment {
   const original = prompt.normalize('NFC').trim();
   if (original.length === 0) throw new NotUnderstoodError('the prompt is empty; describe the fault, its target and how long, e.g. "kill one nginx pod and watch it recover"');
   const text = ` ${original.toLowerCase().replace(/\s+/g, ' ')} `;
@@ -112,6 +122,7 @@ export function experimentFromText(prompt: string): TextExperiment {
   }
 
   faultParameters(chaosType, text, parameters, said, assumptions);
+  if (!isAws) fitBlastRadius(target, topology, safety, assumptions);
 
   // A steady state to check, when a URL is given.
   const url = /https?:\/\/[^\s"'<>]+/.exec(original);
@@ -222,6 +233,49 @@ function workloadTarget(text: string, said: Said, assumptions: string[]): Record
   const random = /\brandom(ly)?\b|랜덤|무작위|임의/.exec(text);
   if (random) said(random, 'picked at random among the matching targets (as every selection is)');
   return target;
+}
+
+/**
+ * Raises `safety.max_blast_radius` from its default to what the selection needs when the topology says how large the
+ * pool is: COUNT(1) of the sandbox's 3 replicas needs 0.34, which the default 0.3 refuses. ALL keeps the cap's meaning
+ * (it is raised only as far as one target); it is never lowered.
+ */
+function fitBlastRadius(target: Record<string, unknown>, topology: JsonObject | undefined, safety: Record<string, unknown>, assumptions: string[]): void {
+  const pool = topology && poolSize(target, topology);
+  if (!pool) return;
+  const selection = parseSelection(typeof target.selection === 'string' ? target.selection : 'COUNT(1)');
+  const requested =
+    selection.mode === 'COUNT' ? Math.min(selection.count, pool) : selection.mode === 'PERCENT' ? Math.max(1, Math.round((selection.percent * pool) / 100)) : 1;
+  const needed = blastRadiusFor(requested, pool);
+  if (Number(needed) <= DEFAULT_MAX_BLAST_RADIUS) return;
+  safety.max_blast_radius = Number(needed);
+  assumptions.push(
+    `safety.max_blast_radius ${needed}: ${requested} of the ${pool} matching target(s) the topology shows (the default ${DEFAULT_MAX_BLAST_RADIUS} allows ${Math.floor(DEFAULT_MAX_BLAST_RADIUS * pool + 1e-9)})`,
+  );
+}
+
+/** How many targets a sandbox or Kubernetes selector matches, as the topology shows them; undefined when it cannot say. */
+export function poolSize(target: Record<string, unknown>, topology: JsonObject): number | undefined {
+  const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+  const labels = record(target.labels);
+  const within = (own: Record<string, unknown>) => Object.entries(labels).every(([key, value]) => own[key] === value);
+  if (target.provider === 'sandbox') {
+    const sandbox = record(topology.sandbox);
+    if (!within(record(sandbox.labels))) return undefined;
+    const replicas = Array.isArray(sandbox.replicas) ? sandbox.replicas.length : Number(sandbox.desired_replicas);
+    return Number.isInteger(replicas) && replicas > 0 ? replicas : undefined;
+  }
+  if (target.provider !== undefined && target.provider !== 'kubernetes') return undefined;
+  const kubernetes = record(topology.kubernetes);
+  if (target.cluster !== undefined && kubernetes.cluster !== undefined && target.cluster !== kubernetes.cluster) return undefined;
+  const namespace = typeof target.namespace === 'string' ? target.namespace : 'default';
+  // The pods of the namespace's workloads whose pods carry the labels. Pods it cannot see (no workload listed) make the
+  // pool larger and the need smaller, so what is set from these is still enough.
+  const workloads = [kubernetes.deployments, kubernetes.statefulsets].flatMap((list) => (Array.isArray(list) ? list.map(record) : []));
+  const pods = workloads
+    .filter((workload) => (workload.namespace ?? 'default') === namespace && Object.keys(labels).length > 0 && within({ ...record(workload.labels), ...record(workload.selector) }))
+    .reduce((sum, workload) => sum + Number(workload.ready_replicas ?? workload.replicas ?? 0), 0);
+  return Number.isInteger(pods) && pods > 0 ? pods : undefined;
 }
 
 function awsTarget(chaosType: ChaosType, original: string, text: string, said: Said): Record<string, unknown> {

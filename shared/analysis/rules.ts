@@ -13,8 +13,8 @@ const answer = <T>(result: T): AnalystAnswer<T> => ({ result, source: 'rules', m
 
 export const rulesAnalyst: Analyst = {
   source: 'rules',
-  async experimentFromText(prompt: string): Promise<AnalystAnswer<TextExperiment>> {
-    return answer(experimentFromText(prompt));
+  async experimentFromText(prompt: string, topology?: JsonObject): Promise<AnalystAnswer<TextExperiment>> {
+    return answer(experimentFromText(prompt, topology));
   },
   async analyzeExperiment(journal: JsonObject): Promise<AnalystAnswer<ExperimentAnalysis>> {
     return answer(analyzeJournal(journal));

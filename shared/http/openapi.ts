@@ -34,7 +34,10 @@ export interface RouteDoc {
   responses: Record<number, ResponseDoc>;
 }
 
-/** Every error the API gives, whatever the route: what went wrong, and for bad input each field and its problem. */
+/**
+ * Every error the API gives, whatever the route: what went wrong; for bad input each field and its problem, and for a
+ * guardrail's refusal that a setting would let through (409 BLAST_RADIUS_EXCEEDED), that setting and the value it needs.
+ */
 export const errorBody = z
   .strictObject({
     error: z.strictObject({
@@ -42,7 +45,8 @@ export const errorBody = z
       message: z.string(),
       fields: z
         .array(z.strictObject({ field: z.string().meta({ description: 'The field, as a path: `target.labels`, `probes[0].properties.url`' }), message: z.string() }))
-        .optional(),
+        .optional()
+        .meta({ description: 'Bad input (400): each bad field. A guardrail refusal a setting would lift (409): that setting, e.g. `safety.max_blast_radius`, and the least value that allows the selection' }),
     }),
   })
   .meta({ id: 'Error' });

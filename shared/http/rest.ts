@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ChaosDuckError, ValidationError } from '../errors.js';
+import { ChaosDuckError, GuardrailError, ValidationError } from '../errors.js';
 import { log } from '../observability/log.js';
 import { CorruptRecordError } from '../store/records.js';
 import type { RouteDoc } from './openapi.js';
@@ -38,7 +38,9 @@ const jsonErrors: middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResul
     const error = request.error;
     // A corrupt stored item is the operator's to look at: its key is named, as it names nothing secret.
     if (error instanceof ChaosDuckError && (error.status < 500 || error.status === 503 || error instanceof CorruptRecordError)) {
-      const fields = error instanceof ValidationError ? { fields: error.issues } : {};
+      // Bad input names each bad field; a guardrail's refusal, the setting that would let the experiment through.
+      const issues = error instanceof ValidationError ? error.issues : error instanceof GuardrailError ? error.fields : undefined;
+      const fields = issues && issues.length > 0 ? { fields: issues } : {};
       request.response = json(error.status, { error: { code: error.code, message: error.message, ...fields } });
     } else if ((error as { statusCode?: number } | null)?.statusCode === 404) {
       request.response = json(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });

@@ -54,6 +54,14 @@ export interface SelectionOptions<T> {
   selector?: string;
 }
 
+/**
+ * The least `max_blast_radius` (two decimals, rounded up) that lets `count` of `matching` targets be hit: 0.34 for one
+ * of three. Generated experiments set it when they know the pool's size.
+ */
+export function blastRadiusFor(count: number, matching: number): string {
+  return (Math.ceil((100 * Math.min(count, matching)) / matching) / 100).toFixed(2);
+}
+
 /** One experiment hits at most this many targets (each is a lease, a rollback entry, a line of the journal). */
 export const MAX_SELECTED_TARGETS = 100;
 
@@ -90,9 +98,16 @@ export function selectTargets<T>(
   const allowed = explicitField ? matching : Math.floor(maxBlastRadius * matching + 1e-9);
   if (allowed < 1) {
     // Round the suggestion up, not to nearest: 0.33 of 3 targets still allows none, 0.34 allows one.
-    const needed = (Math.ceil(100 / matching) / 100).toFixed(2);
+    const needed = blastRadiusFor(1, matching);
+    const all = blastRadiusFor(requested, matching);
     throw new BlastRadiusExceededError(
       `max_blast_radius ${maxBlastRadius} of ${matching} matching target(s) allows none; raise safety.max_blast_radius to at least ${needed}`,
+      [
+        {
+          field: 'safety.max_blast_radius',
+          message: `${maxBlastRadius} of ${matching} matching target(s) allows none: ${needed} is the least that allows one${requested > 1 ? `, ${all} all ${requested} requested` : ''}`,
+        },
+      ],
     );
   }
   const count = Math.min(requested, allowed);

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
+import { createSandboxDriver } from '../../local/sandbox/driver.js';
+import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { apiClient } from '../support/api-client.js';
 import { MemoryDriver } from '../support/memory-driver.js';
@@ -296,5 +298,64 @@ describe('analysis API on the local server', () => {
 
     expect(status).toBe(404);
     expect(body.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('analysis of a fresh install: the sandbox with its 3 replicas', () => {
+  let sandbox: Sandbox;
+  let runtime: LocalRuntime;
+  let server: LocalServer;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ replicas: 3, replicaMode: 'in-process', restartDelayMs: 100 });
+    runtime = await LocalRuntime.start({ drivers: [createSandboxDriver(sandbox)] });
+    server = await startServer({ runtime, token: TOKEN, port: 0, sandbox });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await runtime?.stop();
+    await sandbox?.stop();
+  });
+
+  const call = apiClient(() => server.url, TOKEN);
+
+  it("turns the README's sentence into an experiment its dry run accepts, with the blast radius one of 3 replicas needs", async () => {
+    const { status, body } = await call('POST', '/api/analysis/nl-experiment', { prompt: 'add 300ms latency to one sandbox replica for 5 seconds' });
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      source: 'rules',
+      valid: true,
+      experiment: { chaos_type: 'network_latency', target: { provider: 'sandbox', labels: { app: 'demo' }, selection: 'COUNT(1)' }, parameters: { latency_ms: 300, duration_seconds: 5 }, safety: { max_blast_radius: 0.34 } },
+    });
+    expect(body.assumptions).toContain('safety.max_blast_radius 0.34: 1 of the 3 matching target(s) the topology shows (the default 0.3 allows 0)');
+    expect(body.refused).toBeUndefined();
+    expect(body.dry_run.targets).toHaveLength(1);
+  });
+
+  it('proposes sandbox hypotheses whose experiments its dry runs accept', async () => {
+    const { status, body } = await call('POST', '/api/analysis/generate-experiments', {});
+
+    expect(status).toBe(200);
+    const sandboxCandidates = (body.candidates as { experiment: { target: { provider: string } }; refused?: unknown; dry_run?: unknown }[]).filter(
+      (candidate) => candidate.experiment.target.provider === 'sandbox',
+    );
+    expect(sandboxCandidates.length).toBeGreaterThan(0);
+    for (const candidate of sandboxCandidates) {
+      expect(candidate.refused, JSON.stringify(candidate)).toBeUndefined();
+      expect(candidate.dry_run).toBeDefined();
+    }
+  });
+
+  it("says beside safety.max_blast_radius what a proposal with the default needs, in the dry run's refusal", async () => {
+    const refused = await call('POST', '/api/chaos/dry-run', {
+      name: 'default-radius',
+      chaos_type: 'pod_delete',
+      target: { provider: 'sandbox', labels: { app: 'demo' } },
+    });
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('BLAST_RADIUS_EXCEEDED');
+    expect(refused.body.error.fields).toEqual([{ field: 'safety.max_blast_radius', message: expect.stringContaining('0.34 is the least that allows one') }]);
   });
 });

@@ -122,6 +122,20 @@ describe('REST API on the local server', () => {
     expect(driver.calls.length).toBe(calls);
   });
 
+  it('refuses a selection the blast radius allows none of with 409, naming safety.max_blast_radius and the value that would allow it', async () => {
+    // One matching target: 0.5 of it allows none.
+    const refused = await call('POST', '/api/chaos/dry-run', experiment({ safety: { max_blast_radius: 0.5 } }));
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: 'BLAST_RADIUS_EXCEEDED',
+      message: 'max_blast_radius 0.5 of 1 matching target(s) allows none; raise safety.max_blast_radius to at least 1.00',
+      fields: [{ field: 'safety.max_blast_radius', message: '0.5 of 1 matching target(s) allows none: 1.00 is the least that allows one' }],
+    });
+    // With the value it names, the same experiment is planned.
+    expect((await call('POST', '/api/chaos/dry-run', experiment({ safety: { max_blast_radius: 1 } }))).status).toBe(200);
+  });
+
   it('rolls back a running experiment on request, and refuses a second rollback once it has ended', async () => {
     const created = await call('POST', '/api/chaos/experiments', experiment({ parameters: { duration_seconds: 30 }, safety: { max_blast_radius: 1, health_check_interval: 1 } }));
     for (;;) {

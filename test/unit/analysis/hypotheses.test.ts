@@ -69,4 +69,16 @@ describe('failure hypotheses for a topology', () => {
     expect(sandbox?.experiment).toMatchObject({ chaos_type: 'pod_delete', target: { provider: 'sandbox', labels: { app: 'demo' } } });
     expect(() => parseExperiment(sandbox?.experiment)).not.toThrow();
   });
+
+  it('sets the blast radius each pool-selected experiment needs for one target, so none is refused for the pool it was made for', () => {
+    const sandbox = { sandbox: { available: true, url: 'http://127.0.0.1:9000', labels: { app: 'demo' }, replicas: [{}, {}, {}] } } as unknown as JsonObject;
+    const [hypothesis] = hypothesesFor(sandbox);
+    expect(hypothesis?.experiment.safety).toMatchObject({ max_blast_radius: 0.34 });
+    expect(hypothesis?.rationale).toContain('safety.max_blast_radius 0.34: one of its 3 replicas');
+    // A degraded deployment: one of its 3 ready pods needs 0.34 (1/3 rounded to 0.33 would allow none).
+    const degraded = hypothesesFor({ kubernetes: { deployments: [deployment('shop', 'api', 4, 3)] } } as unknown as JsonObject);
+    const first = degraded.find((h) => h.title === 'api is already degraded');
+    expect(first?.experiment.safety).toMatchObject({ max_blast_radius: 0.34 });
+    for (const { experiment } of degraded) expect(Math.floor(Number((experiment.safety as { max_blast_radius: number }).max_blast_radius) * 3 + 1e-9)).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -82,6 +82,29 @@ describe('natural language → experiment, offline', () => {
     ]);
   });
 
+  it("sets the blast radius a selection needs when the topology says how large the pool is, and says so", () => {
+    const sandbox = { sandbox: { available: true, labels: { app: 'demo' }, replicas: [{ id: 'r1' }, { id: 'r2' }, { id: 'r3' }] } };
+    // The README's sentence: one of the sandbox's 3 replicas needs 0.34; the default 0.3 allows none.
+    const latency = experimentFromText('add 300ms latency to one sandbox replica for 5 seconds', sandbox);
+    expect(latency.experiment.safety).toEqual({ max_blast_radius: 0.34 });
+    expect(latency.assumptions).toContain('safety.max_blast_radius 0.34: 1 of the 3 matching target(s) the topology shows (the default 0.3 allows 0)');
+    expect(parseExperiment(latency.experiment).safety.max_blast_radius).toBe(0.34);
+    expect(experimentFromText('kill two sandbox replicas', sandbox).experiment.safety).toEqual({ max_blast_radius: 0.67 });
+    // Without a topology (or one that says nothing of the pool) the default stays, as before.
+    expect(experimentFromText('add 300ms latency to one sandbox replica for 5 seconds').experiment.safety).toBeUndefined();
+    expect(experimentFromText('add 300ms latency to one sandbox replica for 5 seconds', { sandbox: { available: true } }).experiment.safety).toBeUndefined();
+
+    // A deployment's replicas, in the namespace named; a large pool needs no more than the default.
+    const kubernetes = (replicas: number) => ({
+      kubernetes: { deployments: [{ namespace: 'shop', name: 'web', labels: { app: 'web' }, selector: { app: 'web' }, replicas, ready_replicas: replicas }] },
+    });
+    expect(experimentFromText('delete one pod of app=web in namespace shop', kubernetes(2)).experiment.safety).toEqual({ max_blast_radius: 0.5 });
+    expect(experimentFromText('delete one pod of app=web in namespace shop', kubernetes(10)).experiment.safety).toBeUndefined();
+    expect(experimentFromText('delete one pod of app=web in namespace other', kubernetes(2)).experiment.safety).toBeUndefined();
+    // ALL keeps the cap's meaning: raised only as far as one target.
+    expect(experimentFromText('delete all pods of app=web in namespace shop', kubernetes(2)).experiment.safety).toEqual({ max_blast_radius: 0.5 });
+  });
+
   it.each([
     ['', 'the prompt is empty'],
     ['make things more resilient please', 'which fault to inject'],

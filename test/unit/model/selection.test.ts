@@ -213,6 +213,16 @@ describe('selectTargets: blast-radius cap', () => {
     );
   });
 
+  it('names safety.max_blast_radius in the refusal\'s fields, with the least value that allows one and all requested', () => {
+    const one = thrown(() => selectTargets(pods(3), 'COUNT(1)', 0.3, seeded(9))) as BlastRadiusExceededError;
+    expect(one.fields).toEqual([{ field: 'safety.max_blast_radius', message: '0.3 of 3 matching target(s) allows none: 0.34 is the least that allows one' }]);
+    const two = thrown(() => selectTargets(pods(3), 'COUNT(2)', 0.3, seeded(9))) as BlastRadiusExceededError;
+    expect(two.fields).toEqual([{ field: 'safety.max_blast_radius', message: '0.3 of 3 matching target(s) allows none: 0.34 is the least that allows one, 0.67 all 2 requested' }]);
+    // What it names is enough: the same selection under it is allowed, and hits as many as asked.
+    expect(selectTargets(pods(3), 'COUNT(2)', 0.67, seeded(9)).selected).toHaveLength(2);
+    expect(selectTargets(pods(3), 'COUNT(1)', 0.34, seeded(9)).selected).toHaveLength(1);
+  });
+
   it('suggests a max_blast_radius that really allows one target, for 1 to 400 matching targets', () => {
     for (let matching = 1; matching <= 400; matching++) {
       // Prepare: a radius just under 1/matching allows none.
