@@ -41,6 +41,11 @@ export interface TopologySources {
   k8s?: (cluster: string | undefined) => Promise<JsonObject>;
   /** The local sandbox's service and replicas, where the embedded runtime serves one (never in AWS). */
   sandbox?: () => Promise<JsonObject>;
+  /**
+   * Whether a source's failure says no more than that this machine is not configured for it at all (locally: no
+   * kubeconfig; no AWS region or credentials): the combined topology shows it as `null`, as a source not given.
+   */
+  notConfigured?: (source: 'aws' | 'k8s', error: unknown) => boolean;
 }
 
 export type ApiDeps = LifecycleDeps & ControlDeps & { control: ControlBus; topology: TopologySources };
@@ -160,25 +165,26 @@ export async function combinedTopology(query: Record<string, string | undefined>
 }
 
 /**
- * Both topology sources; one not configured is `null`, one that fails is `{error: {code, message}}` in its place. The
- * local sandbox is there as `sandbox` only where one runs.
+ * Both topology sources; one not configured (not given, or failing only for want of any configuration) is `null`, one
+ * that fails is `{error: {code, message}}` in its place. The local sandbox is there as `sandbox` only where one runs.
  */
 export async function readTopology(
   sources: TopologySources,
   { region, cluster }: { region?: string; cluster?: string } = {},
 ): Promise<{ aws: JsonObject | null; kubernetes: JsonObject | null; sandbox?: JsonObject }> {
-  const read = async (source: (() => Promise<JsonObject>) | undefined): Promise<JsonObject | null> => {
+  const read = async (source: (() => Promise<JsonObject>) | undefined, name?: 'aws' | 'k8s'): Promise<JsonObject | null> => {
     if (!source) return null;
     try {
       return await source();
     } catch (error) {
+      if (name && sources.notConfigured?.(name, error)) return null;
       const err = error instanceof Error ? error : new Error(String(error));
       const code = error instanceof ChaosDuckError ? error.code : 'SOURCE_UNAVAILABLE';
       return { error: { code, message: `${err.name}: ${err.message}` } };
     }
   };
   const { aws, k8s } = sources;
-  const [awsResult, kubernetes, sandbox] = await Promise.all([read(aws && (() => aws(region))), read(k8s && (() => k8s(cluster))), read(sources.sandbox)]);
+  const [awsResult, kubernetes, sandbox] = await Promise.all([read(aws && (() => aws(region)), 'aws'), read(k8s && (() => k8s(cluster)), 'k8s'), read(sources.sandbox)]);
   return { aws: awsResult, kubernetes, ...(sandbox ? { sandbox } : {}) };
 }
 

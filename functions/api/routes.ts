@@ -208,13 +208,15 @@ export const API_ROUTES = {
     operationId: 'combinedTopology',
     tag: 'topology',
     summary: 'Both topologies, and the local sandbox where one runs; a source not configured is null, one that fails is {error} in its place',
+    description:
+      'A source is `null` when this control plane is not configured for it at all (locally: no kubeconfig, neither KUBECONFIG nor ~/.kube/config; no AWS region or credentials in the environment or ~/.aws); one that is configured but fails (a cluster that does not answer, credentials refused) is `{error: {code, message}}` in its place.',
     query: combinedTopologyQuery,
     responses: {
       200: {
         description: 'Both topologies',
         schema: z.strictObject({
-          aws: z.looseObject({}).nullable(),
-          kubernetes: z.looseObject({}).nullable(),
+          aws: z.looseObject({}).nullable().meta({ description: 'The AWS resources; null when AWS is not configured; `{error}` when reading them failed' }),
+          kubernetes: z.looseObject({}).nullable().meta({ description: 'The Kubernetes resources; null when no kubeconfig is configured; `{error}` when reading them failed' }),
           sandbox: z
             .looseObject({})
             .optional()
