@@ -243,7 +243,7 @@ function trendChart(points: ScorePoint[]): string {
       failed: point.components.hypothesis !== 1,
       label: `${point.experiment_id} on ${point.target} (${point.chaos_type}), ended ${point.ended_at}: ${point.score}/100${point.components.hypothesis !== 1 ? ', hypothesis did not hold' : ''}`,
     })),
-    legend: { ok: 'hypothesis held', failed: 'did not hold' },
+    legend: { ok: held === 1 ? 'hypothesis held' : 'hypotheses held', failed: 'did not hold' },
   });
 }
 

@@ -10,6 +10,7 @@ import { html } from './html.js';
 import type { LiveFeed } from './live.js';
 import { StatusTag } from './status.js';
 import type { ExperimentDetail, ExperimentPage, JournalEvent } from './types.js';
+import { everyWhileVisible } from './visible.js';
 
 interface Caught {
   name: string;
@@ -18,6 +19,8 @@ interface Caught {
   steps: number;
 }
 
+/** How often the caught experiments are read again when there is no live feed. */
+const POLL_EVERY_MS = 3000;
 const FINAL = new Set(['completed', 'failed', 'aborted', 'rolled_back', 'emergency_stopped']);
 
 /** What an event changes of one caught experiment. */
@@ -46,6 +49,11 @@ export function EmergencyStopControl({ session, stop, onChange }: { session: { a
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | undefined>();
   const [caught, setCaught] = useState<ReadonlyMap<string, Caught>>(new Map());
+  /** The list as shown now, for refresh(), which the feed's callback keeps from the render it was made in. */
+  const caughtNow = useRef(caught);
+  caughtNow.current = caught;
+  /** No feed to follow the rollbacks by (the server has none, or refused it): they are read again every few seconds. */
+  const [feedless, setFeedless] = useState(false);
   const active = stop?.active === true;
 
   // Every experiment's events while logged in: those the stop caught are followed from the moment it is raised.
@@ -60,6 +68,7 @@ export function EmergencyStopControl({ session, stop, onChange }: { session: { a
           return next === current.get(event.experimentId) || !next ? current : new Map(current).set(event.experimentId, next);
         }),
       (state) => {
+        setFeedless(state === 'unavailable' || state === 'refused');
         // Back after a drop: what was missed meanwhile is read again.
         if (state === 'live' && wasLive) void refresh(session.api);
         wasLive ||= state === 'live';
@@ -75,7 +84,7 @@ export function EmergencyStopControl({ session, stop, onChange }: { session: { a
       for (const [id, item] of current) if (!next.has(id) || !FINAL.has(next.get(id)?.status ?? '')) next.set(id, { ...item, steps: next.get(id)?.steps ?? 0 });
       return next;
     });
-    for (const [id, item] of caught) {
+    for (const [id, item] of caughtNow.current) {
       if (FINAL.has(item.status) || current.has(id)) continue;
       const detail = await api.call<ExperimentDetail>('getExperiment', { path: { id } }).catch(() => undefined);
       if (detail) setCaught((known) => new Map(known).set(id, { ...item, status: detail.status }));
@@ -87,6 +96,8 @@ export function EmergencyStopControl({ session, stop, onChange }: { session: { a
     if (active && session && caught.size === 0) void refresh(session.api);
     if (!active) setCaught(new Map());
   }, [active, session]);
+
+  useEffect(() => (active && session && feedless ? everyWhileVisible(document, () => void refresh(session.api), POLL_EVERY_MS) : undefined), [active, session, feedless]);
 
   const open = () => {
     setProblem(undefined);

@@ -3,7 +3,10 @@
  * experiment: the server keeps one of the two per connection, a specific id replacing `*`), opened with
  * `?experimentId=<topic>&token=<token>` so it is subscribed before its first event. A dropped connection is opened again,
  * waiting longer each time (up to `MAX_RETRY_MS`); watchers hear `reconnecting`, then `live` once it is back, and
- * should read what they missed meanwhile from the REST API (events are not replayed).
+ * should read what they missed meanwhile from the REST API (events are not replayed). A connection refused while the
+ * server answers (GET /health: it is up, so the gateway said no, to a token or an id it does not take) is not tried
+ * again: watchers hear `refused`. A server without the feed (the proxy of `chaosduck dashboard` without `--ws`) gets
+ * `unavailableFeed()`, which opens nothing and says `unavailable`: its watchers read the API every few seconds instead.
  *
  * @example
  * const stop = live.watch(id, (event) => apply(event), (state) => setState(state));
@@ -12,7 +15,7 @@
  */
 import type { JournalEvent } from '../../shared/model/lifecycle.js';
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting';
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'unavailable';
 
 export interface LiveFeed {
   /** Calls `onEvent` with each progress event of `topic` (an experiment id, or `*`); returns what stops watching. */
@@ -22,7 +25,7 @@ export interface LiveFeed {
 }
 
 const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 8000;
+const MAX_RETRY_MS = 30_000;
 
 interface Watcher {
   onEvent: (event: JournalEvent) => void;
@@ -47,7 +50,9 @@ export function createLiveFeed(url: string, token: string): LiveFeed {
     const connect = () => {
       const ws = new WebSocket(`${url}?${new URLSearchParams({ experimentId: topic, token })}`);
       socket = ws;
+      let opened = false;
       ws.onopen = () => {
+        opened = true;
         wait = FIRST_RETRY_MS;
         tell('live');
       };
@@ -61,8 +66,13 @@ export function createLiveFeed(url: string, token: string): LiveFeed {
       ws.onclose = () => {
         if (closed) return;
         tell('reconnecting');
-        retry = setTimeout(connect, wait);
-        wait = Math.min(wait * 2, MAX_RETRY_MS);
+        void (opened ? Promise.resolve(false) : serverAnswers(url)).then((up) => {
+          if (closed) return;
+          // Never opened, yet the server is up: the gateway refused this connection, and would refuse the next.
+          if (up) return tell('refused');
+          retry = setTimeout(connect, wait);
+          wait = Math.min(wait * 2, MAX_RETRY_MS);
+        });
       };
     };
     entry.close = () => {
@@ -99,6 +109,27 @@ export function createLiveFeed(url: string, token: string): LiveFeed {
       for (const entry of topics.values()) entry.close();
       topics.clear();
     },
+  };
+}
+
+/** Whether the server behind the WebSocket endpoint answers GET /health (needs no token). */
+async function serverAnswers(url: string): Promise<boolean> {
+  try {
+    const health = new URL('/health', url.replace(/^ws/, 'http'));
+    return (await fetch(health)).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The feed of a server that has none: opens nothing; every watcher hears `unavailable`, and no event. */
+export function unavailableFeed(): LiveFeed {
+  return {
+    watch(_topic, _onEvent, onState) {
+      onState?.('unavailable');
+      return () => undefined;
+    },
+    close: () => undefined,
   };
 }
 

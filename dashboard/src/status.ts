@@ -13,6 +13,8 @@ const TONES: Record<string, { tone: Tone; sign: string }> = {
   waiting: { tone: 'neutral', sign: '○' },
   connecting: { tone: 'neutral', sign: '○' },
   reconnecting: { tone: 'warn', sign: '↻' },
+  refused: { tone: 'warn', sign: '✗' },
+  unavailable: { tone: 'neutral', sign: '↻' },
   rolling_back: { tone: 'warn', sign: '↺' },
   rolled_back: { tone: 'warn', sign: '↺' },
   aborted: { tone: 'neutral', sign: '–' },

@@ -4,7 +4,8 @@
  * /api/topology/steady-state). Selecting nodes (a click, or Enter on a focused one) builds one experiment target;
  * "New experiment on this target" fills the form with it. The targets of the form's latest dry run are ringed.
  *
- * Read again every few seconds while open, and soon after an experiment starts, rolls back or ends.
+ * Read again every few seconds while open and the page is visible (less often through the proxy of `chaosduck
+ * dashboard`, where each read is Lambda and describe calls in AWS), and soon after an experiment starts, rolls back or ends.
  */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
@@ -12,10 +13,11 @@ import { forceLayout } from './force-layout.js';
 import { html } from './html.js';
 import type { TopologyTabProps } from './tabs.js';
 import { joins, targetOf, topologyGraph, type GraphNode, type Signal, type Tone } from './topology-graph.js';
+import { everyWhileVisible } from './visible.js';
 import './topology.css';
 
-/** How often the signals are read again while the tab is open. */
-const REFRESH_EVERY_MS = 10_000;
+/** How often the signals are read again while the tab is open: from `serve`, and through the proxy to AWS. */
+const REFRESH_EVERY_MS = { serve: 10_000, dashboard: 30_000 } as const;
 /** Events after which what is there (a replica killed and replaced) or its signals have changed. */
 const CHANGES = new Set(['experiment.started', 'fault.applied', 'rollback.started', 'rollback.step', 'experiment.finished']);
 const REFRESH_AFTER_MS = 500;
@@ -41,7 +43,7 @@ interface Answers {
   readAt: Date;
 }
 
-export function TopologyTab({ api, live, onSelectTargets, plannedTargets }: TopologyTabProps) {
+export function TopologyTab({ api, live, server, onSelectTargets, plannedTargets }: TopologyTabProps) {
   const [answers, setAnswers] = useState<Answers | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [reading, setReading] = useState(false);
@@ -70,18 +72,18 @@ export function TopologyTab({ api, live, onSelectTargets, plannedTargets }: Topo
   useEffect(() => {
     let soon: ReturnType<typeof setTimeout> | undefined;
     const again = () => setAsked((n) => n + 1);
-    const every = setInterval(again, REFRESH_EVERY_MS);
+    const pause = everyWhileVisible(document, again, REFRESH_EVERY_MS[server.servedBy]);
     const stop = live.watch('*', (event) => {
       if (!CHANGES.has(event.type)) return;
       clearTimeout(soon);
       soon = setTimeout(again, REFRESH_AFTER_MS);
     });
     return () => {
-      clearInterval(every);
+      pause();
       clearTimeout(soon);
       stop();
     };
-  }, [live]);
+  }, [live, server]);
 
   const graph = useMemo(() => (answers ? topologyGraph(answers.combined, answers.steady) : undefined), [answers]);
   // Laid out again only when what is drawn changes, not when a state or a signal does.
@@ -144,8 +146,7 @@ export function TopologyTab({ api, live, onSelectTargets, plannedTargets }: Topo
       : null}
     ${plannedTargets.length > 0
       ? html`<p class="notice planned-note">
-          The form's latest dry run would hit ${plannedTargets.length === 1 ? 'one target' : `${plannedTargets.length} targets`}, ringed in the graph:
-          ${plannedTargets.map((id) => html`<code>${id}</code> `)}${missingPlanned.length > 0 ? html`(${missingPlanned.length} not drawn here)` : null}
+          The form's latest dry run would hit ${plannedTargets.length === 1 ? 'one target' : `${plannedTargets.length} targets`}, ringed in the graph: ${plannedTargets.map((id) => html`<code>${id}</code> `)}${missingPlanned.length > 0 ? html`(${missingPlanned.length} not drawn here)` : null}
         </p>`
       : null}
     ${!graph && !problem ? html`<p role="status">Reading the topology…</p>` : null}

@@ -7,6 +7,7 @@
  *
  * Pure functions over plain data (no DOM), so they are unit-tested against the real document.
  */
+import { stringify } from 'yaml';
 import type { FieldIssue, OpenApiDocument, Schema } from '../api.js';
 
 /** How an input holds its value: text, a number, a checkbox, a choice, a comma-separated list, `key=value` pairs, or JSON. */
@@ -334,4 +335,24 @@ export function placeIssues(issues: readonly FieldIssue[], inputs: ReadonlySet<s
     else placed.set(path, [...(placed.get(path) ?? []), issue.message]);
   }
   return { placed, unplaced };
+}
+
+/** What the new-experiment form holds, kept by the shell while the person is on another tab. */
+export interface FormMemory {
+  state: FormState;
+  mode: 'form' | 'text';
+  text: string;
+  /** The fields of the last draft the form has no input for. */
+  left: string[];
+}
+
+/**
+ * The form as it opens: as it was left (or empty when fresh), with the draft from another tab, if any, applied to it
+ * (merged into what is there, or in its place); a draft the form has no place for opens as YAML text.
+ */
+export function initialForm(model: FormModel, memory: FormMemory | undefined, draft: { experiment: Record<string, unknown>; merge: boolean } | undefined): FormMemory {
+  const base: FormMemory = memory ?? { state: emptyState(model), mode: 'form', text: '', left: [] };
+  if (!draft) return base;
+  const applied = applyDraft(model, base.state, draft.experiment, draft.merge);
+  return applied ? { ...base, state: applied.state, left: applied.left, mode: 'form' } : { ...base, mode: 'text', text: stringify(draft.experiment) };
 }

@@ -5,7 +5,11 @@
  * experiment to POST /api/chaos/dry-run and shows each field the API refused beside its input (the rest at the top),
  * or the plan: exactly which targets it would hit. "Start" checks the same way first, and only an experiment the dry
  * run took is submitted (POST /api/chaos/experiments, with an Idempotency-Key kept while the body is the same, so a
- * second click cannot start it twice).
+ * second click cannot start it twice). Enter in a field is the form's submit, which only checks: for a chaos tool,
+ * starting takes the Start button itself.
+ *
+ * What is written in the form is kept by the shell (`memory`), so going to the Topology tab to see the dry run's
+ * targets and coming back finds it as it was; a draft from another tab is applied to it once, then dropped.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { parse, stringify } from 'yaml';
@@ -16,16 +20,16 @@ import type { Accepted, DryRunPlan } from '../types.js';
 import {
   applyDraft,
   emptyProbe,
-  emptyState,
   fieldsFor,
   formModel,
   fromBody,
+  initialForm,
   inputPaths,
   placeIssues,
   toBody,
   type FieldSpec,
   type FieldValue,
-  type FormModel,
+  type FormMemory,
   type FormState,
 } from './form-model.js';
 import { PlanView, plannedTargets } from './plan.js';
@@ -45,22 +49,20 @@ const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (
 
 interface FormProps extends TabProps {
   draft: Draft | undefined;
+  /** Told once the form has taken the draft, so it is not applied again. */
+  onDraftTaken(): void;
+  /** What the form held when last left; undefined for a fresh one. */
+  memory: FormMemory | undefined;
+  onMemory(memory: FormMemory): void;
   onPlannedTargets(targets: readonly string[]): void;
 }
 
-function initial(model: FormModel, draft: Draft | undefined): { state: FormState; left: string[]; text?: string } {
-  const empty = emptyState(model);
-  if (!draft) return { state: empty, left: [] };
-  const applied = applyDraft(model, empty, draft.experiment, draft.merge);
-  return applied ?? { state: empty, left: [], text: stringify(draft.experiment) };
-}
-
-export function ExperimentForm({ api, navigate, draft, onPlannedTargets }: FormProps) {
+export function ExperimentForm({ api, navigate, draft, onDraftTaken, memory, onMemory, onPlannedTargets }: FormProps) {
   const model = useMemo(() => formModel(api.document), [api]);
-  const start = useMemo(() => initial(model, draft), []);
+  const start = useMemo(() => initialForm(model, memory, draft), []);
   const [state, setState] = useState<FormState>(start.state);
-  const [mode, setMode] = useState<'form' | 'text'>(start.text === undefined ? 'form' : 'text');
-  const [text, setText] = useState(start.text ?? '');
+  const [mode, setMode] = useState<'form' | 'text'>(start.mode);
+  const [text, setText] = useState(start.text);
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [message, setMessage] = useState<string | undefined>();
   const [left, setLeft] = useState<string[]>(start.left);
@@ -70,9 +72,13 @@ export function ExperimentForm({ api, navigate, draft, onPlannedTargets }: FormP
   const summary = useRef<HTMLDivElement>(null);
   const seenDraft = useRef(draft?.seq);
 
-  // A draft sent while the form is open (from another tab) fills it.
+  useEffect(() => onMemory({ state, mode, text, left }), [state, mode, text, left]);
+
+  // A draft sent while the form is open (from another tab) fills it; each is taken once.
   useEffect(() => {
-    if (!draft || draft.seq === seenDraft.current) return;
+    if (!draft) return;
+    onDraftTaken();
+    if (draft.seq === seenDraft.current) return;
     seenDraft.current = draft.seq;
     const applied = applyDraft(model, state, draft.experiment, draft.merge);
     if (applied) {
@@ -185,9 +191,9 @@ export function ExperimentForm({ api, navigate, draft, onPlannedTargets }: FormP
   const variant = model.variants.get(state.chaosType);
   const problemCount = issues.length;
 
-  return html`<form class="panel" onSubmit=${(event: Event) => (event.preventDefault(), void run('start'))} aria-labelledby="new-title" novalidate>
+  return html`<form class="panel" onSubmit=${(event: Event) => (event.preventDefault(), void run('check'))} aria-labelledby="new-title" novalidate>
     <div class="toolbar">
-      <h2 id="new-title">New experiment</h2>
+      <h2 id="new-title" tabindex="-1">New experiment</h2>
       <div class="mode-switch" role="group" aria-label="Write it as">
         <button type="button" aria-pressed=${mode === 'form'} onClick=${() => mode === 'text' && toForm()}>Form</button>
         <button type="button" aria-pressed=${mode === 'text'} onClick=${() => mode === 'form' && toText()}>YAML / JSON</button>
@@ -260,8 +266,8 @@ export function ExperimentForm({ api, navigate, draft, onPlannedTargets }: FormP
         `}
 
     <div class="actions">
-      <button type="button" onClick=${() => void run('check')} disabled=${busy !== undefined}>${busy === 'check' ? 'Checking…' : 'Check and preview (dry run)'}</button>
-      <button type="submit" class="primary" disabled=${busy !== undefined}>${busy === 'start' ? 'Starting…' : 'Start the experiment'}</button>
+      <button type="submit" disabled=${busy !== undefined}>${busy === 'check' ? 'Checking…' : 'Check and preview (dry run)'}</button>
+      <button type="button" class="primary" onClick=${() => void run('start')} disabled=${busy !== undefined}>${busy === 'start' ? 'Starting…' : 'Start the experiment'}</button>
     </div>
     ${plan ? html`<${PlanView} plan=${plan.plan} note=${plan.note} />` : null}
   </form>`;

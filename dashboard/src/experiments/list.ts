@@ -20,7 +20,7 @@ function choicesOf(document: TabProps['api']['document'], path: string, name: st
   return ((parameter?.schema?.enum as unknown[] | undefined) ?? []).map(String);
 }
 
-export function ExperimentList({ api, live }: TabProps) {
+export function ExperimentList({ api, live, onFreshForm }: TabProps & { onFreshForm(): void }) {
   const statuses = useMemo(() => choicesOf(api.document, '/api/chaos/experiments', 'status'), [api]);
   const chaosTypes = useMemo(() => choicesOf(api.document, '/api/chaos/experiments', 'chaos_type'), [api]);
   const [status, setStatus] = useState('');
@@ -65,8 +65,8 @@ export function ExperimentList({ api, live }: TabProps) {
 
   return html`<section class="panel" aria-labelledby="experiments-title">
     <div class="toolbar">
-      <h2 id="experiments-title">Experiments</h2>
-      <a class="button primary" href="#/experiments/new">New experiment</a>
+      <h2 id="experiments-title" tabindex="-1">Experiments</h2>
+      <a class="button primary" href="#/experiments/new" onClick=${onFreshForm}>New experiment</a>
     </div>
     <div class="filters" role="group" aria-label="Filters">
       <div>
@@ -88,7 +88,7 @@ export function ExperimentList({ api, live }: TabProps) {
     ${!page
       ? html`<p role="status">Loading…</p>`
       : page.items.length === 0
-        ? html`<p>No experiment${status || chaosType ? ' matches these filters' : ' yet'}. <a href="#/experiments/new">Start one</a>.</p>`
+        ? html`<p>No experiment${status || chaosType ? ' matches these filters' : ' yet'}. <a href="#/experiments/new" onClick=${onFreshForm}>Start one</a>.</p>`
         : html`<table>
             <caption class="muted">Newest first${cursors.length > 0 ? `, page ${cursors.length + 1}` : ''}</caption>
             <thead><tr><th scope="col">Name</th><th scope="col">Chaos type</th><th scope="col">Status</th><th scope="col">Phase</th><th scope="col">Created</th><th scope="col">Ended</th></tr></thead>
@@ -98,7 +98,7 @@ export function ExperimentList({ api, live }: TabProps) {
                   <td><a href=${`#/experiments/${encodeURIComponent(item.id)}`}>${item.name}</a><div class="muted"><code>${item.id}</code></div></td>
                   <td>${item.chaos_type ?? item.format}</td>
                   <td><${StatusTag} status=${item.status} />${item.deviated ? html` <span class="tag warn">deviated</span>` : null}</td>
-                  <td>${item.phase ?? '–'}</td>
+                  <td>${item.status === 'running' ? (item.phase ?? '–') : '–'}</td>
                   <td>${new Date(item.created_at).toLocaleString()}</td>
                   <td>${item.ended_at ? new Date(item.ended_at).toLocaleString() : '–'}</td>
                 </tr>`,

@@ -3,7 +3,7 @@
  * played, from GET /api/chaos/experiments/{id} and the progress events of its WebSocket topic (read again from the API
  * whenever the feed comes back after a drop, and when it ends, for the journal); then its journal and its report.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { PHASES } from '../../../shared/model/lifecycle.js';
 import { ApiError } from '../api.js';
 import { html } from '../html.js';
@@ -11,10 +11,19 @@ import type { LiveState } from '../live.js';
 import { StatusTag } from '../status.js';
 import type { TabProps } from '../tabs.js';
 import type { ExperimentDetail, JournalEvent } from '../types.js';
+import { everyWhileVisible } from '../visible.js';
 import { probeCharts } from './charts.js';
 import { FINAL_STATUSES, mergeEvents, phaseStates, rollbackSteps, timelineOf } from './progress.js';
 
+/** How often an experiment is read again when its progress cannot be followed live. */
+const POLL_EVERY_MS = 3000;
+
 const messageOf = (error: unknown) => (error instanceof ApiError ? error.message : String(error));
+const FEED_WORDS: Partial<Record<LiveState, string>> = {
+  live: 'following live',
+  refused: 'live feed refused: read every few seconds',
+  unavailable: 'read every few seconds',
+};
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '–');
 
 /** The status now: the finishing event's as soon as it is heard, else the record's (running once it started). */
@@ -33,25 +42,37 @@ export function ExperimentPage({ api, live, id }: TabProps & { id: string }) {
   const [report, setReport] = useState<{ page: string; url: string } | undefined>();
   const [reportProblem, setReportProblem] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  /** The id whose answers are wanted: one that comes back for an id shown before is dropped. */
+  const shown = useRef<string | undefined>(undefined);
+
+  const load = useCallback(async () => {
+    try {
+      const answer = await api.call<ExperimentDetail>('getExperiment', { path: { id } });
+      if (shown.current !== id) return;
+      setDetail(answer);
+      setProblem(undefined);
+      if (answer.events) setEvents((known) => mergeEvents(answer.events ?? [], known));
+    } catch (error) {
+      if (shown.current === id) setProblem(messageOf(error));
+    }
+  }, [api, id]);
 
   useEffect(() => {
-    let stopped = false;
-    const load = async () => {
-      try {
-        const answer = await api.call<ExperimentDetail>('getExperiment', { path: { id } });
-        if (stopped) return;
-        setDetail(answer);
-        setProblem(undefined);
-        if (answer.events) setEvents((known) => mergeEvents(answer.events ?? [], known));
-      } catch (error) {
-        if (!stopped) setProblem(messageOf(error));
-      }
-    };
+    shown.current = id;
     setDetail(undefined);
     setEvents([]);
     setReport(undefined);
-    // Watched first, read second: nothing falls between the two (what both bring is merged once).
-    const unwatch = live.watch(
+    void load();
+    return () => {
+      shown.current = undefined;
+    };
+  }, [load]);
+
+  // Followed live until it has ended: then nothing more comes, and the connection is let go.
+  const ended = detail !== undefined && FINAL_STATUSES.has(statusOf(detail, events));
+  useEffect(() => {
+    if (ended) return undefined;
+    return live.watch(
       id,
       (event) => {
         setEvents((known) => mergeEvents(known, [event]));
@@ -64,12 +85,11 @@ export function ExperimentPage({ api, live, id }: TabProps & { id: string }) {
         if (state === 'live') void load();
       },
     );
-    void load();
-    return () => {
-      stopped = true;
-      unwatch();
-    };
-  }, [api, live, id]);
+  }, [live, id, ended, load]);
+
+  // No feed (the server has none, or refused this page's): the experiment is read again every few seconds instead.
+  const polled = feed === 'unavailable' || feed === 'refused';
+  useEffect(() => (polled && !ended ? everyWhileVisible(document, () => void load(), POLL_EVERY_MS) : undefined), [polled, ended, load]);
 
   useEffect(
     () => () => {
@@ -125,10 +145,10 @@ export function ExperimentPage({ api, live, id }: TabProps & { id: string }) {
     <section class="panel" aria-labelledby="experiment-title">
       <p><a href="#/experiments">← Experiments</a></p>
       <div class="toolbar">
-        <h2 id="experiment-title">${detail.name}</h2>
+        <h2 id="experiment-title" tabindex="-1">${detail.name}</h2>
         <p role="status" aria-live="polite">
           <span class="experiment-status"><${StatusTag} status=${view.status} /></span>
-          ${view.final ? null : html` <${StatusTag} status=${feed} label=${feed === 'live' ? 'following live' : feed} />`}
+          ${view.final ? null : html` <${StatusTag} status=${feed} label=${FEED_WORDS[feed] ?? feed} />`}
         </p>
       </div>
       ${problem ? html`<p class="problem" role="alert">${problem}</p>` : null}

@@ -3,6 +3,9 @@ import { html } from '../html.js';
 import type { Route } from '../route.js';
 import type { TabProps } from '../tabs.js';
 import { ExperimentForm } from './form.js';
+import type { FormMemory } from './form-model.js';
+
+export type { FormMemory };
 import { ExperimentList } from './list.js';
 import { ExperimentPage } from './page.js';
 
@@ -17,12 +20,19 @@ export interface Draft {
 export interface ExperimentsTabProps extends TabProps {
   route: Extract<Route, { tab: 'experiments' }>;
   draft: Draft | undefined;
+  onDraftTaken(): void;
+  formMemory: FormMemory | undefined;
+  onFormMemory(memory: FormMemory): void;
+  /** "New experiment" from the list: the form starts afresh (what was written in it before is dropped). */
+  onFreshForm(): void;
   /** Told the targets each dry run of the form would hit (the Topology tab highlights them). */
   onPlannedTargets(targets: readonly string[]): void;
 }
 
-export function ExperimentsTab({ route, draft, onPlannedTargets, ...props }: ExperimentsTabProps) {
-  if (route.view === 'new') return html`<${ExperimentForm} ...${props} draft=${draft} onPlannedTargets=${onPlannedTargets} />`;
+export function ExperimentsTab({ route, draft, onDraftTaken, formMemory, onFormMemory, onFreshForm, onPlannedTargets, ...props }: ExperimentsTabProps) {
+  if (route.view === 'new') {
+    return html`<${ExperimentForm} ...${props} draft=${draft} onDraftTaken=${onDraftTaken} memory=${formMemory} onMemory=${onFormMemory} onPlannedTargets=${onPlannedTargets} />`;
+  }
   if (route.view === 'experiment') return html`<${ExperimentPage} ...${props} key=${route.id} id=${route.id} />`;
-  return html`<${ExperimentList} ...${props} />`;
+  return html`<${ExperimentList} ...${props} onFreshForm=${onFreshForm} />`;
 }
