@@ -5,6 +5,8 @@
  * API Gateway that verifies SigV4 (test/support/sigv4-verifier.ts) before handing each request to the control plane's
  * real functions, as API Gateway hands them to Lambda (the local server's, on the embedded runtime, with a memory
  * driver). An experiment started while the page is open appears in its list and reaches `completed` there, live.
+ * A proxy started without the WebSocket URL says so once on the page, opens no WebSocket, and its experiment pages are
+ * read again every few seconds instead: one reaches `completed` there.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +17,7 @@ import { LocalRuntime } from '../../local/runtime.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { startSigningProxy, userCredentials, type SigningProxy } from '../../local/signing-proxy.js';
 import { CHROMIUM_SETUP_TIMEOUT_MS, chromiumExecutable, launchTestChromium } from '../support/chromium.js';
+import { expectClean, loggedIn } from '../support/dashboard-page.js';
 import { MemoryDriver } from '../support/memory-driver.js';
 import { startSignedApi, type SignedApi, type SigningKey } from '../support/sigv4-verifier.js';
 
@@ -40,6 +43,8 @@ describe.skipIf(skip !== undefined)('chaosduck dashboard in a real browser, agai
   let server: LocalServer;
   let gateway: SignedApi;
   let proxy: SigningProxy;
+  /** The same, without the WebSocket URL: no live progress. */
+  let restOnly: SigningProxy;
   let browser: Browser;
   /** The query of every `$connect` the gateway passed on, once the control plane took it. */
   const connected: URLSearchParams[] = [];
@@ -81,6 +86,7 @@ describe.skipIf(skip !== undefined)('chaosduck dashboard in a real browser, agai
       },
     });
     proxy = await startSigningProxy({ api: new URL(gateway.url), webSocket: new URL(gateway.webSocketUrl), region: KEY.region, credentials: userCredentials(), port: 0 });
+    restOnly = await startSigningProxy({ api: new URL(gateway.url), region: KEY.region, credentials: userCredentials(), port: 0, log: () => undefined });
     browser = await launchTestChromium(executable as { path: string });
     mkdirSync(ARTIFACTS, { recursive: true });
   }, CHROMIUM_SETUP_TIMEOUT_MS);
@@ -88,6 +94,7 @@ describe.skipIf(skip !== undefined)('chaosduck dashboard in a real browser, agai
   afterAll(async () => {
     await browser?.close();
     await proxy?.close();
+    await restOnly?.close();
     await gateway?.close();
     await server?.close();
     await runtime?.stop();
@@ -95,21 +102,8 @@ describe.skipIf(skip !== undefined)('chaosduck dashboard in a real browser, agai
   });
 
   it('logs in with the proxy’s token, lists experiments through signed calls, and follows a new one live to completed', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const problems: string[] = [];
-    const requests: string[] = [];
-    context.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
-    });
-    context.on('weberror', (error) => problems.push(`uncaught: ${error.error().message}`));
-    context.on('request', (req) => requests.push(req.url()));
-
-    await page.goto(`${proxy.url}/`, { waitUntil: 'load' });
-    await page.getByLabel('Bearer token').fill(proxy.token);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+    const opened = await loggedIn(browser, proxy.url, proxy.token, { timeoutMs: UI_TIMEOUT_MS });
+    const { page } = opened;
     // The page's live feed for every experiment, through the proxy and the gateway, taken by the control plane.
     await vi.waitFor(() => expect(connected.some((query) => query.get('experimentId') === '*')).toBe(true), { timeout: UI_TIMEOUT_MS });
 
@@ -131,8 +125,26 @@ describe.skipIf(skip !== undefined)('chaosduck dashboard in a real browser, agai
     const paths = gateway.accepted.map((request) => request.url.split('?')[0]);
     expect(paths).toEqual(expect.arrayContaining(['/v1/openapi.json', '/v1/api/chaos/experiments']));
     expect(gateway.refused).toEqual([]);
-    expect(requests.filter((url) => new URL(url).host !== new URL(proxy.url).host)).toEqual([]);
-    expect(problems).toEqual([]);
-    await context.close();
+    expectClean(opened, proxy.url);
+    await opened.context.close();
+  });
+
+  it('says once that there is no live progress through a proxy without --ws, opens no WebSocket, and reads an experiment page every few seconds', async () => {
+    const opened = await loggedIn(browser, restOnly.url, restOnly.token, { timeoutMs: UI_TIMEOUT_MS });
+    const { page } = opened;
+    expect(await page.locator('.live-notice').textContent()).toContain('start chaosduck dashboard with --ws');
+    const created = await fetch(`${restOnly.url}/api/chaos/experiments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${restOnly.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'signed-and-polled', chaos_type: 'pod_delete', target: { provider: 'memory', labels: { app: 'demo' } }, parameters: { duration_seconds: 2 }, safety: { max_blast_radius: 1 } }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+
+    await page.goto(`${restOnly.url}/#/experiments/${id}`);
+    await page.locator('.experiment-status [data-status="completed"]').waitFor();
+    expect(opened.requests.filter((url) => url.startsWith('ws:'))).toEqual([]);
+    expectClean(opened, restOnly.url);
+    await opened.context.close();
   });
 });

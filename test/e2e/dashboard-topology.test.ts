@@ -16,9 +16,8 @@
  * tolerates 1.5 s.
  */
 import { mkdirSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime.js';
 import { createSandboxDriver } from '../../local/sandbox/driver.js';
@@ -26,6 +25,7 @@ import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox.js';
 import { startServer, type LocalServer } from '../../local/server.js';
 import { apiClient } from '../support/api-client.js';
 import { CHROMIUM_SETUP_TIMEOUT_MS, chromiumExecutable, launchTestChromium } from '../support/chromium.js';
+import { expectClean as expectCleanAt, loggedIn, type OpenedDashboard } from '../support/dashboard-page.js';
 
 const TOKEN = 'test-token-dashboard-topology';
 const ARTIFACTS = resolve('test/artifacts');
@@ -40,13 +40,6 @@ if (skip) console.warn(`dashboard topology and analysis browser tests skipped: $
 
 /** A form input by the path of the field it holds, as the form names it (experiments/form.ts). */
 const input = (page: Page, path: string) => page.locator(`#f-${path.replace(/[^\w-]+/g, '-')}`);
-
-interface Opened {
-  context: BrowserContext;
-  page: Page;
-  problems: string[];
-  requests: string[];
-}
 
 describe.skipIf(skip !== undefined)('the Topology and Analysis tabs in a real browser', () => {
   let sandbox: Sandbox;
@@ -100,33 +93,15 @@ describe.skipIf(skip !== undefined)('the Topology and Analysis tabs in a real br
   });
 
   /** A fresh browser tab, logged in, on the tab `tab`, noting every console error and every request it makes. */
-  async function openTab(tab: 'Topology' | 'Analysis'): Promise<Opened> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const problems: string[] = [];
-    const requests: string[] = [];
-    context.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
-    });
-    context.on('weberror', (error) => problems.push(`uncaught: ${error.error().message}`));
-    context.on('request', (req) => requests.push(req.url()));
-    await page.goto(`${server.url}/`, { waitUntil: 'load' });
-    await page.getByLabel('Bearer token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
-    await page.getByRole('link', { name: tab }).click();
-    await page.getByRole('heading', { name: tab, exact: true }).waitFor();
-    return { context, page, problems, requests };
+  async function openTab(tab: 'Topology' | 'Analysis'): Promise<OpenedDashboard> {
+    const opened = await loggedIn(browser, server.url, TOKEN, { timeoutMs: UI_TIMEOUT_MS });
+    await opened.page.getByRole('link', { name: tab }).click();
+    await opened.page.getByRole('heading', { name: tab, exact: true }).waitFor();
+    return opened;
   }
 
   /** Nothing was asked of any server but ours (the WebSocket included), and the page logged no error but those named. */
-  function expectClean({ problems, requests }: Opened, expectedStatuses: number[] = []): void {
-    const origin = new URL(server.url);
-    expect(requests.filter((url) => !(new URL(url).host === origin.host && ['http:', 'ws:'].includes(new URL(url).protocol)))).toEqual([]);
-    const expected = (problem: string) => expectedStatuses.some((status) => problem === `error: Failed to load resource: the server responded with a status of ${status} (${STATUS_CODES[status]})`);
-    expect(problems.filter((problem) => !expected(problem))).toEqual([]);
-  }
+  const expectClean = (opened: OpenedDashboard, expectedStatuses: number[] = []) => expectCleanAt(opened, server.url, expectedStatuses);
 
   it('answers the sandbox in GET /api/topology/combined: its service, and each replica with its target id and readiness', async () => {
     const { status, body } = await call('GET', '/api/topology/combined');
@@ -185,6 +160,8 @@ describe.skipIf(skip !== undefined)('the Topology and Analysis tabs in a real br
     await page.getByRole('button', { name: 'New experiment on this target' }).click();
     await page.getByRole('heading', { name: 'New experiment' }).waitFor();
     expect(page.url()).toMatch(/#\/experiments\/new$/);
+    // The form's heading has the focus (not <body>, where the button that went left it).
+    await expect.poll(() => page.locator(':focus').getAttribute('id'), { timeout: UI_TIMEOUT_MS }).toBe('new-title');
     expect(await input(page, 'target.provider').inputValue()).toBe('sandbox');
     expect(await input(page, 'target.pod_names').inputValue()).toBe(picked.join(', '));
     expect(await input(page, 'target.selection').inputValue()).toBe('ALL');
@@ -201,7 +178,7 @@ describe.skipIf(skip !== undefined)('the Topology and Analysis tabs in a real br
       expect(await page.locator(`[data-node="${id}"]`).getAttribute('aria-label')).toMatch(/the latest dry run would hit it$/);
     }
     expect(await page.locator('svg.topology-graph .planned').count()).toBe(2);
-    expect(await page.locator('.planned-note').textContent()).toContain('would hit 2 targets');
+    expect(await page.locator('.planned-note').textContent()).toMatch(/would hit 2 targets, ringed in the graph: sandbox\/demo\//);
     await service.focus();
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-topology.png`, fullPage: true });
@@ -215,6 +192,8 @@ describe.skipIf(skip !== undefined)('the Topology and Analysis tabs in a real br
     await page.getByRole('button', { name: 'New experiment on this target' }).click();
     await page.getByRole('heading', { name: 'New experiment' }).waitFor();
     expect(await input(page, 'target.labels').inputValue()).toBe('app=demo');
+    // The new target in place of the old one; what else was typed is kept.
+    expect(await input(page, 'name').inputValue()).toBe('from-the-graph');
     expect(await input(page, 'target.pod_names').inputValue()).toBe('');
     expect(await input(page, 'target.selection').inputValue()).toBe('');
 
