@@ -63,8 +63,11 @@ export function createLiveFeed(url: string, token: string): LiveFeed {
           for (const watcher of watchers) watcher.onEvent(event);
         }
       };
-      ws.onclose = () => {
-        if (closed) return;
+      // Heard once, from whichever comes first: a browser says error then close; Node's WebSocket only error for a refused handshake.
+      let ended = false;
+      ws.onerror = ws.onclose = () => {
+        if (closed || ended) return;
+        ended = true;
         tell('reconnecting');
         void (opened ? Promise.resolve(false) : serverAnswers(url)).then((up) => {
           if (closed) return;
