@@ -83,7 +83,7 @@ const LEVEL_TONES = { high: 'bad', medium: 'warn', low: 'neutral' } as const;
 
 export function AnalysisTab({ api, live, onDraftExperiment }: AnalysisTabProps) {
   return html`<section class="panel analysis" aria-labelledby="analysis-title">
-      <h2 id="analysis-title">Analysis</h2>
+      <h2 id="analysis-title" tabindex="-1">Analysis</h2>
       <p class="muted">
         How resilient the system has been, what could fail next, and an experiment written from a sentence. Proposed experiments are never started from here:
         open one in the form, check it, and start it there.

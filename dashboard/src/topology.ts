@@ -124,7 +124,7 @@ export function TopologyTab({ api, live, server, onSelectTargets, plannedTargets
 
   return html`<section class="panel topology" aria-labelledby="topology-title">
     <div class="toolbar">
-      <h2 id="topology-title">Topology</h2>
+      <h2 id="topology-title" tabindex="-1">Topology</h2>
       <div class="actions">
         <span class="muted" role="status">${reading ? 'Reading…' : answers ? `Read at ${answers.readAt.toLocaleTimeString()}` : ''}</span>
         <button type="button" onClick=${() => setAsked((n) => n + 1)} disabled=${reading}>Read again</button>
