@@ -170,9 +170,13 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     await page.getByRole('heading', { name: 'Analysis' }).waitFor();
     expect(await page.getByLabel('Bearer token').count()).toBe(0);
 
-    // The skip link, the tabs and the emergency stop are reached with Tab; Escape closes the stop's dialog without raising it.
-    const reached: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    // Logged in again by the reload: the tab's heading has the focus.
+    await expect.poll(() => page.locator(':focus').getAttribute('id'), { timeout: UI_TIMEOUT_MS }).toBe('analysis-title');
+    // From the skip link (the page's first stop), the tabs and the emergency stop are reached with Tab; Escape closes the
+    // stop's dialog without raising it.
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    const reached: string[] = [((await page.locator(':focus').textContent()) ?? '').trim()];
+    for (let i = 0; i < 4; i++) {
       await page.keyboard.press('Tab');
       reached.push(((await page.locator(':focus').textContent()) ?? '').trim());
     }
@@ -453,6 +457,63 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     await panel.waitFor({ state: 'detached' });
     expect((await call('GET', '/health')).body.emergency_stop).toMatchObject({ active: false });
 
+    expectClean(opened);
+    await opened.context.close();
+  }, 2 * RUN_TIMEOUT_MS);
+
+  it('shows the stop’s rollbacks ended after a feed that missed their end comes back', async () => {
+    const experiment = (name: string) => ({
+      name,
+      chaos_type: 'network_latency',
+      target: { provider: 'sandbox', labels: { app: 'demo' } },
+      parameters: { latency_ms: 50, duration_seconds: 120 },
+      safety: { timeout_seconds: 300, max_blast_radius: 1, health_check_interval: 1 },
+    });
+    const opened = await openDashboard();
+    const { page } = opened;
+    // The page's WebSocket through a relay that can go deaf (the server's messages dropped) and drop the connection.
+    let deaf = false;
+    const relayed: { close(): Promise<void> }[] = [];
+    await page.routeWebSocket(/\/ws\?/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((message) => {
+        if (!deaf) ws.send(message);
+      });
+      relayed.push(ws);
+    });
+    await logIn(page);
+    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+
+    const ids: string[] = [];
+    for (const name of ['missed-one', 'missed-two']) {
+      const answer = await call('POST', '/api/chaos/experiments', experiment(name));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+      ids.push(answer.body.id);
+    }
+    await expect
+      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.phase)), { timeout: RUN_TIMEOUT_MS })
+      .toEqual(['OBSERVE', 'OBSERVE']);
+
+    // Raised from the page while its feed hears nothing: both listed as running, and they end unheard.
+    deaf = true;
+    await page.getByRole('button', { name: 'Emergency stop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Raise the emergency stop?' });
+    await dialog.getByLabel('Reason').fill('missed by the feed');
+    await dialog.getByRole('button', { name: 'Stop everything' }).click();
+    const panel = page.getByRole('region', { name: 'Emergency stop on' });
+    for (const id of ids) await panel.locator(`li[data-id="${id}"]`).waitFor();
+    await expect
+      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.status)), { timeout: RUN_TIMEOUT_MS })
+      .toEqual(['emergency_stopped', 'emergency_stopped']);
+    for (const id of ids) expect(await panel.locator(`li[data-id="${id}"] [data-status]`).getAttribute('data-status')).not.toBe('emergency_stopped');
+
+    // The connection drops and comes back: what was missed is read again, for the experiments the stop caught.
+    deaf = false;
+    for (const ws of relayed.splice(0)) await ws.close();
+    for (const id of ids) await panel.locator(`li[data-id="${id}"] [data-status="emergency_stopped"]`).waitFor({ timeout: RUN_TIMEOUT_MS });
+
+    await panel.getByRole('button', { name: 'Lift the emergency stop' }).click();
+    await panel.waitFor({ state: 'detached' });
     expectClean(opened);
     await opened.context.close();
   }, 2 * RUN_TIMEOUT_MS);
