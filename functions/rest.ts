@@ -75,7 +75,7 @@ export function apiDocument(runtime: Runtime, serverUrl?: string): Record<string
     documents.set(runtime, document);
   }
   if (!serverUrl) return document;
-  // `servers` comes right after `info`, where the document has it when rendered with one.
+  // `servers` right after `info`, where OpenAPI documents put it.
   const { openapi, info, ...rest } = document;
   return { openapi, info, servers: [{ url: serverUrl }], ...rest };
 }

@@ -59,12 +59,13 @@ export type Runtime = 'local' | 'lambda';
 export interface DocumentOptions {
   runtime: Runtime;
   version: string;
-  /** Where the API answers, when known (the local server's address); API Gateway's stage URL is the caller's. */
-  serverUrl?: string;
 }
 
-/** The OpenAPI 3.1 document of `routes` as `runtime` serves them: its security scheme is the one that runtime checks. */
-export function openApiDocument(routes: readonly RouteDoc[], { runtime, version, serverUrl }: DocumentOptions): Record<string, unknown> {
+/**
+ * The OpenAPI 3.1 document of `routes` as `runtime` serves them: its security scheme is the one that runtime checks.
+ * Where it answers (`servers`) is the caller's, set per answer (functions/rest.ts `apiDocument`).
+ */
+export function openApiDocument(routes: readonly RouteDoc[], { runtime, version }: DocumentOptions): Record<string, unknown> {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
     const item = (paths[route.path] ??= {});
@@ -78,7 +79,6 @@ export function openApiDocument(routes: readonly RouteDoc[], { runtime, version,
       description:
         'Chaos experiments with a five-phase lifecycle (STEADY_STATE → HYPOTHESIS → INJECT → OBSERVE → ROLLBACK). Bad input is answered 400 with every bad field named; nothing half-written is stored.',
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
     components: { securitySchemes: { [SECURITY[runtime].name]: SECURITY[runtime].scheme } },
   });

@@ -76,6 +76,26 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   let server: LocalServer;
   let browser: Browser;
   const call = apiClient(() => server.url, TOKEN);
+
+  /** Starts a long sandbox latency experiment per name and waits until each is in OBSERVE, its fault in place. */
+  const runningUnderFault = async (names: string[]): Promise<string[]> => {
+    const ids: string[] = [];
+    for (const name of names) {
+      const answer = await call('POST', '/api/chaos/experiments', {
+        name,
+        chaos_type: 'network_latency',
+        target: { provider: 'sandbox', labels: { app: 'demo' } },
+        parameters: { latency_ms: 50, duration_seconds: 120 },
+        safety: { timeout_seconds: 300, max_blast_radius: 1, health_check_interval: 1 },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+      ids.push(answer.body.id);
+    }
+    await expect
+      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.phase)), { timeout: RUN_TIMEOUT_MS })
+      .toEqual(names.map(() => 'OBSERVE'));
+    return ids;
+  };
   /** Every experiment stored, newest first. */
   const stored = async () => {
     const { body } = await call('GET', '/api/chaos/experiments?limit=100');
@@ -417,22 +437,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   });
 
   it('raises the emergency stop with two experiments running, shows both rolling back live, and lifts it', async () => {
-    const experiment = (name: string) => ({
-      name,
-      chaos_type: 'network_latency',
-      target: { provider: 'sandbox', labels: { app: 'demo' } },
-      parameters: { latency_ms: 50, duration_seconds: 120 },
-      safety: { timeout_seconds: 300, max_blast_radius: 1, health_check_interval: 1 },
-    });
-    const ids: string[] = [];
-    for (const name of ['held-one', 'held-two']) {
-      const answer = await call('POST', '/api/chaos/experiments', experiment(name));
-      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-      ids.push(answer.body.id);
-    }
-    await expect
-      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.phase)), { timeout: RUN_TIMEOUT_MS })
-      .toEqual(['OBSERVE', 'OBSERVE']);
+    const ids = await runningUnderFault(['held-one', 'held-two']);
     const opened = await loggedIn();
     const { page } = opened;
 
@@ -462,13 +467,6 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
   }, 2 * RUN_TIMEOUT_MS);
 
   it('shows the stop’s rollbacks ended after a feed that missed their end comes back', async () => {
-    const experiment = (name: string) => ({
-      name,
-      chaos_type: 'network_latency',
-      target: { provider: 'sandbox', labels: { app: 'demo' } },
-      parameters: { latency_ms: 50, duration_seconds: 120 },
-      safety: { timeout_seconds: 300, max_blast_radius: 1, health_check_interval: 1 },
-    });
     const opened = await openDashboard();
     const { page } = opened;
     // The page's WebSocket through a relay that can go deaf (the server's messages dropped) and drop the connection.
@@ -484,15 +482,7 @@ describe.skipIf(skip !== undefined)('the web dashboard in a real browser', () =>
     await logIn(page);
     await page.getByRole('heading', { name: 'Experiments' }).waitFor();
 
-    const ids: string[] = [];
-    for (const name of ['missed-one', 'missed-two']) {
-      const answer = await call('POST', '/api/chaos/experiments', experiment(name));
-      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-      ids.push(answer.body.id);
-    }
-    await expect
-      .poll(async () => Promise.all(ids.map(async (id) => (await call('GET', `/api/chaos/experiments/${id}`)).body.phase)), { timeout: RUN_TIMEOUT_MS })
-      .toEqual(['OBSERVE', 'OBSERVE']);
+    const ids = await runningUnderFault(['missed-one', 'missed-two']);
 
     // Raised from the page while its feed hears nothing: both listed as running, and they end unheard.
     deaf = true;
